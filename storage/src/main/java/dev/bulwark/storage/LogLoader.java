@@ -1,0 +1,181 @@
+package dev.bulwark.storage;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.stream.Stream;
+
+/**
+ * Opens a partition directory after a start: drops leftovers of interrupted operations, verifies every batch written
+ * after the recovery point (after an unclean stop), truncates a torn tail, fences corrupt stretches, rebuilds missing
+ * indexes, and restores the producers' state from the newest usable snapshot plus the batches after it.
+ */
+final class LogLoader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LogLoader.class);
+
+    private LogLoader() {
+    }
+
+    /** What loading found that the caller must record. */
+    record Loaded(PartitionLog log, boolean recovered, long truncatedBytes, List<Segment.CorruptRange> newCorruptRanges) {
+    }
+
+    static Loaded load(PartitionId id, Path dir, LogConfig config, Clock clock, FlushPolicy flushPolicy,
+                       FlushScheduler flushScheduler, PartitionLog.HighWatermarkListener listener,
+                       PartitionLog.SegmentReaper reaper, PartitionCheckpoint checkpoint, boolean cleanShutdown)
+            throws IOException {
+        removeLeftovers(dir);
+        ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
+        List<Segment> needIndex = new ArrayList<>();
+        try {
+            for (Path file : segmentFiles(dir)) {
+                long base = baseOffsetOf(file, Segment.LOG_SUFFIX);
+                Segment.Opened opened = Segment.open(file, base);
+                segments.put(base, opened.segment());
+                if (!opened.indexLoaded()) {
+                    needIndex.add(opened.segment());
+                }
+            }
+            for (PartitionCheckpoint.SegmentRange known : checkpoint.corruptRanges()) {
+                Segment segment = segments.get(known.segmentBase());
+                if (segment != null) {
+                    segment.addCorruptRange(known.range());
+                }
+            }
+            if (segments.isEmpty()) {
+                long base = checkpoint.logStartOffset();
+                segments.put(base, Segment.create(dir, base));
+            }
+
+            boolean recovered = false;
+            long truncated = 0;
+            List<Segment.CorruptRange> found = new ArrayList<>();
+            Long recoverFrom = cleanShutdown ? null : segments.floorKey(checkpoint.recoveryPoint());
+            if (!cleanShutdown && recoverFrom == null) {
+                recoverFrom = segments.firstKey();
+            }
+            for (Map.Entry<Long, Segment> entry : segments.entrySet()) {
+                Segment segment = entry.getValue();
+                Long next = segments.higherKey(entry.getKey());
+                if (recoverFrom != null && entry.getKey() >= recoverFrom) {
+                    Segment.Recovery recovery = segment.recover(config.indexIntervalBytes, next == null ? -1 : next,
+                            batch -> { });
+                    recovered = true;
+                    truncated += recovery.truncatedBytes();
+                    found.addAll(recovery.corruptRanges());
+                    if (next != null) {
+                        segment.seal();
+                    }
+                } else if (needIndex.contains(segment)) {
+                    segment.rebuildIndex(config.indexIntervalBytes, batch -> { });
+                    if (next != null) {
+                        segment.seal();
+                    }
+                }
+            }
+            if (recovered) {
+                Segment last = segments.lastEntry().getValue();
+                LOG.info("{}: recovered from offset {}: log end offset {}{}{}", id, recoverFrom, last.nextOffset(),
+                        truncated > 0 ? ", torn tail of " + truncated + " bytes truncated" : "",
+                        found.isEmpty() ? "" : ", " + found.size() + " corrupt range(s) fenced");
+            }
+
+            ProducerStateManager producers = new ProducerStateManager();
+            restoreProducers(id, dir, segments, producers);
+            PartitionLog log = new PartitionLog(id, dir, config, clock, flushPolicy, flushScheduler, listener, reaper,
+                    segments, producers, checkpoint.logStartOffset());
+            return new Loaded(log, recovered, truncated, found);
+        } catch (IOException | RuntimeException e) {
+            for (Segment segment : segments.values()) {
+                try {
+                    segment.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Loads the newest snapshot at or below the log end, then replays the batch headers written after it. */
+    private static void restoreProducers(PartitionId id, Path dir, ConcurrentSkipListMap<Long, Segment> segments,
+                                         ProducerStateManager producers) throws IOException {
+        long logEnd = segments.lastEntry().getValue().nextOffset();
+        long from = segments.firstKey();
+        List<Path> snapshots = snapshotFiles(dir);
+        for (int i = snapshots.size() - 1; i >= 0; i--) {
+            long offset = baseOffsetOf(snapshots.get(i), PartitionLog.SNAPSHOT_SUFFIX);
+            if (offset > logEnd) {
+                Files.deleteIfExists(snapshots.get(i));
+                continue;
+            }
+            try {
+                from = producers.loadSnapshot(snapshots.get(i));
+                break;
+            } catch (IOException e) {
+                LOG.warn("{}: producer snapshot {} unusable ({}); trying an older one", id, snapshots.get(i), e.toString());
+                producers.clear();
+            }
+        }
+        long replayFrom = from;
+        Long start = segments.floorKey(replayFrom);
+        for (Segment segment : segments.tailMap(start == null ? segments.firstKey() : start).values()) {
+            segment.forEachBatchFrom(replayFrom, producers::update);
+        }
+    }
+
+    private static void removeLeftovers(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(Segment.DELETED_SUFFIX) || name.endsWith(".tmp")) {
+                    Files.delete(file);
+                } else if (name.endsWith(Segment.INDEX_SUFFIX)) {
+                    Path log = file.resolveSibling(name.substring(0, name.length() - Segment.INDEX_SUFFIX.length())
+                            + Segment.LOG_SUFFIX);
+                    if (!Files.exists(log)) {
+                        Files.delete(file);
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<Path> segmentFiles(Path dir) throws IOException {
+        return filesWithSuffix(dir, Segment.LOG_SUFFIX);
+    }
+
+    /** Producer snapshot files, oldest first. */
+    static List<Path> snapshotFiles(Path dir) throws IOException {
+        return filesWithSuffix(dir, PartitionLog.SNAPSHOT_SUFFIX);
+    }
+
+    private static List<Path> filesWithSuffix(Path dir, String suffix) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(suffix))
+                    .filter(f -> isOffsetName(f.getFileName().toString(), suffix))
+                    .sorted(Comparator.comparingLong(f -> baseOffsetOf(f, suffix)))
+                    .toList();
+        }
+    }
+
+    private static boolean isOffsetName(String name, String suffix) {
+        String stem = name.substring(0, name.length() - suffix.length());
+        return stem.length() == 20 && stem.chars().allMatch(Character::isDigit);
+    }
+
+    private static long baseOffsetOf(Path file, String suffix) {
+        String name = file.getFileName().toString();
+        return Long.parseLong(name.substring(0, name.length() - suffix.length()));
+    }
+}

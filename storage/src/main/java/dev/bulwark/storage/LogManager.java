@@ -1,0 +1,565 @@
+package dev.bulwark.storage;
+
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.KafkaStorageException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicIdException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The log store of one data directory: its topics and their partition logs, and the background work that keeps them
+ * (retention, checkpoints, periodic flushes, producer expiry, delayed file deletion).
+ *
+ * <pre>
+ * data/
+ *   .lock                       held while a process uses the directory
+ *   .clean-shutdown             present only between a clean stop and the next start
+ *   checkpoints                 recovery point, log start offset, corrupt ranges of every partition
+ *   topics/&lt;topic id&gt;/topic.meta    name, partition count, config overrides (its presence commits a creation)
+ *   topics/&lt;topic id&gt;/&lt;n&gt;/         segments (*.log), indexes (*.index), producer snapshots (*.snapshot)
+ * </pre>
+ *
+ * Directory names carry topic ids, never names.
+ */
+public final class LogManager implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LogManager.class);
+
+    private static final String TOPICS = "topics";
+    private static final String TOPIC_META = "topic.meta";
+    private static final String DELETING_SUFFIX = ".deleting";
+    private static final String CLEAN_SHUTDOWN = ".clean-shutdown";
+    private static final String CHECKPOINTS = "checkpoints";
+    private static final int CHECKPOINT_MAGIC = 0x42574350; // "BWCP"
+    private static final byte CHECKPOINT_VERSION = 1;
+
+    private final Path dataDir;
+    private final Path topicsDir;
+    private final StorageSettings settings;
+    private final Clock clock;
+    private final PartitionLog.HighWatermarkListener listener;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final FlushScheduler flushScheduler;
+    private final ScheduledExecutorService tasks;
+    private final Map<Uuid, TopicMetadata> topicsById = new ConcurrentHashMap<>();
+    private final Map<String, TopicMetadata> topicsByName = new ConcurrentHashMap<>();
+    private final Map<PartitionId, PartitionLog> logs = new ConcurrentHashMap<>();
+    private final Object checkpointLock = new Object();
+    private volatile Map<String, ?> serverDefaults;
+    private volatile boolean closed;
+
+    private LogManager(Path dataDir, StorageSettings settings, Map<String, ?> serverDefaults, Clock clock,
+                       PartitionLog.HighWatermarkListener listener, FileChannel lockChannel, FileLock lock) {
+        this.dataDir = dataDir;
+        this.topicsDir = dataDir.resolve(TOPICS);
+        this.settings = settings;
+        this.serverDefaults = Map.copyOf(serverDefaults);
+        this.clock = clock;
+        this.listener = listener;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.flushScheduler = new FlushScheduler(settings.flushThreads());
+        this.tasks = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bulwark-log-tasks");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Opens (creating if needed) the store in {@code dataDir}, recovering every partition, and starts its background
+     * work.
+     *
+     * @param serverDefaults broker-level topic defaults by Kafka broker name ({@link LogConfig#SERVER_DEFAULTS})
+     * @param listener       told whenever a partition's high watermark advances
+     */
+    public static LogManager open(Path dataDir, StorageSettings settings, Map<String, ?> serverDefaults, Clock clock,
+                                  PartitionLog.HighWatermarkListener listener) throws IOException {
+        Files.createDirectories(dataDir.resolve(TOPICS));
+        FileChannel lockChannel = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        FileLock lock = lockChannel.tryLock();
+        if (lock == null) {
+            lockChannel.close();
+            throw new IOException("data directory " + dataDir + " is in use by another process");
+        }
+        LogManager manager = new LogManager(dataDir, settings, serverDefaults, clock, listener, lockChannel, lock);
+        try {
+            manager.loadAll();
+        } catch (IOException | RuntimeException e) {
+            manager.releaseLock();
+            throw e;
+        }
+        manager.startTasks();
+        return manager;
+    }
+
+    private void loadAll() throws IOException {
+        Path cleanMarker = dataDir.resolve(CLEAN_SHUTDOWN);
+        boolean clean = Files.exists(cleanMarker);
+        Map<PartitionId, PartitionCheckpoint> checkpoints = readCheckpoints();
+        List<TopicMetadata> topics = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(topicsDir)) {
+            for (Path topicDir : (Iterable<Path>) entries::iterator) {
+                String name = topicDir.getFileName().toString();
+                if (name.endsWith(DELETING_SUFFIX) || !Files.exists(topicDir.resolve(TOPIC_META))) {
+                    LOG.info("removing {} (an interrupted topic deletion or creation)", topicDir);
+                    deleteRecursively(topicDir);
+                    continue;
+                }
+                TopicMetadata topic = TopicMetadata.read(topicDir.resolve(TOPIC_META));
+                removeSurplusPartitions(topicDir, topic.partitions());
+                topics.add(topic);
+            }
+        }
+        ExecutorService recovery = Executors.newFixedThreadPool(settings.recoveryThreads());
+        try {
+            List<Future<LogLoader.Loaded>> loading = new ArrayList<>();
+            for (TopicMetadata topic : topics) {
+                LogConfig config = resolveConfig(topic.configs());
+                for (int p = 0; p < topic.partitions(); p++) {
+                    PartitionId id = new PartitionId(topic.id(), p);
+                    Path dir = partitionDir(id);
+                    Files.createDirectories(dir);
+                    PartitionCheckpoint checkpoint = checkpoints.getOrDefault(id, PartitionCheckpoint.NONE);
+                    loading.add(recovery.submit(() -> LogLoader.load(id, dir, config, clock, settings.flushPolicy(),
+                            flushScheduler, listener, this::retire, checkpoint, clean)));
+                }
+                topicsById.put(topic.id(), topic);
+                topicsByName.put(topic.name(), topic);
+            }
+            int recovered = 0;
+            for (Future<LogLoader.Loaded> future : loading) {
+                LogLoader.Loaded loaded = future.get();
+                logs.put(loaded.log().id(), loaded.log());
+                recovered += loaded.recovered() ? 1 : 0;
+            }
+            LOG.info("log store {} opened: {} topic(s), {} partition(s), {}", dataDir, topics.size(), logs.size(),
+                    clean ? "after a clean shutdown" : recovered + " partition(s) recovered after an unclean shutdown");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while opening the log store", e);
+        } catch (ExecutionException e) {
+            closeLogsQuietly();
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("opening a partition failed", e.getCause());
+        } finally {
+            recovery.shutdown();
+        }
+        writeCheckpoints();
+        Files.deleteIfExists(cleanMarker);
+        MetadataFile.syncDirectory(dataDir);
+    }
+
+    private void removeSurplusPartitions(Path topicDir, int partitions) throws IOException {
+        try (Stream<Path> entries = Files.list(topicDir)) {
+            for (Path dir : (Iterable<Path>) entries::iterator) {
+                String name = dir.getFileName().toString();
+                if (Files.isDirectory(dir) && name.chars().allMatch(Character::isDigit)
+                        && Integer.parseInt(name) >= partitions) {
+                    LOG.info("removing {} (an interrupted partition creation)", dir);
+                    deleteRecursively(dir);
+                }
+            }
+        }
+    }
+
+    private void startTasks() {
+        long retention = settings.retentionCheckInterval().toMillis();
+        tasks.scheduleWithFixedDelay(guarded("retention", this::applyRetention), retention, retention,
+                TimeUnit.MILLISECONDS);
+        long checkpoint = settings.checkpointInterval().toMillis();
+        tasks.scheduleWithFixedDelay(guarded("checkpoint", this::writeCheckpoints), checkpoint, checkpoint,
+                TimeUnit.MILLISECONDS);
+        long expiry = Math.min(settings.producerIdExpiration().toMillis(), TimeUnit.MINUTES.toMillis(10));
+        tasks.scheduleWithFixedDelay(guarded("producer expiry", () -> logs.values()
+                        .forEach(log -> log.expireProducers(settings.producerIdExpiration().toMillis()))),
+                expiry, expiry, TimeUnit.MILLISECONDS);
+        if (settings.flushPolicy() == FlushPolicy.PAGE_CACHE) {
+            long flush = settings.flushInterval().toMillis();
+            tasks.scheduleWithFixedDelay(guarded("flush", () -> logs.values().stream()
+                            .filter(PartitionLog::hasUnflushedData).forEach(flushScheduler::request)),
+                    flush, flush, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private interface IoTask {
+        void run() throws IOException;
+    }
+
+    private Runnable guarded(String what, IoTask task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (IOException | RuntimeException e) {
+                LOG.error("background {} failed", what, e);
+            }
+        };
+    }
+
+    // ---------------------------------------------------------------- topics
+
+    public Collection<TopicMetadata> topics() {
+        return topicsById.values();
+    }
+
+    public Optional<TopicMetadata> topic(String name) {
+        return Optional.ofNullable(topicsByName.get(name));
+    }
+
+    public Optional<TopicMetadata> topic(Uuid id) {
+        return Optional.ofNullable(topicsById.get(id));
+    }
+
+    public Optional<PartitionLog> log(Uuid topicId, int partition) {
+        return Optional.ofNullable(logs.get(new PartitionId(topicId, partition)));
+    }
+
+    /** Checks topic config overrides against the current broker defaults without applying them. */
+    public LogConfig validateConfig(Map<String, String> overrides) {
+        return resolveConfig(overrides);
+    }
+
+    private LogConfig resolveConfig(Map<String, String> overrides) {
+        try {
+            return LogConfig.resolve(overrides, serverDefaults);
+        } catch (ConfigException e) {
+            throw new InvalidConfigurationException(e.getMessage());
+        }
+    }
+
+    /**
+     * Creates a topic with empty partitions; the topic exists once its metadata file is written.
+     *
+     * @throws TopicExistsException          when the name is taken
+     * @throws InvalidConfigurationException when an override is unknown or invalid
+     */
+    public synchronized TopicMetadata createTopic(String name, int partitions, Map<String, String> configs)
+            throws IOException {
+        ensureOpen();
+        if (topicsByName.containsKey(name)) {
+            throw new TopicExistsException("Topic '" + name + "' already exists.");
+        }
+        if (partitions < 1) {
+            throw new InvalidPartitionsException("Number of partitions must be at least 1, not " + partitions);
+        }
+        LogConfig config = resolveConfig(configs);
+        TopicMetadata topic = new TopicMetadata(newTopicId(), name, partitions, configs);
+        Path topicDir = topicsDir.resolve(topic.id().toString());
+        Files.createDirectories(topicDir);
+        List<PartitionLog> created = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            created.add(createLog(new PartitionId(topic.id(), p), config));
+        }
+        topic.write(topicDir.resolve(TOPIC_META));
+        MetadataFile.syncDirectory(topicsDir);
+        created.forEach(log -> logs.put(log.id(), log));
+        topicsById.put(topic.id(), topic);
+        topicsByName.put(name, topic);
+        LOG.info("created topic {} ({}) with {} partition(s) and overrides {}", name, topic.id(), partitions, configs);
+        return topic;
+    }
+
+    private Uuid newTopicId() {
+        Uuid id = Uuid.randomUuid();
+        while (topicsById.containsKey(id) || id.equals(Uuid.ZERO_UUID)) {
+            id = Uuid.randomUuid();
+        }
+        return id;
+    }
+
+    private PartitionLog createLog(PartitionId id, LogConfig config) throws IOException {
+        Path dir = partitionDir(id);
+        Files.createDirectories(dir);
+        MetadataFile.syncDirectory(dir.getParent());
+        return LogLoader.load(id, dir, config, clock, settings.flushPolicy(), flushScheduler, listener, this::retire,
+                PartitionCheckpoint.NONE, true).log();
+    }
+
+    /** Grows a topic to {@code newCount} partitions. */
+    public synchronized TopicMetadata addPartitions(Uuid topicId, int newCount) throws IOException {
+        ensureOpen();
+        TopicMetadata topic = topicsById.get(topicId);
+        if (topic == null) {
+            throw new UnknownTopicIdException("Topic id " + topicId + " does not exist");
+        }
+        if (newCount <= topic.partitions()) {
+            throw new InvalidPartitionsException("Topic currently has " + topic.partitions()
+                    + " partitions, which is higher than or equal to the requested " + newCount + ".");
+        }
+        LogConfig config = resolveConfig(topic.configs());
+        List<PartitionLog> created = new ArrayList<>();
+        for (int p = topic.partitions(); p < newCount; p++) {
+            created.add(createLog(new PartitionId(topicId, p), config));
+        }
+        TopicMetadata grown = topic.withPartitions(newCount);
+        grown.write(topicsDir.resolve(topicId.toString()).resolve(TOPIC_META));
+        created.forEach(log -> logs.put(log.id(), log));
+        topicsById.put(topicId, grown);
+        topicsByName.put(grown.name(), grown);
+        LOG.info("topic {} now has {} partitions", grown.name(), newCount);
+        return grown;
+    }
+
+    /** Replaces a topic's config overrides. */
+    public synchronized TopicMetadata alterTopicConfigs(Uuid topicId, Map<String, String> overrides) throws IOException {
+        ensureOpen();
+        TopicMetadata topic = topicsById.get(topicId);
+        if (topic == null) {
+            throw new UnknownTopicIdException("Topic id " + topicId + " does not exist");
+        }
+        LogConfig config = resolveConfig(overrides);
+        TopicMetadata altered = topic.withConfigs(overrides);
+        altered.write(topicsDir.resolve(topicId.toString()).resolve(TOPIC_META));
+        topicsById.put(topicId, altered);
+        topicsByName.put(altered.name(), altered);
+        for (int p = 0; p < altered.partitions(); p++) {
+            PartitionLog log = logs.get(new PartitionId(topicId, p));
+            if (log != null) {
+                log.updateConfig(config);
+            }
+        }
+        LOG.info("topic {} config overrides are now {}", altered.name(), overrides);
+        return altered;
+    }
+
+    /** Applies new broker-level defaults to every topic that does not override them. */
+    public synchronized void updateServerDefaults(Map<String, ?> newDefaults) {
+        LogConfig.resolve(Map.of(), newDefaults);
+        serverDefaults = Map.copyOf(newDefaults);
+        for (TopicMetadata topic : topicsById.values()) {
+            LogConfig config = resolveConfig(topic.configs());
+            for (int p = 0; p < topic.partitions(); p++) {
+                PartitionLog log = logs.get(new PartitionId(topic.id(), p));
+                if (log != null) {
+                    log.updateConfig(config);
+                }
+            }
+        }
+    }
+
+    /** Deletes a topic: it disappears at once (a directory rename), its files are removed after. */
+    public synchronized void deleteTopic(Uuid topicId) throws IOException {
+        ensureOpen();
+        TopicMetadata topic = topicsById.remove(topicId);
+        if (topic == null) {
+            throw new UnknownTopicIdException("Topic id " + topicId + " does not exist");
+        }
+        topicsByName.remove(topic.name());
+        Path topicDir = topicsDir.resolve(topicId.toString());
+        Path doomed = topicsDir.resolve(topicId + DELETING_SUFFIX);
+        Files.move(topicDir, doomed);
+        MetadataFile.syncDirectory(topicsDir);
+        for (int p = 0; p < topic.partitions(); p++) {
+            PartitionLog log = logs.remove(new PartitionId(topicId, p));
+            if (log != null) {
+                log.closeForDeletion();
+            }
+        }
+        tasks.execute(guarded("deleting " + doomed, () -> deleteRecursively(doomed)));
+        LOG.info("deleted topic {} ({})", topic.name(), topicId);
+    }
+
+    // ---------------------------------------------------------------- records
+
+    /**
+     * Moves a partition's log start offset (DeleteRecords), records it durably and drops the segments below it.
+     *
+     * @param offset the new log start offset, or -1 for the high watermark
+     * @return the log start offset afterwards
+     */
+    public long deleteRecords(PartitionLog log, long offset) throws IOException {
+        long target = offset == -1 ? log.highWatermark() : offset;
+        long start = log.advanceLogStartOffset(target);
+        writeCheckpoints();
+        log.applyRetention();
+        return start;
+    }
+
+    /** Runs retention on every partition now. */
+    public void applyRetention() {
+        for (PartitionLog log : logs.values()) {
+            try {
+                log.applyRetention();
+            } catch (KafkaStorageException e) {
+                LOG.error("retention of {} failed: {}", log.id(), e.getMessage());
+            }
+        }
+    }
+
+    private void retire(Segment segment, long delayMs) {
+        Runnable delete = guarded("deleting " + segment, segment::deleteFiles);
+        if (closed) {
+            delete.run();
+        } else {
+            tasks.schedule(delete, delayMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    // ---------------------------------------------------------------- checkpoints
+
+    /** Writes every partition's recovery point, log start offset and corrupt ranges. */
+    public void writeCheckpoints() throws IOException {
+        synchronized (checkpointLock) {
+            List<PartitionLog> snapshot = new ArrayList<>(logs.values());
+            snapshot.sort(Comparator.comparing((PartitionLog l) -> l.id().topicId())
+                    .thenComparingInt(l -> l.id().partition()));
+            List<Map.Entry<PartitionLog, List<Map.Entry<Long, Segment.CorruptRange>>>> entries = new ArrayList<>();
+            int size = 4;
+            for (PartitionLog log : snapshot) {
+                List<Map.Entry<Long, Segment.CorruptRange>> ranges = log.corruptRanges();
+                entries.add(Map.entry(log, ranges));
+                size += 16 + 4 + 8 + 8 + 4 + ranges.size() * 40;
+            }
+            ByteBuffer buffer = ByteBuffer.allocate(size);
+            buffer.putInt(entries.size());
+            for (Map.Entry<PartitionLog, List<Map.Entry<Long, Segment.CorruptRange>>> e : entries) {
+                PartitionLog log = e.getKey();
+                buffer.putLong(log.id().topicId().getMostSignificantBits())
+                        .putLong(log.id().topicId().getLeastSignificantBits())
+                        .putInt(log.id().partition())
+                        .putLong(log.recoveryPoint())
+                        .putLong(log.logStartOffset())
+                        .putInt(e.getValue().size());
+                for (Map.Entry<Long, Segment.CorruptRange> r : e.getValue()) {
+                    Segment.CorruptRange range = r.getValue();
+                    buffer.putLong(r.getKey()).putInt(range.startPosition()).putInt(range.endPosition())
+                            .putLong(range.fromOffset()).putLong(range.toOffset()).putLong(0L);
+                }
+            }
+            MetadataFile.write(dataDir.resolve(CHECKPOINTS), CHECKPOINT_MAGIC, CHECKPOINT_VERSION, buffer.array());
+        }
+    }
+
+    private Map<PartitionId, PartitionCheckpoint> readCheckpoints() throws IOException {
+        Optional<MetadataFile.Content> content = MetadataFile.read(dataDir.resolve(CHECKPOINTS), CHECKPOINT_MAGIC);
+        Map<PartitionId, PartitionCheckpoint> result = new HashMap<>();
+        if (content.isEmpty()) {
+            return result;
+        }
+        if (content.get().version() != CHECKPOINT_VERSION) {
+            throw new IOException("unsupported checkpoint format version " + content.get().version());
+        }
+        ByteBuffer buffer = content.get().payload();
+        int count = buffer.getInt();
+        for (int i = 0; i < count; i++) {
+            PartitionId id = new PartitionId(new Uuid(buffer.getLong(), buffer.getLong()), buffer.getInt());
+            long recoveryPoint = buffer.getLong();
+            long logStart = buffer.getLong();
+            int ranges = buffer.getInt();
+            List<PartitionCheckpoint.SegmentRange> corrupt = new ArrayList<>();
+            for (int r = 0; r < ranges; r++) {
+                long segmentBase = buffer.getLong();
+                Segment.CorruptRange range = new Segment.CorruptRange(buffer.getInt(), buffer.getInt(),
+                        buffer.getLong(), buffer.getLong());
+                buffer.getLong(); // reserved
+                corrupt.add(new PartitionCheckpoint.SegmentRange(segmentBase, range));
+            }
+            result.put(id, new PartitionCheckpoint(recoveryPoint, logStart, corrupt));
+        }
+        return result;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    private Path partitionDir(PartitionId id) {
+        return topicsDir.resolve(id.topicId().toString()).resolve(Integer.toString(id.partition()));
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new KafkaStorageException("the log store is closed");
+        }
+    }
+
+    /** Flushes and closes every partition, writes checkpoints and marks the shutdown clean. */
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        tasks.shutdownNow();
+        boolean clean = true;
+        for (PartitionLog log : logs.values()) {
+            try {
+                log.close();
+            } catch (IOException | RuntimeException e) {
+                clean = false;
+                LOG.error("closing {} failed", log.id(), e);
+            }
+        }
+        try {
+            flushScheduler.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        writeCheckpoints();
+        if (clean && logs.values().stream().noneMatch(PartitionLog::isOffline)) {
+            Files.write(dataDir.resolve(CLEAN_SHUTDOWN), new byte[0]);
+            MetadataFile.syncDirectory(dataDir);
+        }
+        releaseLock();
+        LOG.info("log store {} closed{}", dataDir, clean ? " cleanly" : " with errors");
+    }
+
+    private void closeLogsQuietly() {
+        for (PartitionLog log : logs.values()) {
+            log.closeForDeletion();
+        }
+    }
+
+    private void releaseLock() {
+        try {
+            lock.release();
+            lockChannel.close();
+        } catch (IOException e) {
+            LOG.warn("releasing the data directory lock failed: {}", e.toString());
+        }
+    }
+
+    private static void deleteRecursively(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+}

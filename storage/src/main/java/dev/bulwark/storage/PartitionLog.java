@@ -1,0 +1,639 @@
+package dev.bulwark.storage;
+
+import org.apache.kafka.common.errors.KafkaStorageException;
+import org.apache.kafka.common.errors.OffsetOutOfRangeException;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The log of one partition: an ordered run of segments, the offsets that bound it, and its producers' state.
+ *
+ * <p>Threads: appends, rolls and retention take the append lock; reads take no lock and are bounded by positions
+ * published after the bytes they cover were written; flushes run on the {@link FlushScheduler}'s threads. The high
+ * watermark, what consumers may read and what acks=all waits for, is the fsynced end of the log under
+ * {@link FlushPolicy#DURABLE} and the written end under {@link FlushPolicy#PAGE_CACHE}.
+ */
+public final class PartitionLog {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionLog.class);
+
+    /** Bulwark has one replica per partition and never changes leader, so every partition stays in epoch 0. */
+    public static final int LEADER_EPOCH = 0;
+
+    static final String SNAPSHOT_SUFFIX = ".snapshot";
+    private static final int SNAPSHOTS_KEPT = 2;
+
+    /** A point in the log: an offset and where the batch starting there would begin. */
+    record Position(long offset, long segmentBase, int position) {
+    }
+
+    /** Told when a partition's high watermark moves, so waiting fetches can complete. */
+    public interface HighWatermarkListener {
+        void highWatermarkAdvanced(PartitionLog log);
+    }
+
+    /** Disposes of segments that left the log, after a delay so reads in progress finish. */
+    interface SegmentReaper {
+        void retire(Segment segment, long delayMs);
+    }
+
+    private record Waiter(long offset, CompletableFuture<Void> future) {
+    }
+
+    private final PartitionId id;
+    private final Path dir;
+    private final Clock clock;
+    private final FlushPolicy flushPolicy;
+    private final FlushScheduler flushScheduler;
+    private final HighWatermarkListener listener;
+    private final SegmentReaper reaper;
+    private final ConcurrentSkipListMap<Long, Segment> segments;
+    private final ProducerStateManager producers;
+    private final ReentrantLock appendLock = new ReentrantLock();
+    private final Object flushLock = new Object();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final AtomicBoolean flushQueued = new AtomicBoolean();
+
+    private volatile LogConfig config;
+    private volatile long logStartOffset;
+    private volatile Position end;
+    private volatile Position durable;
+    private volatile String offlineReason;
+    private volatile boolean closed;
+
+    PartitionLog(PartitionId id, Path dir, LogConfig config, Clock clock, FlushPolicy flushPolicy,
+                 FlushScheduler flushScheduler, HighWatermarkListener listener, SegmentReaper reaper,
+                 ConcurrentSkipListMap<Long, Segment> segments, ProducerStateManager producers, long logStartOffset) {
+        this.id = id;
+        this.dir = dir;
+        this.config = config;
+        this.clock = clock;
+        this.flushPolicy = flushPolicy;
+        this.flushScheduler = flushScheduler;
+        this.listener = listener;
+        this.reaper = reaper;
+        this.segments = segments;
+        this.producers = producers;
+        Segment active = segments.lastEntry().getValue();
+        this.end = new Position(active.nextOffset(), active.baseOffset, active.size());
+        this.durable = end;
+        this.logStartOffset = Math.max(logStartOffset, segments.firstKey());
+    }
+
+    public PartitionId id() {
+        return id;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    public void updateConfig(LogConfig newConfig) {
+        this.config = newConfig;
+    }
+
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    public long logEndOffset() {
+        return end.offset();
+    }
+
+    /** The offset below which records are visible to consumers and acknowledged to acks=all producers. */
+    public long highWatermark() {
+        return highWatermarkPosition().offset();
+    }
+
+    /** The fsynced end of the log: what survives a crash, and where recovery starts. */
+    public long recoveryPoint() {
+        return durable.offset();
+    }
+
+    private Position highWatermarkPosition() {
+        return flushPolicy == FlushPolicy.DURABLE ? durable : end;
+    }
+
+    public long sizeInBytes() {
+        long total = 0;
+        for (Segment segment : segments.values()) {
+            total += segment.size() - Segment.HEADER_SIZE;
+        }
+        return total;
+    }
+
+    public int segmentCount() {
+        return segments.size();
+    }
+
+    // ---------------------------------------------------------------- append
+
+    /**
+     * Validates and appends a producer's batches, assigning offsets (and LogAppendTime timestamps).
+     *
+     * @throws org.apache.kafka.common.errors.ApiException with Kafka's error for invalid batches, stale producer
+     *                                                     epochs, sequence gaps, or a storage failure
+     */
+    public AppendResult append(MemoryRecords records) {
+        long now = clock.millis();
+        LogConfig cfg = config;
+        List<BatchValidator.ValidBatch> batches = BatchValidator.validate(records, cfg, now);
+        if (batches.isEmpty()) {
+            return new AppendResult(-1, -1, -1, logStartOffset, false);
+        }
+        boolean logAppendTime = cfg.timestampType == TimestampType.LOG_APPEND_TIME;
+        long firstOffset;
+        long lastOffset;
+        appendLock.lock();
+        try {
+            ensureWritable();
+            Optional<ProducerStateManager.CachedBatch> duplicate = producers.check(batches.get(0).header());
+            if (duplicate.isPresent()) {
+                return new AppendResult(duplicate.get().firstOffset(), duplicate.get().lastOffset(), -1, logStartOffset,
+                        true);
+            }
+            firstOffset = end.offset();
+            lastOffset = firstOffset - 1;
+            ByteBuffer buffer = records.buffer();
+            for (BatchValidator.ValidBatch valid : batches) {
+                BatchHeader header = valid.header();
+                long base = end.offset();
+                long batchTime = logAppendTime ? now : header.maxTimestamp();
+                Segment active = maybeRoll(header.sizeInBytes(), batchTime, base + header.lastOffsetDelta(), cfg);
+                MutableRecordBatch batch = valid.batch();
+                batch.setLastOffset(base + header.lastOffsetDelta());
+                batch.setPartitionLeaderEpoch(LEADER_EPOCH);
+                if (logAppendTime) {
+                    batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, now);
+                }
+                BatchHeader stored = header.assigned(base, batchTime);
+                ByteBuffer bytes = buffer.duplicate();
+                bytes.limit(valid.position() + header.sizeInBytes()).position(valid.position());
+                active.append(bytes, stored, cfg.indexIntervalBytes);
+                producers.update(stored);
+                end = new Position(stored.nextOffset(), active.baseOffset, active.size());
+                lastOffset = stored.lastOffset();
+            }
+        } catch (IOException e) {
+            throw goOffline("append failed", e);
+        } finally {
+            appendLock.unlock();
+        }
+        if (flushPolicy == FlushPolicy.PAGE_CACHE) {
+            listener.highWatermarkAdvanced(this);
+        } else {
+            flushScheduler.request(this);
+        }
+        return new AppendResult(firstOffset, lastOffset, logAppendTime ? now : -1, logStartOffset, false);
+    }
+
+    /** Kafka's roll rule: the batch would overflow segment.bytes, or lies segment.ms after the segment's first. */
+    private Segment maybeRoll(int batchSize, long batchTimestamp, long lastOffset, LogConfig cfg) throws IOException {
+        Segment active = segments.lastEntry().getValue();
+        if (active.isEmpty()) {
+            return active;
+        }
+        boolean full = (long) active.size() + batchSize > cfg.segmentBytes;
+        boolean old = active.rollTimestamp() >= 0 && batchTimestamp - active.rollTimestamp() > cfg.segmentMs;
+        if (!full && !old && active.canHoldOffset(lastOffset)) {
+            return active;
+        }
+        return roll();
+    }
+
+    /** Seals the active segment and starts a new one at the log end. Called under the append lock. */
+    private Segment roll() throws IOException {
+        Segment active = segments.lastEntry().getValue();
+        long next = end.offset();
+        active.seal();
+        Segment fresh = Segment.create(dir, next);
+        segments.put(next, fresh);
+        end = new Position(next, next, fresh.size());
+        writeProducerSnapshot(next);
+        LOG.debug("{}: rolled to a new segment at offset {}", id, next);
+        return fresh;
+    }
+
+    private void writeProducerSnapshot(long offset) throws IOException {
+        producers.writeSnapshot(dir.resolve(Segment.fileName(offset) + SNAPSHOT_SUFFIX), offset);
+        List<Path> snapshots = LogLoader.snapshotFiles(dir);
+        for (int i = 0; i < snapshots.size() - SNAPSHOTS_KEPT; i++) {
+            java.nio.file.Files.deleteIfExists(snapshots.get(i));
+        }
+    }
+
+    // ---------------------------------------------------------------- durability
+
+    /**
+     * Completes once the high watermark has passed {@code offset}: at once under {@link FlushPolicy#PAGE_CACHE},
+     * after the fsync that covers it under {@link FlushPolicy#DURABLE}. Fails if the partition goes offline first.
+     */
+    public CompletableFuture<Void> awaitHighWatermark(long offset) {
+        if (highWatermark() > offset) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        synchronized (waiters) {
+            waiters.addLast(new Waiter(offset, future));
+        }
+        flushScheduler.request(this);
+        completeWaiters();
+        return future;
+    }
+
+    boolean markFlushQueued() {
+        return flushQueued.compareAndSet(false, true);
+    }
+
+    void clearFlushQueued() {
+        flushQueued.set(false);
+    }
+
+    /** Forces everything appended so far to stable storage; run by the {@link FlushScheduler}. */
+    void flush() {
+        boolean advanced = false;
+        synchronized (flushLock) {
+            Position target = end;
+            if (target.offset() > durable.offset()) {
+                try {
+                    for (Segment segment : segments.subMap(durable.segmentBase(), true, target.segmentBase(), true)
+                            .values()) {
+                        segment.flush();
+                    }
+                } catch (IOException e) {
+                    if (!closed) {
+                        goOffline("fsync failed", e);
+                    }
+                    return;
+                }
+                durable = target;
+                advanced = true;
+            }
+        }
+        completeWaiters();
+        if (advanced && flushPolicy == FlushPolicy.DURABLE) {
+            listener.highWatermarkAdvanced(this);
+        }
+    }
+
+    boolean hasUnflushedData() {
+        return end.offset() > durable.offset();
+    }
+
+    private void completeWaiters() {
+        long hw = highWatermark();
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        synchronized (waiters) {
+            while (!waiters.isEmpty() && waiters.peekFirst().offset() < hw) {
+                done.add(waiters.pollFirst().future());
+            }
+        }
+        done.forEach(f -> f.complete(null));
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /** What a fetch of this partition returns. */
+    public record LogRead(Optional<LogSlice> slice, long highWatermark, long logStartOffset, long logEndOffset) {
+    }
+
+    /**
+     * Reads from {@code fetchOffset}: the batch holding it and those after it, up to {@code maxBytes} (at least the
+     * first whole batch when {@code minOneBatch}), never past the high watermark.
+     *
+     * @throws OffsetOutOfRangeException when the offset is below the log start or above the log end
+     * @throws KafkaStorageException     when the offset lies in a corrupt stretch or the partition is offline
+     */
+    public LogRead read(long fetchOffset, int maxBytes, boolean minOneBatch) {
+        ensureReadable();
+        Position bound = highWatermarkPosition();
+        long start = logStartOffset;
+        long logEnd = end.offset();
+        if (fetchOffset < start || fetchOffset > logEnd) {
+            throw new OffsetOutOfRangeException("Offset " + fetchOffset + " is outside the log [" + start + ", "
+                    + logEnd + "] of " + id);
+        }
+        if (fetchOffset >= bound.offset()) {
+            return new LogRead(Optional.empty(), bound.offset(), start, logEnd);
+        }
+        try {
+            Map.Entry<Long, Segment> entry = segments.floorEntry(fetchOffset);
+            if (entry == null) {
+                entry = segments.firstEntry();
+            }
+            while (entry != null && entry.getKey() <= bound.segmentBase()) {
+                Segment segment = entry.getValue();
+                int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
+                Optional<Segment.Located> located = segment.locate(fetchOffset, maxPosition);
+                if (located.isPresent()) {
+                    int position = located.get().position();
+                    int firstBatch = located.get().header().sizeInBytes();
+                    int limit = Math.min(maxPosition - position, Math.max(maxBytes, minOneBatch ? firstBatch : 0));
+                    Optional<Segment.CorruptRange> corrupt = segment.firstCorruptRangeIn(position, position + limit);
+                    if (corrupt.isPresent()) {
+                        limit = corrupt.get().startPosition() - position;
+                    }
+                    Optional<LogSlice> slice = limit > 0
+                            ? Optional.of(new LogSlice(segment.channel(), position, limit)) : Optional.empty();
+                    return new LogRead(slice, bound.offset(), start, logEnd);
+                }
+                entry = segments.higherEntry(entry.getKey());
+            }
+            return new LogRead(Optional.empty(), bound.offset(), start, logEnd);
+        } catch (Segment.CorruptSegmentException e) {
+            LOG.error("{}: fetch at offset {} refused: {}", id, fetchOffset, e.getMessage());
+            throw new KafkaStorageException(e.getMessage());
+        } catch (IOException e) {
+            throw goOffline("read failed", e);
+        }
+    }
+
+    /** The first record at or after {@code timestamp} below the high watermark (ListOffsets by time). */
+    public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
+        ensureReadable();
+        Position bound = highWatermarkPosition();
+        long start = logStartOffset;
+        try {
+            for (Segment segment : segments.values()) {
+                if (segment.baseOffset > bound.segmentBase()) {
+                    break;
+                }
+                if (segment.nextOffset() <= start || segment.maxTimestamp() < timestamp) {
+                    continue;
+                }
+                int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
+                Optional<Segment.Located> located = segment.locateByTimestamp(timestamp, 0, maxPosition);
+                while (located.isPresent()) {
+                    for (Record record : segment.readBatch(located.get()).records()) {
+                        if (record.timestamp() >= timestamp && record.offset() >= start) {
+                            return Optional.of(new TimestampAndOffset(record.timestamp(), record.offset()));
+                        }
+                    }
+                    int next = located.get().position() + located.get().header().sizeInBytes();
+                    located = segment.locateByTimestamp(timestamp, next, maxPosition);
+                }
+            }
+            return Optional.empty();
+        } catch (IOException e) {
+            throw goOffline("timestamp lookup failed", e);
+        }
+    }
+
+    /** The record with the largest timestamp below the high watermark (ListOffsets MAX_TIMESTAMP). */
+    public Optional<TimestampAndOffset> maxTimestamp() {
+        ensureReadable();
+        Position bound = highWatermarkPosition();
+        Segment best = null;
+        for (Segment segment : segments.values()) {
+            if (segment.baseOffset > bound.segmentBase()) {
+                break;
+            }
+            if (segment.maxTimestampBatchOffset() >= logStartOffset && segment.maxTimestampBatchOffset() < bound.offset()
+                    && (best == null || segment.maxTimestamp() > best.maxTimestamp())) {
+                best = segment;
+            }
+        }
+        if (best == null) {
+            return Optional.empty();
+        }
+        try {
+            int maxPosition = best.baseOffset == bound.segmentBase() ? bound.position() : best.size();
+            Optional<Segment.Located> located = best.locate(best.maxTimestampBatchOffset(), maxPosition);
+            if (located.isEmpty()) {
+                return Optional.empty();
+            }
+            long max = best.maxTimestamp();
+            for (Record record : best.readBatch(located.get()).records()) {
+                if (record.timestamp() == max) {
+                    return Optional.of(new TimestampAndOffset(max, record.offset()));
+                }
+            }
+            return Optional.of(new TimestampAndOffset(max, located.get().header().lastOffset()));
+        } catch (IOException e) {
+            throw goOffline("timestamp lookup failed", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- retention and deletion
+
+    /**
+     * Moves the log start offset up to {@code offset} (DeleteRecords); segments wholly below it are deleted by the
+     * next retention pass.
+     *
+     * @throws OffsetOutOfRangeException when {@code offset} is above the high watermark
+     */
+    public long advanceLogStartOffset(long offset) {
+        appendLock.lock();
+        try {
+            ensureWritable();
+            long hw = highWatermark();
+            if (offset > hw) {
+                throw new OffsetOutOfRangeException("Cannot delete records of " + id + " up to " + offset
+                        + ", above the high watermark " + hw);
+            }
+            if (offset > logStartOffset) {
+                logStartOffset = offset;
+            }
+            return logStartOffset;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /**
+     * Deletes the oldest segments that retention time or size, or the log start offset, no longer keeps.
+     *
+     * @return how many segments were deleted
+     */
+    public int applyRetention() {
+        long now = clock.millis();
+        LogConfig cfg = config;
+        appendLock.lock();
+        try {
+            if (closed || offlineReason != null) {
+                return 0;
+            }
+            List<Segment> doomed = new ArrayList<>();
+            long remaining = sizeInBytes();
+            for (Segment segment : segments.values()) {
+                long segmentBytes = segment.size() - Segment.HEADER_SIZE;
+                Long nextBase = segments.higherKey(segment.baseOffset);
+                long segmentEnd = nextBase != null ? nextBase : end.offset();
+                boolean belowStart = segmentEnd <= logStartOffset && !segment.isEmpty();
+                boolean expired = cfg.delete() && cfg.retentionMs >= 0 && !segment.isEmpty()
+                        && segment.maxTimestamp() < now - cfg.retentionMs;
+                boolean oversize = cfg.delete() && cfg.retentionBytes >= 0 && !segment.isEmpty()
+                        && remaining - segmentBytes >= cfg.retentionBytes;
+                if (!belowStart && !expired && !oversize) {
+                    break;
+                }
+                if (segmentEnd > highWatermark()) {
+                    break; // never delete what consumers cannot read yet
+                }
+                doomed.add(segment);
+                remaining -= segmentBytes;
+            }
+            if (doomed.isEmpty()) {
+                return 0;
+            }
+            if (doomed.size() == segments.size()) {
+                roll();
+            }
+            for (Segment segment : doomed) {
+                segments.remove(segment.baseOffset);
+                segment.markDeleted();
+                reaper.retire(segment, cfg.fileDeleteDelayMs);
+            }
+            long newStart = Math.max(logStartOffset, segments.firstKey());
+            LOG.info("{}: retention deleted {} segment(s); log start offset {} -> {}", id, doomed.size(),
+                    logStartOffset, newStart);
+            logStartOffset = newStart;
+            return doomed.size();
+        } catch (IOException e) {
+            throw goOffline("retention failed", e);
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Expires idle producers' state (producer.id.expiration.ms). */
+    public int expireProducers(long expirationMs) {
+        appendLock.lock();
+        try {
+            return producers.expire(clock.millis(), expirationMs);
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- state and lifecycle
+
+    /** Corrupt stretches found by recovery, by segment base offset, for the partition checkpoint. */
+    List<Map.Entry<Long, Segment.CorruptRange>> corruptRanges() {
+        List<Map.Entry<Long, Segment.CorruptRange>> ranges = new ArrayList<>();
+        for (Segment segment : segments.values()) {
+            for (Segment.CorruptRange range : segment.corruptRanges()) {
+                ranges.add(Map.entry(segment.baseOffset, range));
+            }
+        }
+        return ranges;
+    }
+
+    public boolean isOffline() {
+        return offlineReason != null;
+    }
+
+    private void ensureWritable() {
+        if (closed) {
+            throw new KafkaStorageException("Partition " + id + " is closed");
+        }
+        ensureReadable();
+    }
+
+    private void ensureReadable() {
+        String reason = offlineReason;
+        if (reason != null) {
+            throw new KafkaStorageException("Partition " + id + " is offline: " + reason);
+        }
+    }
+
+    private KafkaStorageException goOffline(String what, IOException cause) {
+        String reason = what + ": " + cause;
+        if (offlineReason == null) {
+            offlineReason = reason;
+            LOG.error("{}: {}; the partition is offline until restart", id, reason, cause);
+        }
+        KafkaStorageException failure = new KafkaStorageException("Partition " + id + " is offline: " + reason);
+        List<CompletableFuture<Void>> failed = new ArrayList<>();
+        synchronized (waiters) {
+            while (!waiters.isEmpty()) {
+                failed.add(waiters.pollFirst().future());
+            }
+        }
+        failed.forEach(f -> f.completeExceptionally(failure));
+        return failure;
+    }
+
+    /**
+     * Flushes, writes the indexes of the active segment and a producer snapshot, and closes the files, so the next
+     * start needs no recovery.
+     */
+    void close() throws IOException {
+        appendLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            if (offlineReason == null) {
+                flush();
+                Segment active = segments.lastEntry().getValue();
+                active.seal();
+                writeProducerSnapshot(end.offset());
+            }
+            closed = true;
+            for (Segment segment : segments.values()) {
+                segment.close();
+            }
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Closes the files without flushing; for a partition whose topic is being deleted. */
+    void closeForDeletion() {
+        appendLock.lock();
+        try {
+            closed = true;
+            for (Segment segment : segments.values()) {
+                try {
+                    segment.close();
+                } catch (IOException e) {
+                    LOG.warn("{}: closing {} failed: {}", id, segment, e.toString());
+                }
+            }
+        } finally {
+            appendLock.unlock();
+        }
+        goOfflineQuietly();
+    }
+
+    private void goOfflineQuietly() {
+        List<CompletableFuture<Void>> failed = new ArrayList<>();
+        synchronized (waiters) {
+            while (!waiters.isEmpty()) {
+                failed.add(waiters.pollFirst().future());
+            }
+        }
+        KafkaStorageException deleted = new KafkaStorageException("Partition " + id + " was deleted");
+        failed.forEach(f -> f.completeExceptionally(deleted));
+    }
+
+    @Override
+    public String toString() {
+        return "PartitionLog(" + id + ", start " + logStartOffset + ", end " + end.offset() + ", hw " + highWatermark()
+                + ")";
+    }
+}

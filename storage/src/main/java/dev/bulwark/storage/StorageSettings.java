@@ -1,0 +1,25 @@
+package dev.bulwark.storage;
+
+import java.time.Duration;
+
+/**
+ * How the log store runs.
+ *
+ * @param flushPolicy            when batches reach stable storage (see {@link FlushPolicy})
+ * @param flushInterval          under {@link FlushPolicy#PAGE_CACHE}, how often unflushed partitions are fsynced
+ * @param flushThreads           threads running fsyncs in parallel
+ * @param recoveryThreads        threads opening and recovering partitions at start
+ * @param retentionCheckInterval how often retention runs (Kafka's log.retention.check.interval.ms)
+ * @param checkpointInterval     how often recovery points and log start offsets are written
+ * @param producerIdExpiration   idle time after which a producer's state is dropped (producer.id.expiration.ms)
+ */
+public record StorageSettings(FlushPolicy flushPolicy, Duration flushInterval, int flushThreads, int recoveryThreads,
+                              Duration retentionCheckInterval, Duration checkpointInterval,
+                              Duration producerIdExpiration) {
+
+    public static StorageSettings defaults() {
+        return new StorageSettings(FlushPolicy.DURABLE, Duration.ofSeconds(1), 4,
+                Math.max(1, Runtime.getRuntime().availableProcessors()), Duration.ofMinutes(5), Duration.ofMinutes(1),
+                Duration.ofDays(1));
+    }
+}

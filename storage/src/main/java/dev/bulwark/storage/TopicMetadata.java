@@ -1,0 +1,87 @@
+package dev.bulwark.storage;
+
+import org.apache.kafka.common.Uuid;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A topic as stored: its id, its name (opaque to storage), its partition count and its config overrides.
+ *
+ * <p>File format ({@link MetadataFile} payload, version 1): UTF-8 name (i16 length + bytes), i64 id high bits,
+ * i64 id low bits, i32 partition count, i32 override count, then per override: UTF-8 key, UTF-8 value (i32 length +
+ * bytes).
+ */
+public record TopicMetadata(Uuid id, String name, int partitions, Map<String, String> configs) {
+
+    static final int FILE_MAGIC = 0x42575450; // "BWTP"
+    static final byte FILE_VERSION = 1;
+
+    public TopicMetadata {
+        configs = Collections.unmodifiableMap(new TreeMap<>(configs));
+    }
+
+    TopicMetadata withPartitions(int count) {
+        return new TopicMetadata(id, name, count, configs);
+    }
+
+    TopicMetadata withConfigs(Map<String, String> overrides) {
+        return new TopicMetadata(id, name, partitions, overrides);
+    }
+
+    void write(Path path) throws IOException {
+        byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+        int size = 2 + nameBytes.length + 16 + 8;
+        for (Map.Entry<String, String> e : configs.entrySet()) {
+            size += 8 + utf8(e.getKey()).length + utf8(e.getValue()).length;
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(size);
+        buffer.putShort((short) nameBytes.length).put(nameBytes);
+        buffer.putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
+        buffer.putInt(partitions).putInt(configs.size());
+        for (Map.Entry<String, String> e : configs.entrySet()) {
+            putString(buffer, e.getKey());
+            putString(buffer, e.getValue());
+        }
+        MetadataFile.write(path, FILE_MAGIC, FILE_VERSION, buffer.array());
+    }
+
+    static TopicMetadata read(Path path) throws IOException {
+        MetadataFile.Content content = MetadataFile.read(path, FILE_MAGIC)
+                .orElseThrow(() -> new IOException(path + " does not exist"));
+        if (content.version() != FILE_VERSION) {
+            throw new IOException(path + ": unsupported topic metadata version " + content.version());
+        }
+        ByteBuffer buffer = content.payload();
+        byte[] nameBytes = new byte[buffer.getShort()];
+        buffer.get(nameBytes);
+        Uuid id = new Uuid(buffer.getLong(), buffer.getLong());
+        int partitions = buffer.getInt();
+        int count = buffer.getInt();
+        Map<String, String> configs = new TreeMap<>();
+        for (int i = 0; i < count; i++) {
+            configs.put(getString(buffer), getString(buffer));
+        }
+        return new TopicMetadata(id, new String(nameBytes, StandardCharsets.UTF_8), partitions, configs);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void putString(ByteBuffer buffer, String s) {
+        byte[] bytes = utf8(s);
+        buffer.putInt(bytes.length).put(bytes);
+    }
+
+    private static String getString(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.getInt()];
+        buffer.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}
