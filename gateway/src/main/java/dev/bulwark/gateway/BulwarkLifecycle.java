@@ -1,0 +1,34 @@
+package dev.bulwark.gateway;
+
+import dev.bulwark.gateway.config.BulwarkConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import java.io.IOException;
+
+/** Starts the broker when Quarkus starts and stops it, flushing the log store, when Quarkus stops (SIGTERM). */
+@ApplicationScoped
+public class BulwarkLifecycle {
+
+    private volatile BulwarkServer server;
+
+    void onStart(@Observes StartupEvent event, BulwarkConfig config, Vertx vertx) throws IOException {
+        server = BulwarkServer.start(config, vertx);
+    }
+
+    void onStop(@Observes ShutdownEvent event) throws IOException {
+        BulwarkServer running = server;
+        server = null;
+        if (running != null) {
+            running.close();
+        }
+    }
+
+    /** Whether the broker is up: storage recovered and every listener bound. */
+    public boolean running() {
+        return server != null;
+    }
+}

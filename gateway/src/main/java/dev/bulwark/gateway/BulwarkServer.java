@@ -1,0 +1,166 @@
+package dev.bulwark.gateway;
+
+import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.ProducerIds;
+import dev.bulwark.gateway.cluster.Topics;
+import dev.bulwark.gateway.config.BrokerConfigs;
+import dev.bulwark.gateway.config.BulwarkConfig;
+import dev.bulwark.gateway.kafka.AlterConfigsHandler;
+import dev.bulwark.gateway.kafka.ApiVersionsHandler;
+import dev.bulwark.gateway.kafka.CreatePartitionsHandler;
+import dev.bulwark.gateway.kafka.CreateTopicsHandler;
+import dev.bulwark.gateway.kafka.DeleteRecordsHandler;
+import dev.bulwark.gateway.kafka.DeleteTopicsHandler;
+import dev.bulwark.gateway.kafka.DescribeClusterHandler;
+import dev.bulwark.gateway.kafka.DescribeConfigsHandler;
+import dev.bulwark.gateway.kafka.DescribeTopicPartitionsHandler;
+import dev.bulwark.gateway.kafka.FetchHandler;
+import dev.bulwark.gateway.kafka.FetchPurgatory;
+import dev.bulwark.gateway.kafka.FetchSessions;
+import dev.bulwark.gateway.kafka.InitProducerIdHandler;
+import dev.bulwark.gateway.kafka.ListOffsetsHandler;
+import dev.bulwark.gateway.kafka.MetadataHandler;
+import dev.bulwark.gateway.kafka.OffsetForLeaderEpochHandler;
+import dev.bulwark.gateway.kafka.ProduceHandler;
+import dev.bulwark.gateway.network.KafkaListener;
+import dev.bulwark.gateway.network.ListenerSpec;
+import dev.bulwark.gateway.protocol.ApiRegistry;
+import dev.bulwark.gateway.protocol.RequestPipeline;
+import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.StorageSettings;
+import io.vertx.core.Vertx;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The broker, composed in one place: configuration, the log store, the Kafka APIs and the request pipeline, the
+ * listeners. Reading {@link #start} top to bottom shows every part and how it is wired.
+ */
+public final class BulwarkServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BulwarkServer.class);
+
+    private final LogManager logs;
+    private final ExecutorService requestPool;
+    private final FetchPurgatory purgatory;
+    private final List<KafkaListener> listeners;
+
+    private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
+                          List<KafkaListener> listeners) {
+        this.logs = logs;
+        this.requestPool = requestPool;
+        this.purgatory = purgatory;
+        this.listeners = listeners;
+    }
+
+    public static BulwarkServer start(BulwarkConfig config, Vertx vertx) throws IOException {
+        Clock clock = Clock.systemUTC();
+        Path dataDir = Path.of(config.dataDir()).toAbsolutePath();
+        Files.createDirectories(dataDir);
+        List<ListenerSpec> specs = ListenerSpec.parseList(config.listeners());
+        for (ListenerSpec spec : specs) {
+            if (spec.securityProtocol() != SecurityProtocol.PLAINTEXT) {
+                throw new IllegalArgumentException("Listener " + spec + ": this Bulwark version terminates PLAINTEXT "
+                        + "listeners only; TLS and SASL listeners are not available yet");
+            }
+        }
+
+        BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
+        ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
+        ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
+        FetchPurgatory purgatory = new FetchPurgatory(requestPool);
+        LogManager logs = LogManager.open(dataDir.resolve("log"), new StorageSettings(
+                        config.storage().flushPolicy(),
+                        config.storage().flushInterval(),
+                        config.storage().flushThreads(),
+                        Math.max(1, Runtime.getRuntime().availableProcessors()),
+                        Duration.ofMillis(broker.longValue(BrokerConfigs.RETENTION_CHECK_INTERVAL_MS)),
+                        Duration.ofMillis(broker.longValue(BrokerConfigs.CHECKPOINT_INTERVAL_MS)),
+                        Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS))),
+                broker.values(), clock, purgatory);
+        try {
+            Topics topics = new Topics(logs, broker);
+            ProducerIds producerIds = ProducerIds.open(dataDir.resolve("producer-ids"));
+            FetchSessions sessions = new FetchSessions(broker.intValue(BrokerConfigs.FETCH_SESSION_SLOTS), clock);
+
+            ApiRegistry apis = new ApiRegistry();
+            apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
+                    .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics))
+                    .register(ApiKeys.PRODUCE, new ProduceHandler(topics))
+                    .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory))
+                    .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(topics))
+                    .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics))
+                    .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds))
+                    .register(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(topics, broker, cluster))
+                    .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, broker, sessions))
+                    .register(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, cluster))
+                    .register(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(topics))
+                    .register(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, broker, cluster))
+                    .register(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
+                    .register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
+                    .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(cluster))
+                    .register(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(topics, cluster));
+            RequestPipeline pipeline = new RequestPipeline(apis);
+
+            KafkaListener.Settings settings = new KafkaListener.Settings(SecurityProtocol.PLAINTEXT,
+                    broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
+                    Duration.ofMillis(broker.longValue(BrokerConfigs.CONNECTIONS_MAX_IDLE_MS)));
+            List<KafkaListener> listeners = new ArrayList<>();
+            for (ListenerSpec spec : specs) {
+                KafkaListener listener = new KafkaListener(spec, config.advertisedHost(), settings, apis, pipeline,
+                        requestPool);
+                listener.start(vertx);
+                listeners.add(listener);
+            }
+            LOG.info("Bulwark node {} of cluster {} is serving {} topic(s) from {}", cluster.nodeId(),
+                    cluster.clusterId(), logs.topics().size(), dataDir);
+            return new BulwarkServer(logs, requestPool, purgatory, listeners);
+        } catch (IOException | RuntimeException e) {
+            purgatory.close();
+            requestPool.shutdownNow();
+            logs.close();
+            throw e;
+        }
+    }
+
+    private static ExecutorService threads(int count, String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newFixedThreadPool(count, r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Stops accepting connections, lets running requests finish, then flushes and closes the log store. */
+    @Override
+    public void close() throws IOException {
+        LOG.info("Bulwark is shutting down");
+        listeners.forEach(KafkaListener::stop);
+        purgatory.close();
+        requestPool.shutdown();
+        try {
+            if (!requestPool.awaitTermination(10, TimeUnit.SECONDS)) {
+                requestPool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        logs.close();
+        LOG.info("Bulwark stopped");
+    }
+}

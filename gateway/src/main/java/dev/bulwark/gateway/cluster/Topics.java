@@ -1,0 +1,112 @@
+package dev.bulwark.gateway.cluster;
+
+import dev.bulwark.gateway.config.BrokerConfigs;
+import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.KafkaStorageException;
+import org.apache.kafka.common.internals.Topic;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Topics with Kafka's rules on top of the log store: legal names, no '.'/'_' collisions, replication factor 1,
+ * defaults from the broker settings, and auto-creation when enabled.
+ */
+public final class Topics {
+
+    private final LogManager logs;
+    private final BrokerConfigs broker;
+
+    public Topics(LogManager logs, BrokerConfigs broker) {
+        this.logs = logs;
+        this.broker = broker;
+    }
+
+    public Optional<TopicMetadata> byName(String name) {
+        return logs.topic(name);
+    }
+
+    public Optional<TopicMetadata> byId(Uuid id) {
+        return logs.topic(id);
+    }
+
+    public Collection<TopicMetadata> all() {
+        return logs.topics();
+    }
+
+    public Optional<PartitionLog> partition(TopicMetadata topic, int partition) {
+        return logs.log(topic.id(), partition);
+    }
+
+    public LogManager store() {
+        return logs;
+    }
+
+    /** A topic as it would be created, after every check that creation makes. */
+    public record Plan(String name, int partitions, short replicationFactor, Map<String, String> configs) {
+    }
+
+    /**
+     * Checks a creation: the name, the partition count and replication factor (-1 for the broker default) and the
+     * configs.
+     *
+     * @throws org.apache.kafka.common.errors.ApiException with Kafka's error for the first fault
+     */
+    public Plan plan(String name, int partitions, short replicationFactor, Map<String, String> configs) {
+        Topic.validate(name);
+        if (Topic.isInternal(name)) {
+            throw new InvalidTopicException("Topic name " + name + " is reserved for Kafka's internal topics");
+        }
+        if (Topic.hasCollisionChars(name)) {
+            for (TopicMetadata existing : logs.topics()) {
+                if (!existing.name().equals(name) && Topic.hasCollision(name, existing.name())) {
+                    throw new InvalidTopicException("Topic '" + name + "' collides with existing topic: "
+                            + existing.name());
+                }
+            }
+        }
+        int count = partitions == -1 ? broker.intValue(BrokerConfigs.NUM_PARTITIONS) : partitions;
+        if (count < 1) {
+            throw new InvalidPartitionsException("Number of partitions must be larger than 0.");
+        }
+        short factor = replicationFactor == -1 ? (short) broker.intValue(BrokerConfigs.DEFAULT_REPLICATION_FACTOR)
+                : replicationFactor;
+        if (factor != 1) {
+            throw new InvalidReplicationFactorException("Unable to replicate the partition " + factor
+                    + " time(s): The target replication factor of " + factor
+                    + " cannot be reached because only 1 broker(s) are registered.");
+        }
+        logs.validateConfig(configs);
+        return new Plan(name, count, factor, configs);
+    }
+
+    public TopicMetadata create(Plan plan) {
+        try {
+            return logs.createTopic(plan.name(), plan.partitions(), plan.configs());
+        } catch (IOException e) {
+            throw new KafkaStorageException("Creating topic " + plan.name() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Creates {@code name} with the broker's defaults when auto-creation is on and the name is valid. */
+    public Optional<TopicMetadata> autoCreate(String name) {
+        if (!broker.booleanValue(BrokerConfigs.AUTO_CREATE_TOPICS) || !Topic.isValid(name)) {
+            return Optional.empty();
+        }
+        synchronized (this) {
+            Optional<TopicMetadata> existing = logs.topic(name);
+            if (existing.isPresent()) {
+                return existing;
+            }
+            return Optional.of(create(plan(name, -1, (short) -1, Map.of())));
+        }
+    }
+}

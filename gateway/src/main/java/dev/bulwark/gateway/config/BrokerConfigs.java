@@ -1,0 +1,241 @@
+package dev.bulwark.gateway.config;
+
+import dev.bulwark.storage.LogConfig;
+import dev.bulwark.storage.MetadataFile;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Kafka broker settings by their Kafka names, in three layers as Kafka keeps them: static (from Bulwark's
+ * configuration), dynamic cluster-wide defaults and dynamic per-broker values (both set with IncrementalAlterConfigs
+ * or AlterConfigs and kept in the data directory). The effective value is the first layer that has it, from the
+ * per-broker one down, else Kafka's default.
+ */
+public final class BrokerConfigs {
+
+    public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
+    public static final String AUTO_CREATE_TOPICS = "auto.create.topics.enable";
+    public static final String NUM_PARTITIONS = "num.partitions";
+    public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
+    public static final String NUM_IO_THREADS = "num.io.threads";
+    public static final String RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
+    public static final String CHECKPOINT_INTERVAL_MS = "log.flush.offset.checkpoint.interval.ms";
+    public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
+    public static final String FETCH_SESSION_SLOTS = "max.incremental.fetch.session.cache.slots";
+    public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
+    public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
+
+    /** Every broker setting Bulwark knows: the topic defaults of the log store plus the broker's own. */
+    public static final ConfigDef DEFINITIONS = new ConfigDef(LogConfig.SERVER_DEFAULTS)
+            .define(SOCKET_REQUEST_MAX_BYTES, Type.INT, 104_857_600, Range.atLeast(1), Importance.HIGH,
+                    "The largest request frame accepted; a larger size prefix closes the connection before anything "
+                            + "of that size is allocated.")
+            .define(AUTO_CREATE_TOPICS, Type.BOOLEAN, false, Importance.HIGH,
+                    "Whether Metadata and Produce for an unknown topic create it (off by default, unlike Kafka).")
+            .define(NUM_PARTITIONS, Type.INT, 1, Range.atLeast(1), Importance.MEDIUM,
+                    "Partitions of a topic created without a partition count.")
+            .define(DEFAULT_REPLICATION_FACTOR, Type.SHORT, (short) 1, Range.between(1, 1), Importance.MEDIUM,
+                    "Replication factor of new topics; Bulwark keeps one replica.")
+            .define(NUM_IO_THREADS, Type.INT, 8, Range.atLeast(1), Importance.HIGH,
+                    "Threads that handle requests (appends and reads run here, never on the event loops).")
+            .define(RETENTION_CHECK_INTERVAL_MS, Type.LONG, 300_000L, Range.atLeast(1), Importance.MEDIUM,
+                    "How often retention deletes expired segments.")
+            .define(CHECKPOINT_INTERVAL_MS, Type.INT, 60_000, Range.atLeast(1), Importance.LOW,
+                    "How often recovery points and log start offsets are written.")
+            .define(PRODUCER_ID_EXPIRATION_MS, Type.INT, 86_400_000, Range.atLeast(1), Importance.LOW,
+                    "Idle time after which an idempotent producer's state is forgotten.")
+            .define(FETCH_SESSION_SLOTS, Type.INT, 1000, Range.atLeast(0), Importance.MEDIUM,
+                    "The most incremental fetch sessions kept.")
+            .define(CONNECTIONS_MAX_IDLE_MS, Type.LONG, 600_000L, Importance.MEDIUM,
+                    "Idle connections are closed after this long.")
+            .define(DELETE_TOPIC_ENABLE, Type.BOOLEAN, true, Importance.HIGH,
+                    "Whether DeleteTopics is allowed.");
+
+    /** The settings that IncrementalAlterConfigs may change at run time: the topic defaults. */
+    public static final Set<String> DYNAMIC = LogConfig.SERVER_DEFAULTS.names();
+
+    /** Where a value comes from, in Kafka's terms. */
+    public enum Source { DYNAMIC_BROKER, DYNAMIC_DEFAULT, STATIC, DEFAULT }
+
+    private static final int FILE_MAGIC = 0x42574243; // "BWBC"
+    private static final byte FILE_VERSION = 1;
+
+    private final Map<String, String> staticValues;
+    private final Path file;
+    private volatile Map<String, String> dynamicDefaults;
+    private volatile Map<String, String> dynamicBroker;
+    private volatile Map<String, Object> effective;
+
+    private BrokerConfigs(Map<String, String> staticValues, Path file, Map<String, String> dynamicDefaults,
+                          Map<String, String> dynamicBroker) {
+        this.staticValues = Map.copyOf(staticValues);
+        this.file = file;
+        this.dynamicDefaults = Map.copyOf(dynamicDefaults);
+        this.dynamicBroker = Map.copyOf(dynamicBroker);
+        this.effective = DEFINITIONS.parse(merged(this.dynamicDefaults, this.dynamicBroker));
+    }
+
+    /**
+     * Validates the static settings and loads the dynamic ones kept in {@code file}.
+     *
+     * @throws ConfigException naming an unknown setting or an invalid value
+     */
+    public static BrokerConfigs load(Map<String, String> staticValues, Path file) throws IOException {
+        for (String name : staticValues.keySet()) {
+            if (!DEFINITIONS.names().contains(name)) {
+                throw new ConfigException("Unknown Kafka broker setting bulwark.kafka." + name
+                        + " (supported: " + new TreeMap<>(DEFINITIONS.configKeys()).keySet() + ")");
+            }
+        }
+        DEFINITIONS.parse(staticValues);
+        Map<String, String> defaults = new HashMap<>();
+        Map<String, String> broker = new HashMap<>();
+        Optional<MetadataFile.Content> content = MetadataFile.read(file, FILE_MAGIC);
+        if (content.isPresent()) {
+            ByteBuffer buffer = content.get().payload();
+            readMap(buffer, defaults);
+            readMap(buffer, broker);
+        }
+        return new BrokerConfigs(staticValues, file, defaults, broker);
+    }
+
+    private Map<String, String> merged(Map<String, String> defaults, Map<String, String> broker) {
+        Map<String, String> all = new HashMap<>(staticValues);
+        all.putAll(defaults);
+        all.putAll(broker);
+        return all;
+    }
+
+    /** Effective values, typed as {@link #DEFINITIONS} parses them. */
+    public Map<String, Object> values() {
+        return effective;
+    }
+
+    /** The effective value of {@code name} in Kafka's string form. */
+    public String valueString(String name) {
+        return ConfigDef.convertToString(effective.get(name), DEFINITIONS.configKeys().get(name).type);
+    }
+
+    public int intValue(String name) {
+        return ((Number) effective.get(name)).intValue();
+    }
+
+    public long longValue(String name) {
+        return ((Number) effective.get(name)).longValue();
+    }
+
+    public boolean booleanValue(String name) {
+        return (Boolean) effective.get(name);
+    }
+
+    /** Where the effective value of {@code name} comes from. */
+    public Source source(String name) {
+        if (dynamicBroker.containsKey(name)) {
+            return Source.DYNAMIC_BROKER;
+        }
+        if (dynamicDefaults.containsKey(name)) {
+            return Source.DYNAMIC_DEFAULT;
+        }
+        return staticValues.containsKey(name) ? Source.STATIC : Source.DEFAULT;
+    }
+
+    /** The value a layer holds for {@code name}, if it holds one. */
+    public Optional<String> layerValue(Source source, String name) {
+        return Optional.ofNullable(switch (source) {
+            case DYNAMIC_BROKER -> dynamicBroker.get(name);
+            case DYNAMIC_DEFAULT -> dynamicDefaults.get(name);
+            case STATIC -> staticValues.get(name);
+            case DEFAULT -> {
+                Object value = DEFINITIONS.configKeys().get(name).defaultValue;
+                yield value == null ? null : ConfigDef.convertToString(value, DEFINITIONS.configKeys().get(name).type);
+            }
+        });
+    }
+
+    /** The dynamic values of a layer (per-broker when {@code perBroker}, else cluster-wide defaults). */
+    public Map<String, String> dynamicValues(boolean perBroker) {
+        return perBroker ? dynamicBroker : dynamicDefaults;
+    }
+
+    /**
+     * Replaces one dynamic layer after validating it, and keeps it durably.
+     *
+     * @throws ConfigException when a name is unknown, not dynamic, or a value invalid
+     */
+    public synchronized void replaceDynamic(boolean perBroker, Map<String, String> values) throws IOException {
+        for (String name : values.keySet()) {
+            if (!DEFINITIONS.names().contains(name)) {
+                throw new ConfigException("Unknown broker config " + name);
+            }
+            if (!DYNAMIC.contains(name)) {
+                throw new ConfigException("Cannot update these configs dynamically: [" + name + "]");
+            }
+        }
+        Map<String, String> defaults = perBroker ? dynamicDefaults : Map.copyOf(values);
+        Map<String, String> broker = perBroker ? Map.copyOf(values) : dynamicBroker;
+        Map<String, Object> parsed = DEFINITIONS.parse(merged(defaults, broker));
+        write(defaults, broker);
+        dynamicDefaults = defaults;
+        dynamicBroker = broker;
+        effective = parsed;
+    }
+
+    /** Checks a dynamic layer without applying it. */
+    public void validateDynamic(boolean perBroker, Map<String, String> values) {
+        for (String name : values.keySet()) {
+            if (!DYNAMIC.contains(name)) {
+                throw new ConfigException(DEFINITIONS.names().contains(name)
+                        ? "Cannot update these configs dynamically: [" + name + "]"
+                        : "Unknown broker config " + name);
+            }
+        }
+        DEFINITIONS.parse(merged(perBroker ? dynamicDefaults : values, perBroker ? values : dynamicBroker));
+    }
+
+    private void write(Map<String, String> defaults, Map<String, String> broker) throws IOException {
+        int size = 8;
+        for (Map<String, String> map : java.util.List.of(defaults, broker)) {
+            for (Map.Entry<String, String> e : map.entrySet()) {
+                size += 8 + e.getKey().getBytes(StandardCharsets.UTF_8).length
+                        + e.getValue().getBytes(StandardCharsets.UTF_8).length;
+            }
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(size);
+        writeMap(buffer, defaults);
+        writeMap(buffer, broker);
+        MetadataFile.write(file, FILE_MAGIC, FILE_VERSION, buffer.array());
+    }
+
+    private static void writeMap(ByteBuffer buffer, Map<String, String> map) {
+        buffer.putInt(map.size());
+        for (Map.Entry<String, String> e : new TreeMap<>(map).entrySet()) {
+            byte[] key = e.getKey().getBytes(StandardCharsets.UTF_8);
+            byte[] value = e.getValue().getBytes(StandardCharsets.UTF_8);
+            buffer.putInt(key.length).put(key).putInt(value.length).put(value);
+        }
+    }
+
+    private static void readMap(ByteBuffer buffer, Map<String, String> into) {
+        int count = buffer.getInt();
+        for (int i = 0; i < count; i++) {
+            byte[] key = new byte[buffer.getInt()];
+            buffer.get(key);
+            byte[] value = new byte[buffer.getInt()];
+            buffer.get(value);
+            into.put(new String(key, StandardCharsets.UTF_8), new String(value, StandardCharsets.UTF_8));
+        }
+    }
+}

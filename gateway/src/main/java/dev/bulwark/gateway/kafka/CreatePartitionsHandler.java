@@ -1,0 +1,73 @@
+package dev.bulwark.gateway.kafka;
+
+import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.Topics;
+import dev.bulwark.gateway.protocol.ApiHandler;
+import dev.bulwark.gateway.protocol.Reply;
+import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.message.CreatePartitionsRequestData;
+import org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsAssignment;
+import org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic;
+import org.apache.kafka.common.message.CreatePartitionsResponseData;
+import org.apache.kafka.common.message.CreatePartitionsResponseData.CreatePartitionsTopicResult;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/** CreatePartitions: grows a topic; new partitions start empty on this node. */
+public final class CreatePartitionsHandler implements ApiHandler {
+
+    private final Topics topics;
+    private final ClusterIdentity cluster;
+
+    public CreatePartitionsHandler(Topics topics, ClusterIdentity cluster) {
+        this.topics = topics;
+        this.cluster = cluster;
+    }
+
+    @Override
+    public CompletionStage<Reply> handle(Request request) {
+        CreatePartitionsRequestData data = request.data();
+        CreatePartitionsResponseData response = new CreatePartitionsResponseData();
+        for (CreatePartitionsTopic topic : data.topics()) {
+            CreatePartitionsTopicResult result = new CreatePartitionsTopicResult().setName(topic.name());
+            try {
+                TopicMetadata current = topics.byName(topic.name()).orElseThrow(() ->
+                        new UnknownTopicOrPartitionException("The topic '" + topic.name() + "' does not exist."));
+                int added = topic.count() - current.partitions();
+                if (added <= 0) {
+                    throw new InvalidPartitionsException("Topic currently has " + current.partitions()
+                            + " partitions, which is higher than the requested " + topic.count() + ".");
+                }
+                if (topic.assignments() != null) {
+                    if (topic.assignments().size() != added) {
+                        throw new InvalidReplicaAssignmentException("Increasing the number of partitions by " + added
+                                + " but " + topic.assignments().size() + " assignments provided.");
+                    }
+                    for (CreatePartitionsAssignment assignment : topic.assignments()) {
+                        if (!assignment.brokerIds().equals(List.of(cluster.nodeId()))) {
+                            throw new InvalidReplicaAssignmentException("Assignment " + assignment.brokerIds()
+                                    + " names brokers other than " + cluster.nodeId());
+                        }
+                    }
+                }
+                if (!data.validateOnly()) {
+                    topics.store().addPartitions(current.id(), topic.count());
+                }
+            } catch (ApiException e) {
+                result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
+            } catch (IOException e) {
+                result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setErrorMessage(e.getMessage());
+            }
+            response.results().add(result);
+        }
+        return Reply.completed(response);
+    }
+}

@@ -1,0 +1,320 @@
+package dev.bulwark.gateway.kafka;
+
+import dev.bulwark.gateway.cluster.Topics;
+import dev.bulwark.gateway.network.ByteBufRecords;
+import dev.bulwark.gateway.protocol.ApiHandler;
+import dev.bulwark.gateway.protocol.Reply;
+import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.storage.LogSlice;
+import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.TopicMetadata;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.FetchMetadata;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Fetch for consumers: incremental fetch sessions, long polling (max_wait_ms, min_bytes), the response and
+ * per-partition byte limits (at least one whole batch, KIP-74), OFFSET_OUT_OF_RANGE, reads bounded by the high
+ * watermark. Stored batches go out as read from disk, without re-encoding.
+ */
+public final class FetchHandler implements ApiHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FetchHandler.class);
+
+    private final Topics topics;
+    private final FetchSessions sessions;
+    private final FetchPurgatory purgatory;
+
+    public FetchHandler(Topics topics, FetchSessions sessions, FetchPurgatory purgatory) {
+        this.topics = topics;
+        this.sessions = sessions;
+        this.purgatory = purgatory;
+    }
+
+    @Override
+    public CompletionStage<Reply> handle(Request request) {
+        FetchRequest fetch = (FetchRequest) request.body();
+        FetchRequestData data = fetch.data();
+        short version = request.version();
+        Map<Uuid, String> names = new HashMap<>();
+        if (version >= 13) {
+            for (FetchRequestData.FetchTopic topic : data.topics()) {
+                topics.byId(topic.topicId()).ifPresent(t -> names.put(t.id(), t.name()));
+            }
+            for (FetchRequestData.ForgottenTopic topic : data.forgottenTopicsData()) {
+                topics.byId(topic.topicId()).ifPresent(t -> names.put(t.id(), t.name()));
+            }
+        }
+        LinkedHashMap<TopicIdPartition, FetchSessions.Entry> requested = new LinkedHashMap<>();
+        fetch.fetchData(names).forEach((partition, wanted) -> requested.put(partition,
+                new FetchSessions.Entry(wanted.fetchOffset, wanted.maxBytes, wanted.currentLeaderEpoch.orElse(-1))));
+
+        FetchMetadata metadata = fetch.metadata();
+        FetchSessions.Session session = null;
+        boolean incremental = false;
+        int responseSessionId = FetchMetadata.INVALID_SESSION_ID;
+        LinkedHashMap<TopicIdPartition, FetchSessions.Entry> partitions = requested;
+        if (version >= 7 && !metadata.isFull()) {
+            session = sessions.get(metadata.sessionId());
+            if (session == null) {
+                return Reply.completed(topLevelError(Errors.FETCH_SESSION_ID_NOT_FOUND));
+            }
+            synchronized (session) {
+                if (session.epoch != metadata.epoch()) {
+                    return Reply.completed(topLevelError(Errors.INVALID_FETCH_SESSION_EPOCH));
+                }
+                for (Map.Entry<TopicIdPartition, FetchSessions.Entry> update : requested.entrySet()) {
+                    FetchSessions.Entry existing = session.partitions.get(update.getKey());
+                    if (existing == null) {
+                        session.partitions.put(update.getKey(), update.getValue());
+                    } else {
+                        existing.fetchOffset = update.getValue().fetchOffset;
+                        existing.maxBytes = update.getValue().maxBytes;
+                        existing.currentLeaderEpoch = update.getValue().currentLeaderEpoch;
+                    }
+                }
+                for (TopicIdPartition forgotten : fetch.forgottenTopics(names)) {
+                    session.partitions.remove(forgotten);
+                }
+                session.epoch = FetchMetadata.nextEpoch(session.epoch);
+            }
+            incremental = true;
+            responseSessionId = session.id;
+            partitions = session.partitions;
+        } else if (version >= 7) {
+            if (metadata.sessionId() != FetchMetadata.INVALID_SESSION_ID) {
+                sessions.remove(metadata.sessionId());
+            }
+            if (metadata.epoch() == FetchMetadata.INITIAL_EPOCH && fetch.replicaId() < 0) {
+                session = sessions.create(requested);
+                if (session != null) {
+                    responseSessionId = session.id;
+                    partitions = session.partitions;
+                }
+            }
+        }
+        Operation operation = new Operation(request, fetch, session, partitions, incremental, responseSessionId);
+        if (operation.tryComplete(data.maxWaitMs() <= 0)) {
+            return operation.result;
+        }
+        purgatory.watch(operation, operation.logs(), data.maxWaitMs());
+        return operation.result;
+    }
+
+    private static FetchResponseData topLevelError(Errors error) {
+        return new FetchResponseData().setErrorCode(error.code()).setSessionId(FetchMetadata.INVALID_SESSION_ID);
+    }
+
+    /** One fetch from arrival to response; completes once, from the handler or from the purgatory. */
+    private final class Operation implements FetchPurgatory.Waiting {
+        final Request request;
+        final FetchRequest fetch;
+        final FetchSessions.Session session;
+        final LinkedHashMap<TopicIdPartition, FetchSessions.Entry> partitions;
+        final boolean incremental;
+        final int responseSessionId;
+        final boolean byId;
+        final CompletableFuture<Reply> result = new CompletableFuture<>();
+        private boolean done;
+
+        Operation(Request request, FetchRequest fetch, FetchSessions.Session session,
+                  LinkedHashMap<TopicIdPartition, FetchSessions.Entry> partitions, boolean incremental,
+                  int responseSessionId) {
+            this.request = request;
+            this.fetch = fetch;
+            this.session = session;
+            this.partitions = partitions;
+            this.incremental = incremental;
+            this.responseSessionId = responseSessionId;
+            this.byId = request.version() >= 13;
+        }
+
+        List<PartitionLog> logs() {
+            List<PartitionLog> logs = new ArrayList<>();
+            for (TopicIdPartition partition : snapshot().keySet()) {
+                resolve(partition).ifPresent(logs::add);
+            }
+            return logs;
+        }
+
+        private LinkedHashMap<TopicIdPartition, FetchSessions.Entry> snapshot() {
+            if (session == null) {
+                return partitions;
+            }
+            synchronized (session) {
+                return new LinkedHashMap<>(partitions);
+            }
+        }
+
+        private Optional<PartitionLog> resolve(TopicIdPartition partition) {
+            Optional<TopicMetadata> topic = byId ? topics.byId(partition.topicId())
+                    : topics.byName(partition.topic());
+            return topic.flatMap(t -> topics.partition(t, partition.partition()));
+        }
+
+        @Override
+        public synchronized boolean tryComplete(boolean expired) {
+            if (done) {
+                return true;
+            }
+            if (!expired && !enoughData()) {
+                return false;
+            }
+            done = true;
+            try {
+                result.complete(respond());
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+            return true;
+        }
+
+        /** Whether min_bytes are available, or some partition must be answered now (an error). */
+        private boolean enoughData() {
+            int minBytes = fetch.minBytes();
+            long available = 0;
+            for (Map.Entry<TopicIdPartition, FetchSessions.Entry> e : snapshot().entrySet()) {
+                Optional<PartitionLog> log = resolve(e.getKey());
+                if (log.isEmpty() || log.get().isOffline()) {
+                    return true;
+                }
+                long offset = e.getValue().fetchOffset;
+                PartitionLog partition = log.get();
+                if (offset < partition.logStartOffset() || offset > partition.logEndOffset()) {
+                    return true;
+                }
+                if (partition.highWatermark() <= offset) {
+                    continue;
+                }
+                if (minBytes <= 1) {
+                    return true;
+                }
+                try {
+                    available += partition.read(offset, e.getValue().maxBytes, true).slice()
+                            .map(LogSlice::length).orElse(0);
+                } catch (ApiException error) {
+                    return true;
+                }
+                if (available >= minBytes) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private Reply respond() {
+            FetchResponseData response = new FetchResponseData().setSessionId(responseSessionId);
+            Map<Object, FetchableTopicResponse> byTopic = new LinkedHashMap<>();
+            List<ByteBuf> buffers = new ArrayList<>();
+            long remaining = fetch.maxBytes();
+            boolean anyRecords = false;
+            boolean readCommitted = fetch.isolationLevel() == IsolationLevel.READ_COMMITTED;
+            List<TopicIdPartition> rotate = new ArrayList<>();
+            for (Map.Entry<TopicIdPartition, FetchSessions.Entry> e : snapshot().entrySet()) {
+                TopicIdPartition key = e.getKey();
+                FetchSessions.Entry entry = e.getValue();
+                PartitionData partition = read(key, entry, (int) Math.min(Integer.MAX_VALUE, Math.max(remaining, 0)),
+                        !anyRecords, readCommitted, buffers);
+                int bytes = partition.records().sizeInBytes();
+                remaining -= bytes;
+                anyRecords |= bytes > 0;
+                boolean include;
+                if (session != null) {
+                    synchronized (session) {
+                        boolean changed = entry.changedBy(partition.highWatermark(), partition.lastStableOffset(),
+                                partition.logStartOffset());
+                        include = !incremental || bytes > 0 || partition.errorCode() != Errors.NONE.code() || changed;
+                    }
+                    if (bytes > 0) {
+                        rotate.add(key);
+                    }
+                } else {
+                    include = true;
+                }
+                if (include) {
+                    Object topicKey = byId ? key.topicId() : key.topic();
+                    byTopic.computeIfAbsent(topicKey, k -> byId
+                            ? new FetchableTopicResponse().setTopicId(key.topicId())
+                            : new FetchableTopicResponse().setTopic(key.topic())).partitions().add(partition);
+                }
+            }
+            if (session != null && !rotate.isEmpty()) {
+                synchronized (session) {
+                    rotate.forEach(session::rotateToEnd);
+                }
+            }
+            response.setResponses(new ArrayList<>(byTopic.values()));
+            return new Reply.Respond(response, () -> buffers.forEach(ByteBuf::release));
+        }
+
+        private PartitionData read(TopicIdPartition key, FetchSessions.Entry entry, int remaining, boolean first,
+                                   boolean readCommitted, List<ByteBuf> buffers) {
+            PartitionData partition = new PartitionData().setPartitionIndex(key.partition())
+                    .setRecords(MemoryRecords.EMPTY);
+            if (fetch.replicaId() >= 0) {
+                return error(partition, Errors.NOT_LEADER_OR_FOLLOWER);
+            }
+            Optional<TopicMetadata> topic = byId ? topics.byId(key.topicId()) : topics.byName(key.topic());
+            if (topic.isEmpty()) {
+                return error(partition, byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
+            }
+            Optional<PartitionLog> log = topics.partition(topic.get(), key.partition());
+            if (log.isEmpty()) {
+                return error(partition, Errors.UNKNOWN_TOPIC_OR_PARTITION);
+            }
+            if (entry.currentLeaderEpoch > PartitionLog.LEADER_EPOCH) {
+                return error(partition, Errors.UNKNOWN_LEADER_EPOCH);
+            }
+            int limit = Math.min(entry.maxBytes, remaining);
+            try {
+                PartitionLog.LogRead read = log.get().read(entry.fetchOffset, limit, first);
+                partition.setHighWatermark(read.highWatermark())
+                        .setLastStableOffset(read.highWatermark())
+                        .setLogStartOffset(read.logStartOffset())
+                        .setAbortedTransactions(readCommitted ? new ArrayList<>() : null);
+                if (read.slice().isPresent()) {
+                    LogSlice slice = read.slice().get();
+                    ByteBuf buffer = ByteBufAllocator.DEFAULT.directBuffer(slice.length());
+                    buffers.add(buffer);
+                    slice.readInto(buffer.nioBuffer(0, slice.length()));
+                    buffer.writerIndex(slice.length());
+                    partition.setRecords(new ByteBufRecords(buffer));
+                }
+                return partition;
+            } catch (ApiException e) {
+                return error(partition, Errors.forException(e));
+            } catch (IOException e) {
+                LOG.error("reading {} at offset {} failed", key, entry.fetchOffset, e);
+                return error(partition, Errors.KAFKA_STORAGE_ERROR);
+            }
+        }
+
+        private PartitionData error(PartitionData partition, Errors error) {
+            return partition.setErrorCode(error.code()).setHighWatermark(-1).setLastStableOffset(-1)
+                    .setLogStartOffset(-1).setRecords(MemoryRecords.EMPTY);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.bulwark.gateway.kafka;
+
+import dev.bulwark.gateway.cluster.Topics;
+import dev.bulwark.gateway.protocol.ApiHandler;
+import dev.bulwark.gateway.protocol.Reply;
+import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.storage.AppendResult;
+import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
+import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Produce: appends each partition's batches, then answers by acks: 0 never (a failure closes the connection, as
+ * Kafka does), 1 once written, -1 (all) once the high watermark passes the batch (fsynced, under the durable flush
+ * policy), or REQUEST_TIMED_OUT after the request's timeout.
+ */
+public final class ProduceHandler implements ApiHandler {
+
+    private final Topics topics;
+
+    public ProduceHandler(Topics topics) {
+        this.topics = topics;
+    }
+
+    @Override
+    public CompletionStage<Reply> handle(Request request) {
+        ProduceRequestData data = request.data();
+        short acks = data.acks();
+        boolean byId = request.version() >= 13;
+        ProduceResponseData response = new ProduceResponseData();
+        List<CompletableFuture<Void>> waits = new ArrayList<>();
+        boolean failed = false;
+        for (TopicProduceData topicData : data.topicData()) {
+            TopicProduceResponse topicResponse = new TopicProduceResponse();
+            Optional<TopicMetadata> topic;
+            Errors unknown;
+            if (byId) {
+                topicResponse.setTopicId(topicData.topicId());
+                topic = topics.byId(topicData.topicId());
+                unknown = Errors.UNKNOWN_TOPIC_ID;
+            } else {
+                topicResponse.setName(topicData.name());
+                topic = topics.byName(topicData.name());
+                unknown = Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            }
+            for (PartitionProduceData partitionData : topicData.partitionData()) {
+                PartitionProduceResponse result = new PartitionProduceResponse().setIndex(partitionData.index());
+                topicResponse.partitionResponses().add(result);
+                Optional<PartitionLog> log = topic.flatMap(t -> topics.partition(t, partitionData.index()));
+                if (acks != 0 && acks != 1 && acks != -1) {
+                    failed |= fail(result, Errors.INVALID_REQUIRED_ACKS, null);
+                } else if (log.isEmpty()) {
+                    failed |= fail(result, topic.isEmpty() ? unknown : Errors.UNKNOWN_TOPIC_OR_PARTITION, null);
+                } else if (!(partitionData.records() instanceof MemoryRecords records)) {
+                    failed |= fail(result, Errors.CORRUPT_MESSAGE, "no record batches");
+                } else if (acks == -1 && log.get().config().minInSyncReplicas > 1) {
+                    failed |= fail(result, Errors.NOT_ENOUGH_REPLICAS, "min.insync.replicas is "
+                            + log.get().config().minInSyncReplicas + " but Bulwark keeps one replica");
+                } else {
+                    try {
+                        AppendResult appended = log.get().append(records);
+                        result.setBaseOffset(appended.firstOffset())
+                                .setLogAppendTimeMs(appended.logAppendTime())
+                                .setLogStartOffset(appended.logStartOffset());
+                        if (acks == -1 && appended.lastOffset() >= 0) {
+                            waits.add(awaitAcknowledgeable(log.get(), appended.lastOffset(), data.timeoutMs(), result));
+                        }
+                    } catch (ApiException e) {
+                        failed |= fail(result, Errors.forException(e), e.getMessage());
+                    }
+                }
+            }
+            response.responses().add(topicResponse);
+        }
+        if (acks == 0) {
+            return CompletableFuture.completedFuture(failed ? new Reply.Close("a produce with acks=0 failed")
+                    : new Reply.NoResponse());
+        }
+        if (waits.isEmpty()) {
+            return Reply.completed(response);
+        }
+        return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)).thenApply(ignored -> Reply.of(response));
+    }
+
+    private static CompletableFuture<Void> awaitAcknowledgeable(PartitionLog log, long lastOffset, int timeoutMs,
+                                                               PartitionProduceResponse result) {
+        return log.awaitHighWatermark(lastOffset)
+                .orTimeout(Math.max(timeoutMs, 0), TimeUnit.MILLISECONDS)
+                .exceptionally(error -> {
+                    Throwable cause = error instanceof CompletionException && error.getCause() != null
+                            ? error.getCause() : error;
+                    Errors code = cause instanceof TimeoutException ? Errors.REQUEST_TIMED_OUT : Errors.forException(cause);
+                    fail(result, code, cause.getMessage());
+                    return null;
+                });
+    }
+
+    private static boolean fail(PartitionProduceResponse result, Errors error, String message) {
+        result.setErrorCode(error.code())
+                .setErrorMessage(message)
+                .setBaseOffset(-1)
+                .setLogAppendTimeMs(-1)
+                .setLogStartOffset(-1);
+        return true;
+    }
+}

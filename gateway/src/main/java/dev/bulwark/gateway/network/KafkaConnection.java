@@ -1,0 +1,294 @@
+package dev.bulwark.gateway.network;
+
+import dev.bulwark.gateway.protocol.ApiRegistry;
+import dev.bulwark.gateway.protocol.Reply;
+import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.gateway.protocol.RequestPipeline;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.vertx.core.Context;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.NetSocketInternal;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.network.ClientInformation;
+import org.apache.kafka.common.network.ListenerName;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * One client connection: frames in, responses out in request order.
+ *
+ * <p>Threads: bytes arrive and frames are cut on the connection's event loop; each request is parsed and handled on
+ * the request pool, one at a time per connection in arrival order ({@link SerialExecutor}); handlers complete
+ * whenever their answer is ready (after an fsync, a long poll) on whatever thread that is, and responses leave in
+ * request order regardless. Reading pauses while too many requests are in flight or the socket's write queue is full.
+ */
+final class KafkaConnection {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaConnection.class);
+
+    /** Requests read ahead of their responses before the connection stops reading. */
+    static final int MAX_IN_FLIGHT = 64;
+
+    private final NetSocketInternal socket;
+    private final Context context;
+    private final String connectionId;
+    private final Request.Listener listener;
+    private final KafkaListener.Settings settings;
+    private final ApiRegistry apis;
+    private final RequestPipeline pipeline;
+    private final FrameDecoder decoder;
+    private final SerialExecutor executor;
+    private final InetAddress clientAddress;
+    private final String remote;
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    private volatile ClientInformation clientInformation = ClientInformation.EMPTY;
+    private boolean readPaused;
+    private volatile boolean closed;
+
+    /** A request awaiting its turn to be answered. */
+    private static final class InFlight {
+        final RequestHeader header;
+        Reply reply;
+
+        InFlight(RequestHeader header) {
+            this.header = header;
+        }
+    }
+
+    KafkaConnection(NetSocketInternal socket, Context context, String connectionId, Request.Listener listener,
+                    KafkaListener.Settings settings, ApiRegistry apis, RequestPipeline pipeline, Executor requestPool) {
+        this.socket = socket;
+        this.context = context;
+        this.connectionId = connectionId;
+        this.listener = listener;
+        this.settings = settings;
+        this.apis = apis;
+        this.pipeline = pipeline;
+        this.decoder = new FrameDecoder(settings.maxRequestBytes(), ByteBufAllocator.DEFAULT);
+        this.executor = new SerialExecutor(requestPool);
+        SocketAddress address = socket.remoteAddress();
+        this.remote = address == null ? "unknown" : address.host() + ":" + address.port();
+        this.clientAddress = resolve(address);
+    }
+
+    private static InetAddress resolve(SocketAddress address) {
+        try {
+            return address == null || address.host() == null ? InetAddress.getLoopbackAddress()
+                    : InetAddress.getByName(address.host());
+        } catch (UnknownHostException e) {
+            return InetAddress.getLoopbackAddress();
+        }
+    }
+
+    void start() {
+        socket.messageHandler(message -> onMessage((ByteBuf) message));
+        socket.closeHandler(ignored -> onClosed());
+        socket.exceptionHandler(error -> {
+            LOG.debug("connection {} from {} failed: {}", connectionId, remote, error.toString());
+            close();
+        });
+        socket.drainHandler(ignored -> maybeResume());
+        LOG.debug("connection {} from {} on {}", connectionId, remote, listener.name());
+    }
+
+    // ---------------------------------------------------------------- event loop: frames in
+
+    private void onMessage(ByteBuf bytes) {
+        try {
+            if (!closed) {
+                decoder.decode(bytes, this::onFrame);
+            }
+        } catch (FrameDecoder.InvalidFrameException e) {
+            LOG.warn("closing connection from {}: {}", remote, e.getMessage());
+            close();
+        } finally {
+            bytes.release();
+        }
+    }
+
+    private void onFrame(ByteBuf frame) {
+        if (closed) {
+            frame.release();
+            return;
+        }
+        ByteBuffer buffer = frame.nioBuffer();
+        RequestHeader header;
+        try {
+            header = RequestHeader.parse(buffer);
+        } catch (RuntimeException e) {
+            frame.release();
+            LOG.warn("closing connection from {}: invalid request header ({})", remote, e.getMessage());
+            close();
+            return;
+        }
+        Optional<ApiRegistry.Registration> api = apis.lookup(header.apiKey());
+        if (api.isEmpty() || !api.get().supports(header.apiVersion())) {
+            frame.release();
+            if (header.apiKey() == ApiKeys.API_VERSIONS && api.isPresent()) {
+                // KIP-511: answer with version 0 and our table so the client can pick a version we serve.
+                InFlight slot = enqueue(header);
+                complete(slot, Reply.of(new ApiVersionsResponseData()
+                        .setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setApiKeys(apis.versions())));
+                return;
+            }
+            LOG.warn("closing connection from {} (client {}): {} v{} is not served here", remote, header.clientId(),
+                    header.apiKey(), header.apiVersion());
+            close();
+            return;
+        }
+        InFlight slot = enqueue(header);
+        try {
+            executor.execute(() -> process(slot, frame, buffer));
+        } catch (RejectedExecutionException e) {
+            frame.release();
+            close();
+        }
+    }
+
+    private InFlight enqueue(RequestHeader header) {
+        InFlight slot = new InFlight(header);
+        synchronized (inFlight) {
+            inFlight.addLast(slot);
+            if (inFlight.size() >= MAX_IN_FLIGHT && !readPaused) {
+                readPaused = true;
+                socket.pause();
+            }
+        }
+        return slot;
+    }
+
+    // ---------------------------------------------------------------- request pool: parse and handle
+
+    private void process(InFlight slot, ByteBuf frame, ByteBuffer buffer) {
+        RequestHeader header = slot.header;
+        Request request;
+        try {
+            AbstractRequest body = AbstractRequest.parseRequest(header.apiKey(), header.apiVersion(),
+                    new ByteBufferAccessor(buffer)).request;
+            if (body.data() instanceof ApiVersionsRequestData versions && header.apiVersion() >= 3) {
+                clientInformation = new ClientInformation(versions.clientSoftwareName(),
+                        versions.clientSoftwareVersion());
+            }
+            RequestContext context = new RequestContext(header, connectionId, clientAddress, KafkaPrincipal.ANONYMOUS,
+                    ListenerName.normalised(listener.name()), settings.securityProtocol(), clientInformation, false);
+            request = new Request(context, body, listener);
+        } catch (RuntimeException e) {
+            frame.release();
+            LOG.warn("closing connection from {} (client {}): malformed {} v{} request: {}", remote,
+                    header.clientId(), header.apiKey(), header.apiVersion(), e.getMessage());
+            complete(slot, new Reply.Close("malformed request"));
+            return;
+        }
+        try {
+            pipeline.process(request).whenComplete((reply, error) -> complete(slot, error == null ? reply
+                    : closeOnFailure(request, error)));
+        } finally {
+            frame.release();
+        }
+    }
+
+    private Reply closeOnFailure(Request request, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        LOG.error("{} v{} from {} could not be answered; closing the connection", request.apiKey(), request.version(),
+                remote, cause);
+        return new Reply.Close("internal error");
+    }
+
+    // ---------------------------------------------------------------- any thread: responses out, in order
+
+    private void complete(InFlight slot, Reply reply) {
+        synchronized (inFlight) {
+            slot.reply = reply;
+            while (!inFlight.isEmpty() && inFlight.peekFirst().reply != null) {
+                InFlight done = inFlight.pollFirst();
+                if (!closed) {
+                    send(done);
+                } else if (done.reply instanceof Reply.Respond respond) {
+                    respond.release().run();
+                }
+            }
+        }
+        maybeResume();
+    }
+
+    private void send(InFlight done) {
+        if (done.reply instanceof Reply.Respond respond) {
+            try {
+                write(done.header, respond.body());
+            } finally {
+                respond.release().run();
+            }
+        } else if (done.reply instanceof Reply.Close) {
+            close();
+        }
+    }
+
+    private void write(RequestHeader header, ApiMessage body) {
+        short headerVersion = header.apiKey().responseHeaderVersion(header.apiVersion());
+        short version = header.apiVersion();
+        if (body instanceof ApiVersionsResponseData versions && versions.errorCode() == Errors.UNSUPPORTED_VERSION.code()
+                && !apis.lookup(ApiKeys.API_VERSIONS).get().supports(version)) {
+            version = 0;
+        }
+        ByteBuf frame;
+        try {
+            frame = ResponseEncoder.encode(ByteBufAllocator.DEFAULT, header.correlationId(), headerVersion, body,
+                    version);
+        } catch (RuntimeException e) {
+            LOG.error("cannot encode the {} v{} response to {}; closing the connection", header.apiKey(),
+                    header.apiVersion(), remote, e);
+            close();
+            return;
+        }
+        socket.writeMessage(frame);
+        if (socket.writeQueueFull()) {
+            readPaused = true;
+            socket.pause();
+        }
+    }
+
+    private void maybeResume() {
+        boolean resume;
+        synchronized (inFlight) {
+            resume = readPaused && inFlight.size() < MAX_IN_FLIGHT / 2 && !socket.writeQueueFull();
+            if (resume) {
+                readPaused = false;
+            }
+        }
+        if (resume && !closed) {
+            context.runOnContext(ignored -> socket.resume());
+        }
+    }
+
+    void close() {
+        if (!closed) {
+            closed = true;
+            socket.close();
+        }
+    }
+
+    private void onClosed() {
+        closed = true;
+        decoder.release();
+        LOG.debug("connection {} from {} closed", connectionId, remote);
+    }
+}

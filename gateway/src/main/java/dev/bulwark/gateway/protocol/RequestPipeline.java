@@ -1,0 +1,44 @@
+package dev.bulwark.gateway.protocol;
+
+import org.apache.kafka.common.errors.ApiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The path every parsed request takes, in one place: the stages that later features add (authentication, tenant
+ * scope, authorization, quotas, audit) sit between arrival and the API's handler here. A failure anywhere becomes the
+ * API's own error response with Kafka's error code, never a dropped request.
+ */
+public final class RequestPipeline {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestPipeline.class);
+
+    private final ApiRegistry apis;
+
+    public RequestPipeline(ApiRegistry apis) {
+        this.apis = apis;
+    }
+
+    public CompletionStage<Reply> process(Request request) {
+        ApiRegistry.Registration api = apis.lookup(request.apiKey())
+                .orElseThrow(() -> new IllegalStateException(request.apiKey() + " reached the pipeline unregistered"));
+        try {
+            return api.handler().handle(request).exceptionally(error -> errorReply(request, error));
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(errorReply(request, e));
+        }
+    }
+
+    /** The API's error response for {@code error}: its Kafka error code, or UNKNOWN_SERVER_ERROR for a fault of ours. */
+    static Reply errorReply(Request request, Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (!(cause instanceof ApiException)) {
+            LOG.error("{} v{} from {} failed", request.apiKey(), request.version(), request.context().clientId(), cause);
+        }
+        return Reply.of(request.body().getErrorResponse(0, cause).data());
+    }
+}
