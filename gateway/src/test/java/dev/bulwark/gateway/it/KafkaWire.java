@@ -1,0 +1,92 @@
+package dev.bulwark.gateway.it;
+
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.MessageUtil;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+
+/**
+ * A bare Kafka protocol connection for tests that must send what no client library would: garbage, oversized or
+ * truncated frames, unknown APIs. Well-formed requests are written with kafka-clients' generated classes.
+ */
+public final class KafkaWire implements AutoCloseable {
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+    private int correlationId;
+
+    private KafkaWire(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = new DataInputStream(socket.getInputStream());
+        this.out = socket.getOutputStream();
+    }
+
+    public static KafkaWire connect(int port) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(30_000);
+        return new KafkaWire(socket);
+    }
+
+    /** Sends a request; returns its header (to parse the response with). */
+    public RequestHeader send(ApiKeys key, short version, ApiMessage body) throws IOException {
+        RequestHeader header = new RequestHeader(key, version, "kafka-wire-test", ++correlationId);
+        ByteBufferAccessor headerBytes = MessageUtil.toByteBufferAccessor(header.data(), header.headerVersion());
+        ByteBufferAccessor bodyBytes = MessageUtil.toByteBufferAccessor(body, version);
+        ByteBuffer h = headerBytes.buffer();
+        ByteBuffer b = bodyBytes.buffer();
+        ByteBuffer frame = ByteBuffer.allocate(4 + h.remaining() + b.remaining());
+        frame.putInt(h.remaining() + b.remaining()).put(h).put(b);
+        sendRaw(frame.array());
+        return header;
+    }
+
+    public void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    public AbstractResponse receive(RequestHeader header) throws IOException {
+        return AbstractResponse.parseResponse(ByteBuffer.wrap(receiveFrame()), header);
+    }
+
+    public byte[] receiveFrame() throws IOException {
+        int size = in.readInt();
+        byte[] frame = new byte[size];
+        in.readFully(frame);
+        return frame;
+    }
+
+    /** Whether the server closes the connection (EOF or reset) within {@code timeout}, reading nothing else. */
+    public boolean closedByServer(Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
+        try {
+            return in.read() < 0;
+        } catch (EOFException | java.net.SocketException e) {
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        }
+    }
+
+    /** Whether response bytes have arrived and wait to be read (does not block). */
+    public boolean hasPendingBytes() throws IOException {
+        return in.available() > 0;
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
