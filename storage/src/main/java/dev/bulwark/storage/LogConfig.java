@@ -56,9 +56,9 @@ public final class LogConfig {
     public static final ConfigDef SERVER_DEFAULTS = new ConfigDef();
 
     static {
-        define(CLEANUP_POLICY, "log.cleanup.policy", Type.LIST, POLICY_DELETE,
-                ValidList.in(false, POLICY_DELETE, POLICY_COMPACT),
-                "\"delete\" discards old segments when their retention time or size limit is reached; \"compact\" keeps the latest value of each key; both may be listed.");
+        define(CLEANUP_POLICY, "log.cleanup.policy", Type.LIST, POLICY_DELETE, ValidList.in(false, POLICY_DELETE),
+                "\"delete\" discards old segments when their retention time or size limit is reached. Log compaction "
+                        + "(\"compact\") is not implemented yet and is refused.");
         define(COMPRESSION_TYPE, "compression.type", Type.STRING, "producer", ValidString.in("producer"),
                 "Batches are stored compressed as the producer sent them (gzip, snappy, lz4, zstd or none); \"producer\" is the only value Bulwark accepts.");
         define(DELETE_RETENTION_MS, "log.cleaner.delete.retention.ms", Type.LONG, 86_400_000L, Range.atLeast(0),

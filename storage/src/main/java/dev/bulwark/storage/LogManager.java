@@ -33,6 +33,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -127,6 +128,7 @@ public final class LogManager implements AutoCloseable {
     private void loadAll() throws IOException {
         Path cleanMarker = dataDir.resolve(CLEAN_SHUTDOWN);
         boolean clean = Files.exists(cleanMarker);
+        boolean fresh = !Files.exists(dataDir.resolve(CHECKPOINTS));
         Map<PartitionId, PartitionCheckpoint> checkpoints = readCheckpoints();
         List<TopicMetadata> topics = new ArrayList<>();
         try (Stream<Path> entries = Files.list(topicsDir)) {
@@ -142,7 +144,9 @@ public final class LogManager implements AutoCloseable {
                 topics.add(topic);
             }
         }
-        ExecutorService recovery = Executors.newFixedThreadPool(settings.recoveryThreads());
+        AtomicInteger recoveryThreads = new AtomicInteger();
+        ExecutorService recovery = Executors.newFixedThreadPool(settings.recoveryThreads(),
+                r -> new Thread(r, "bulwark-recovery-" + recoveryThreads.incrementAndGet()));
         try {
             List<Future<LogLoader.Loaded>> loading = new ArrayList<>();
             for (TopicMetadata topic : topics) {
@@ -165,7 +169,8 @@ public final class LogManager implements AutoCloseable {
                 recovered += loaded.recovered() ? 1 : 0;
             }
             LOG.info("log store {} opened: {} topic(s), {} partition(s), {}", dataDir, topics.size(), logs.size(),
-                    clean ? "after a clean shutdown" : recovered + " partition(s) recovered after an unclean shutdown");
+                    fresh ? "new store" : clean ? "after a clean shutdown"
+                            : recovered + " partition(s) recovered after an unclean shutdown");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while opening the log store", e);
