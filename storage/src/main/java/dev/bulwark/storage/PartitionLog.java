@@ -14,11 +14,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -70,7 +71,8 @@ public final class PartitionLog {
     private final ProducerStateManager producers;
     private final ReentrantLock appendLock = new ReentrantLock();
     private final Object flushLock = new Object();
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    /** Pending {@link #awaitHighWatermark} calls by offset: all the high watermark passed are found, in any order. */
+    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(Comparator.comparingLong(Waiter::offset));
     private final AtomicBoolean flushQueued = new AtomicBoolean();
 
     private volatile LogConfig config;
@@ -257,7 +259,7 @@ public final class PartitionLog {
         }
         CompletableFuture<Void> future = new CompletableFuture<>();
         synchronized (waiters) {
-            waiters.addLast(new Waiter(offset, future));
+            waiters.add(new Waiter(offset, future));
         }
         flushScheduler.request(this);
         completeWaiters();
@@ -307,8 +309,8 @@ public final class PartitionLog {
         long hw = highWatermark();
         List<CompletableFuture<Void>> done = new ArrayList<>();
         synchronized (waiters) {
-            while (!waiters.isEmpty() && waiters.peekFirst().offset() < hw) {
-                done.add(waiters.pollFirst().future());
+            while (!waiters.isEmpty() && waiters.peek().offset() < hw) {
+                done.add(waiters.poll().future());
             }
         }
         done.forEach(f -> f.complete(null));
@@ -570,7 +572,7 @@ public final class PartitionLog {
         List<CompletableFuture<Void>> failed = new ArrayList<>();
         synchronized (waiters) {
             while (!waiters.isEmpty()) {
-                failed.add(waiters.pollFirst().future());
+                failed.add(waiters.poll().future());
             }
         }
         failed.forEach(f -> f.completeExceptionally(failure));
@@ -624,7 +626,7 @@ public final class PartitionLog {
         List<CompletableFuture<Void>> failed = new ArrayList<>();
         synchronized (waiters) {
             while (!waiters.isEmpty()) {
-                failed.add(waiters.pollFirst().future());
+                failed.add(waiters.poll().future());
             }
         }
         KafkaStorageException deleted = new KafkaStorageException("Partition " + id + " was deleted");
