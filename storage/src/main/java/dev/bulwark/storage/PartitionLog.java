@@ -205,6 +205,7 @@ public final class PartitionLog {
             appendLock.unlock();
         }
         if (flushPolicy == FlushPolicy.PAGE_CACHE) {
+            completeWaiters();
             listener.highWatermarkAdvanced(this);
         } else {
             flushScheduler.request(this);
