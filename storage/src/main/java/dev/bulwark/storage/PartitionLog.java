@@ -405,39 +405,72 @@ public final class PartitionLog {
         }
     }
 
-    /** The record with the largest timestamp below the high watermark (ListOffsets MAX_TIMESTAMP). */
+    /**
+     * The record with the largest timestamp at or above the log start offset and below the high watermark (ListOffsets
+     * MAX_TIMESTAMP); the earliest such record when several share it.
+     */
     public Optional<TimestampAndOffset> maxTimestamp() {
         ensureReadable();
         Position bound = highWatermarkPosition();
-        Segment best = null;
-        for (Segment segment : segments.values()) {
-            if (segment.baseOffset > bound.segmentBase()) {
-                break;
-            }
-            if (segment.maxTimestampBatchOffset() >= logStartOffset && segment.maxTimestampBatchOffset() < bound.offset()
-                    && (best == null || segment.maxTimestamp() > best.maxTimestamp())) {
-                best = segment;
-            }
-        }
-        if (best == null) {
-            return Optional.empty();
-        }
+        long start = logStartOffset;
         try {
-            int maxPosition = best.baseOffset == bound.segmentBase() ? bound.position() : best.size();
-            Optional<Segment.Located> located = best.locate(best.maxTimestampBatchOffset(), maxPosition);
-            if (located.isEmpty()) {
-                return Optional.empty();
-            }
-            long max = best.maxTimestamp();
-            for (Record record : best.readBatch(located.get()).records()) {
-                if (record.timestamp() == max) {
-                    return Optional.of(new TimestampAndOffset(max, record.offset()));
+            Optional<TimestampAndOffset> best = Optional.empty();
+            for (Segment segment : segments.values()) {
+                if (segment.baseOffset > bound.segmentBase()) {
+                    break;
+                }
+                if (segment.nextOffset() <= start
+                        || best.isPresent() && segment.maxTimestamp() <= best.get().timestamp()) {
+                    continue;
+                }
+                int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
+                Optional<TimestampAndOffset> found = largestTimestamp(segment, start, bound.offset(), maxPosition);
+                if (found.isPresent() && (best.isEmpty() || found.get().timestamp() > best.get().timestamp())) {
+                    best = found;
                 }
             }
-            return Optional.of(new TimestampAndOffset(max, located.get().header().lastOffset()));
+            return best;
         } catch (IOException e) {
             throw goOffline("timestamp lookup failed", e);
         }
+    }
+
+    /** The earliest record with the largest timestamp among a segment's offsets in [{@code start}, {@code bound}). */
+    private static Optional<TimestampAndOffset> largestTimestamp(Segment segment, long start, long bound,
+                                                                 int maxPosition) throws IOException {
+        List<Long> candidates = new ArrayList<>(2);
+        long summarised = segment.maxTimestampBatchOffset();
+        if (summarised >= start && summarised < bound) {
+            candidates.add(summarised); // the segment's largest timestamp is readable: the summary names its batch
+        } else {
+            // It is deleted or not yet acknowledged: look at the readable batches' headers. The batch holding the
+            // log start offset is a candidate too, as its largest timestamp may lie below the log start offset.
+            long[] largest = {RecordBatch.NO_TIMESTAMP, -1};
+            segment.forEachBatchFrom(start, maxPosition, batch -> {
+                if (batch.baseOffset() < start) {
+                    candidates.add(batch.baseOffset());
+                } else if (largest[1] < 0 || batch.maxTimestamp() > largest[0]) {
+                    largest[0] = batch.maxTimestamp();
+                    largest[1] = batch.baseOffset();
+                }
+            });
+            if (largest[1] >= 0) {
+                candidates.add(largest[1]);
+            }
+        }
+        Optional<TimestampAndOffset> best = Optional.empty();
+        for (long batchOffset : candidates) {
+            Optional<Segment.Located> located = segment.locate(batchOffset, maxPosition);
+            if (located.isEmpty()) {
+                continue;
+            }
+            for (Record record : segment.readBatch(located.get()).records()) {
+                if (record.offset() >= start && (best.isEmpty() || record.timestamp() > best.get().timestamp())) {
+                    best = Optional.of(new TimestampAndOffset(record.timestamp(), record.offset()));
+                }
+            }
+        }
+        return best;
     }
 
     // ---------------------------------------------------------------- retention and deletion

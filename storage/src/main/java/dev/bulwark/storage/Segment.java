@@ -272,13 +272,17 @@ final class Segment implements Closeable {
 
     /** Hands every batch header from the batch holding {@code fromOffset} to the end of the segment to {@code sink}. */
     void forEachBatchFrom(long fromOffset, Consumer<BatchHeader> sink) throws IOException {
-        int fileSize = size;
+        forEachBatchFrom(fromOffset, size, sink);
+    }
+
+    /** Like {@link #forEachBatchFrom(long, Consumer)}, for the batches that start below {@code maxPosition}. */
+    void forEachBatchFrom(long fromOffset, int maxPosition, Consumer<BatchHeader> sink) throws IOException {
         Optional<Located> first = scan(index.floorPositionForOffset(relative(Math.max(fromOffset, baseOffset)),
-                HEADER_SIZE), fileSize, batch -> batch.lastOffset() >= fromOffset);
+                HEADER_SIZE), maxPosition, batch -> batch.lastOffset() >= fromOffset);
         if (first.isEmpty()) {
             return;
         }
-        scan(first.get().position(), fileSize, batch -> {
+        scan(first.get().position(), maxPosition, batch -> {
             sink.accept(batch);
             return false;
         });
