@@ -393,7 +393,7 @@ final class Segment implements Closeable {
         long truncated = 0;
         List<CorruptRange> found = new ArrayList<>();
         while (position < fileSize) {
-            Optional<BatchHeader> batch = verifiedBatchAt(position, fileSize, buffer);
+            Optional<BatchHeader> batch = verifiedBatchAt(position, fileSize, buffer, false);
             if (batch.isPresent()) {
                 acceptRecovered(batch.get(), position, indexIntervalBytes, onValidBatch);
                 position += batch.get().sizeInBytes();
@@ -472,15 +472,22 @@ final class Segment implements Closeable {
         onValidBatch.accept(batch);
     }
 
-    /** The header of the batch at {@code position} if a whole, checksum-valid batch with fitting offsets is there. */
-    private Optional<BatchHeader> verifiedBatchAt(int position, int fileSize, ByteBuffer scratch) throws IOException {
+    /**
+     * The header of the batch at {@code position} if a whole, checksum-valid batch with fitting offsets is there.
+     *
+     * @param resync whether this looks for the first valid batch after a damaged stretch, whose offsets are unknown
+     *               and so need only lie ahead; otherwise the batch must start at the next offset, because the base
+     *               offset is not covered by the checksum and a damaged one would misplace every later batch
+     */
+    private Optional<BatchHeader> verifiedBatchAt(int position, int fileSize, ByteBuffer scratch, boolean resync)
+            throws IOException {
         if (fileSize - position < BatchHeader.SIZE) {
             return Optional.empty();
         }
         BatchHeader header = readHeaderUnchecked(scratch, position);
         if (!BatchHeader.plausibleSize(header.sizeInBytes(), (long) fileSize - position)
                 || header.magic() != RecordBatch.MAGIC_VALUE_V2
-                || header.baseOffset() < nextOffset
+                || (resync ? header.baseOffset() < nextOffset : header.baseOffset() != nextOffset)
                 || header.lastOffsetDelta() < 0
                 || !canHoldOffset(header.lastOffset())) {
             return Optional.empty();
@@ -528,7 +535,7 @@ final class Segment implements Closeable {
             if (!BatchHeader.plausibleSize(length, (long) fileSize - candidate)) {
                 continue;
             }
-            if (verifiedBatchAt(candidate, fileSize, scratch).isPresent()) {
+            if (verifiedBatchAt(candidate, fileSize, scratch, true).isPresent()) {
                 return candidate;
             }
         }
