@@ -119,20 +119,21 @@ final class Segment implements Closeable {
             long fileSize = channel.size();
             ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
             if (fileSize < HEADER_SIZE || channel.read(header, 0) != HEADER_SIZE) {
-                throw new IOException(logPath + ": segment header is missing (" + fileSize + " bytes)");
+                throw new CorruptHeaderException(logPath + ": segment header is missing (" + fileSize + " bytes)");
             }
             header.flip();
             if (header.getInt() != FILE_MAGIC) {
-                throw new IOException(logPath + ": not a Bulwark segment (bad magic)");
+                throw new CorruptHeaderException(logPath + ": not a Bulwark segment (bad magic)");
             }
             byte version = header.get();
             if (version != FORMAT_VERSION) {
-                throw new IOException(logPath + ": unsupported segment format version " + version);
+                throw new CorruptHeaderException(logPath + ": unsupported segment format version " + version);
             }
             header.position(8);
             long headerBase = header.getLong();
             if (headerBase != baseOffset) {
-                throw new IOException(logPath + ": header base offset " + headerBase + " does not match its name");
+                throw new CorruptHeaderException(logPath + ": header base offset " + headerBase
+                        + " does not match its name");
             }
             if (fileSize > Integer.MAX_VALUE) {
                 throw new IOException(logPath + ": segment larger than 2 GiB");
@@ -148,6 +149,13 @@ final class Segment implements Closeable {
     }
 
     record Opened(Segment segment, boolean indexLoaded) {
+    }
+
+    /** A segment file that does not start with the header of the segment its name says. */
+    static final class CorruptHeaderException extends IOException {
+        CorruptHeaderException(String message) {
+            super(message);
+        }
     }
 
     private void adopt(SegmentIndex.Loaded loaded) {
