@@ -490,6 +490,12 @@ public final class PartitionLog {
                 throw new OffsetOutOfRangeException("Cannot delete records of " + id + " up to " + offset
                         + ", above the high watermark " + hw);
             }
+            if (offset > durable.offset()) {
+                // Under PAGE_CACHE the high watermark can be ahead of the fsynced end. A log start offset beyond what
+                // a crash keeps would be checkpointed above the recovered log end, where nothing appended is readable.
+                flush();
+                ensureWritable();
+            }
             if (offset > logStartOffset) {
                 logStartOffset = offset;
             }
