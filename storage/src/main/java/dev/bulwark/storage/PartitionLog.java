@@ -252,7 +252,8 @@ public final class PartitionLog {
 
     /**
      * Completes once the high watermark has passed {@code offset}: at once under {@link FlushPolicy#PAGE_CACHE},
-     * after the fsync that covers it under {@link FlushPolicy#DURABLE}. Fails if the partition goes offline first.
+     * after the fsync that covers it under {@link FlushPolicy#DURABLE}. Fails if the partition goes offline or is
+     * closed first.
      */
     public CompletableFuture<Void> awaitHighWatermark(long offset) {
         if (highWatermark() > offset) {
@@ -261,6 +262,13 @@ public final class PartitionLog {
         CompletableFuture<Void> future = new CompletableFuture<>();
         synchronized (waiters) {
             waiters.add(new Waiter(offset, future));
+        }
+        String reason = offlineReason;
+        if (closed || reason != null) {
+            // Checked after registering, so a close or failure that drained the waiters before this one fails it too.
+            failWaiters(new KafkaStorageException("Partition " + id
+                    + (closed ? " is closed" : " is offline: " + reason)));
+            return future;
         }
         flushScheduler.request(this);
         completeWaiters();
@@ -609,6 +617,12 @@ public final class PartitionLog {
             LOG.error("{}: {}; the partition is offline until restart", id, reason, cause);
         }
         KafkaStorageException failure = new KafkaStorageException("Partition " + id + " is offline: " + reason);
+        failWaiters(failure);
+        return failure;
+    }
+
+    /** Fails every pending {@link #awaitHighWatermark} future: the high watermark will not move any more. */
+    private void failWaiters(KafkaStorageException failure) {
         List<CompletableFuture<Void>> failed = new ArrayList<>();
         synchronized (waiters) {
             while (!waiters.isEmpty()) {
@@ -616,12 +630,11 @@ public final class PartitionLog {
             }
         }
         failed.forEach(f -> f.completeExceptionally(failure));
-        return failure;
     }
 
     /**
      * Flushes, writes the indexes of the active segment and a producer snapshot, and closes the files, so the next
-     * start needs no recovery.
+     * start needs no recovery. Waiters the flush did not satisfy fail.
      */
     void close() throws IOException {
         appendLock.lock();
@@ -641,6 +654,7 @@ public final class PartitionLog {
             }
         } finally {
             appendLock.unlock();
+            failWaiters(new KafkaStorageException("Partition " + id + " is closed"));
         }
     }
 
@@ -659,18 +673,7 @@ public final class PartitionLog {
         } finally {
             appendLock.unlock();
         }
-        goOfflineQuietly();
-    }
-
-    private void goOfflineQuietly() {
-        List<CompletableFuture<Void>> failed = new ArrayList<>();
-        synchronized (waiters) {
-            while (!waiters.isEmpty()) {
-                failed.add(waiters.poll().future());
-            }
-        }
-        KafkaStorageException deleted = new KafkaStorageException("Partition " + id + " was deleted");
-        failed.forEach(f -> f.completeExceptionally(deleted));
+        failWaiters(new KafkaStorageException("Partition " + id + " was deleted"));
     }
 
     @Override
