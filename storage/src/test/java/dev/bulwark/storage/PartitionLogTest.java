@@ -327,6 +327,21 @@ class PartitionLogTest {
         assertFalse(far.isDone());
     }
 
+    @Test
+    void closingALogAcknowledgesWhatItFlushesAndFailsTheRestOfItsWaiters() throws Exception {
+        PartitionLog log = open(FlushPolicy.DURABLE, Partitions.manualFlushes(), Map.of());
+        log.append(Batches.plain(T, "a"));
+        CompletableFuture<Void> acked = log.awaitHighWatermark(0);
+        CompletableFuture<Void> newData = log.awaitHighWatermark(1);
+
+        log.close();
+
+        assertTrue(acked.isDone());
+        assertFalse(acked.isCompletedExceptionally(), "the close flushed offset 0");
+        assertTrue(newData.isCompletedExceptionally(), "no data can come any more: the waiter must not hang");
+        assertTrue(log.awaitHighWatermark(5).isCompletedExceptionally(), "nor may a waiter after the close");
+    }
+
     // ---------------------------------------------------------------- rolls
 
     @Test
