@@ -414,7 +414,6 @@ final class Segment implements Closeable {
                 LOG.warn("{}: torn tail: {} bytes after position {} (offset {}) do not hold a whole valid batch; "
                         + "truncating", logPath, truncated, position, nextOffset);
                 channel.truncate(position);
-                channel.force(true);
                 break;
             }
             int end = resume < 0 ? fileSize : resume;
@@ -431,6 +430,9 @@ final class Segment implements Closeable {
             }
             position = end;
         }
+        // What was verified may have come from the page cache of a crashed process, never written to the disk: it
+        // counts as flushed (under DURABLE it becomes the high watermark and the recovery point), so fsync it first.
+        channel.force(true);
         size = position;
         flushedSize = position;
         return new Recovery(valid, truncated, found);
