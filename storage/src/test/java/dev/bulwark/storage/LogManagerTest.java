@@ -215,6 +215,31 @@ class LogManagerTest {
     }
 
     @Test
+    void leftoversOfInterruptedTopicOperationsAreRemovedAtTheNextStart() throws IOException {
+        store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
+        TopicMetadata kept = store.createTopic("kept", 2, Map.of());
+        TopicMetadata unborn = store.createTopic("unborn", 1, Map.of());
+        TopicMetadata dying = store.createTopic("dying", 1, Map.of());
+        store.close();
+        Path topics = dataDir.resolve("topics");
+        // A creation that crashed before its topic.meta was written, a partition addition that crashed before the
+        // new count was, and a deletion that crashed after the rename.
+        Files.delete(topics.resolve(unborn.id().toString()).resolve("topic.meta"));
+        Files.createDirectories(Stores.partitionDir(dataDir, kept, 2));
+        Files.move(topics.resolve(dying.id().toString()), topics.resolve(dying.id() + ".deleting"));
+
+        store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
+
+        assertEquals(List.of(kept), List.copyOf(store.topics()));
+        try (var entries = Files.list(topics)) {
+            assertEquals(Set.of(kept.id().toString()),
+                    entries.map(p -> p.getFileName().toString()).collect(Collectors.toSet()));
+        }
+        assertFalse(Files.exists(Stores.partitionDir(dataDir, kept, 2)));
+        assertTrue(Files.exists(Stores.partitionDir(dataDir, kept, 1)));
+    }
+
+    @Test
     void aTopicNameIsUnique() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
         store.createTopic("t", 1, Map.of());

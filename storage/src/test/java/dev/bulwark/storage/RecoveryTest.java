@@ -312,6 +312,28 @@ class RecoveryTest {
     }
 
     @Test
+    void aFencedLogKeepsAppendingAndServesTheNewBatchesAfterACleanRestart() throws IOException {
+        Path dataDir = root.resolve("data");
+        LogManager store = storeWithBatches(dataDir, Map.of(LogConfig.INDEX_INTERVAL_BYTES, "1"), 6);
+        Path copy = crashCopy(dataDir);
+        Path segment = lastSegment(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
+        flipByte(segment, Partitions.batchPositions(segment).get(2) + 50);
+        LogManager recovered = open(copy);
+        for (int i = 0; i < 5; i++) {
+            Stores.appendAcked(only(recovered), Batches.plain(T + 100 + i, "after-" + i));
+        }
+        recovered.close();
+
+        PartitionLog reopened = only(open(copy));
+
+        assertThrows(KafkaStorageException.class, () -> reopened.read(5, 1000, true));
+        List<MutableRecordBatch> after = Batches.batchesOf(Batches.sliceBytes(reopened.read(13, 100_000, true)));
+        assertEquals(List.of(13L, 14L, 15L, 16L), after.stream().map(MutableRecordBatch::baseOffset).toList());
+        assertEquals(Optional.of(new TimestampAndOffset(T + 102, 14)), reopened.offsetForTimestamp(T + 102));
+        assertEquals(Optional.of(new TimestampAndOffset(T + 104, 16)), reopened.maxTimestamp());
+    }
+
+    @Test
     void aDamagedBatchInAnOlderSegmentIsFencedToTheSegmentEnd() throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = storeWithBatches(dataDir, Map.of(LogConfig.SEGMENT_BYTES, "1024"), 30);
