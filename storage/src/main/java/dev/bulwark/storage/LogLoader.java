@@ -38,9 +38,22 @@ final class LogLoader {
         ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
         List<Segment> needIndex = new ArrayList<>();
         try {
-            for (Path file : segmentFiles(dir)) {
+            List<Path> files = segmentFiles(dir);
+            for (Path file : files) {
                 long base = baseOffsetOf(file, Segment.LOG_SUFFIX);
-                Segment.Opened opened = Segment.open(file, base);
+                Segment.Opened opened;
+                try {
+                    opened = Segment.open(file, base);
+                } catch (Segment.CorruptHeaderException e) {
+                    if (!file.equals(files.get(files.size() - 1)) || Files.size(file) > Segment.HEADER_SIZE) {
+                        throw e;
+                    }
+                    // A crash cut short the creation of the newest segment (a roll): it holds no batch. Start it again.
+                    LOG.warn("{}: {}; creating the newest segment again", id, e.getMessage());
+                    Files.delete(file);
+                    segments.put(base, Segment.create(dir, base));
+                    continue;
+                }
                 segments.put(base, opened.segment());
                 if (!opened.indexLoaded()) {
                     needIndex.add(opened.segment());

@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -63,7 +64,15 @@ public final class LogManager implements AutoCloseable {
     private static final int CHECKPOINT_MAGIC = 0x42574350; // "BWCP"
     private static final byte CHECKPOINT_VERSION = 1;
 
+    /**
+     * The data directories this process has open. File locks belong to the process: a second channel to the lock file
+     * cannot take the lock, and closing that channel would drop the lock the first holder has, so a second open in
+     * this process is refused here, before the lock file is touched.
+     */
+    private static final Set<Path> OPEN_DIRS = ConcurrentHashMap.newKeySet();
+
     private final Path dataDir;
+    private final Path openDirKey;
     private final Path topicsDir;
     private final StorageSettings settings;
     private final Clock clock;
@@ -79,9 +88,10 @@ public final class LogManager implements AutoCloseable {
     private volatile Map<String, ?> serverDefaults;
     private volatile boolean closed;
 
-    private LogManager(Path dataDir, StorageSettings settings, Map<String, ?> serverDefaults, Clock clock,
-                       PartitionLog.HighWatermarkListener listener, FileChannel lockChannel, FileLock lock) {
+    private LogManager(Path dataDir, Path openDirKey, StorageSettings settings, Map<String, ?> serverDefaults,
+                       Clock clock, PartitionLog.HighWatermarkListener listener, FileChannel lockChannel, FileLock lock) {
         this.dataDir = dataDir;
+        this.openDirKey = openDirKey;
         this.topicsDir = dataDir.resolve(TOPICS);
         this.settings = settings;
         this.serverDefaults = Map.copyOf(serverDefaults);
@@ -107,14 +117,26 @@ public final class LogManager implements AutoCloseable {
     public static LogManager open(Path dataDir, StorageSettings settings, Map<String, ?> serverDefaults, Clock clock,
                                   PartitionLog.HighWatermarkListener listener) throws IOException {
         Files.createDirectories(dataDir.resolve(TOPICS));
-        FileChannel lockChannel = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-        FileLock lock = lockChannel.tryLock();
-        if (lock == null) {
-            lockChannel.close();
-            throw new IOException("data directory " + dataDir + " is in use by another process");
+        Path openDirKey = dataDir.toRealPath();
+        if (!OPEN_DIRS.add(openDirKey)) {
+            throw new IOException("data directory " + dataDir + " is already open in this process");
         }
-        LogManager manager = new LogManager(dataDir, settings, serverDefaults, clock, listener, lockChannel, lock);
+        FileChannel lockChannel;
+        FileLock lock;
+        try {
+            lockChannel = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
+            lock = lockChannel.tryLock();
+            if (lock == null) {
+                lockChannel.close();
+                throw new IOException("data directory " + dataDir + " is in use by another process");
+            }
+        } catch (IOException | RuntimeException e) {
+            OPEN_DIRS.remove(openDirKey);
+            throw e;
+        }
+        LogManager manager = new LogManager(dataDir, openDirKey, settings, serverDefaults, clock, listener,
+                lockChannel, lock);
         try {
             manager.loadAll();
         } catch (IOException | RuntimeException e) {
@@ -552,6 +574,8 @@ public final class LogManager implements AutoCloseable {
             lockChannel.close();
         } catch (IOException e) {
             LOG.warn("releasing the data directory lock failed: {}", e.toString());
+        } finally {
+            OPEN_DIRS.remove(openDirKey);
         }
     }
 

@@ -14,11 +14,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -70,7 +71,8 @@ public final class PartitionLog {
     private final ProducerStateManager producers;
     private final ReentrantLock appendLock = new ReentrantLock();
     private final Object flushLock = new Object();
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    /** Pending {@link #awaitHighWatermark} calls by offset: all the high watermark passed are found, in any order. */
+    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(Comparator.comparingLong(Waiter::offset));
     private final AtomicBoolean flushQueued = new AtomicBoolean();
 
     private volatile LogConfig config;
@@ -203,6 +205,7 @@ public final class PartitionLog {
             appendLock.unlock();
         }
         if (flushPolicy == FlushPolicy.PAGE_CACHE) {
+            completeWaiters();
             listener.highWatermarkAdvanced(this);
         } else {
             flushScheduler.request(this);
@@ -249,7 +252,8 @@ public final class PartitionLog {
 
     /**
      * Completes once the high watermark has passed {@code offset}: at once under {@link FlushPolicy#PAGE_CACHE},
-     * after the fsync that covers it under {@link FlushPolicy#DURABLE}. Fails if the partition goes offline first.
+     * after the fsync that covers it under {@link FlushPolicy#DURABLE}. Fails if the partition goes offline or is
+     * closed first.
      */
     public CompletableFuture<Void> awaitHighWatermark(long offset) {
         if (highWatermark() > offset) {
@@ -257,7 +261,14 @@ public final class PartitionLog {
         }
         CompletableFuture<Void> future = new CompletableFuture<>();
         synchronized (waiters) {
-            waiters.addLast(new Waiter(offset, future));
+            waiters.add(new Waiter(offset, future));
+        }
+        String reason = offlineReason;
+        if (closed || reason != null) {
+            // Checked after registering, so a close or failure that drained the waiters before this one fails it too.
+            failWaiters(new KafkaStorageException("Partition " + id
+                    + (closed ? " is closed" : " is offline: " + reason)));
+            return future;
         }
         flushScheduler.request(this);
         completeWaiters();
@@ -307,8 +318,8 @@ public final class PartitionLog {
         long hw = highWatermark();
         List<CompletableFuture<Void>> done = new ArrayList<>();
         synchronized (waiters) {
-            while (!waiters.isEmpty() && waiters.peekFirst().offset() < hw) {
-                done.add(waiters.pollFirst().future());
+            while (!waiters.isEmpty() && waiters.peek().offset() < hw) {
+                done.add(waiters.poll().future());
             }
         }
         done.forEach(f -> f.complete(null));
@@ -402,39 +413,72 @@ public final class PartitionLog {
         }
     }
 
-    /** The record with the largest timestamp below the high watermark (ListOffsets MAX_TIMESTAMP). */
+    /**
+     * The record with the largest timestamp at or above the log start offset and below the high watermark (ListOffsets
+     * MAX_TIMESTAMP); the earliest such record when several share it.
+     */
     public Optional<TimestampAndOffset> maxTimestamp() {
         ensureReadable();
         Position bound = highWatermarkPosition();
-        Segment best = null;
-        for (Segment segment : segments.values()) {
-            if (segment.baseOffset > bound.segmentBase()) {
-                break;
-            }
-            if (segment.maxTimestampBatchOffset() >= logStartOffset && segment.maxTimestampBatchOffset() < bound.offset()
-                    && (best == null || segment.maxTimestamp() > best.maxTimestamp())) {
-                best = segment;
-            }
-        }
-        if (best == null) {
-            return Optional.empty();
-        }
+        long start = logStartOffset;
         try {
-            int maxPosition = best.baseOffset == bound.segmentBase() ? bound.position() : best.size();
-            Optional<Segment.Located> located = best.locate(best.maxTimestampBatchOffset(), maxPosition);
-            if (located.isEmpty()) {
-                return Optional.empty();
-            }
-            long max = best.maxTimestamp();
-            for (Record record : best.readBatch(located.get()).records()) {
-                if (record.timestamp() == max) {
-                    return Optional.of(new TimestampAndOffset(max, record.offset()));
+            Optional<TimestampAndOffset> best = Optional.empty();
+            for (Segment segment : segments.values()) {
+                if (segment.baseOffset > bound.segmentBase()) {
+                    break;
+                }
+                if (segment.nextOffset() <= start
+                        || best.isPresent() && segment.maxTimestamp() <= best.get().timestamp()) {
+                    continue;
+                }
+                int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
+                Optional<TimestampAndOffset> found = largestTimestamp(segment, start, bound.offset(), maxPosition);
+                if (found.isPresent() && (best.isEmpty() || found.get().timestamp() > best.get().timestamp())) {
+                    best = found;
                 }
             }
-            return Optional.of(new TimestampAndOffset(max, located.get().header().lastOffset()));
+            return best;
         } catch (IOException e) {
             throw goOffline("timestamp lookup failed", e);
         }
+    }
+
+    /** The earliest record with the largest timestamp among a segment's offsets in [{@code start}, {@code bound}). */
+    private static Optional<TimestampAndOffset> largestTimestamp(Segment segment, long start, long bound,
+                                                                 int maxPosition) throws IOException {
+        List<Long> candidates = new ArrayList<>(2);
+        long summarised = segment.maxTimestampBatchOffset();
+        if (summarised >= start && summarised < bound) {
+            candidates.add(summarised); // the segment's largest timestamp is readable: the summary names its batch
+        } else {
+            // It is deleted or not yet acknowledged: look at the readable batches' headers. The batch holding the
+            // log start offset is a candidate too, as its largest timestamp may lie below the log start offset.
+            long[] largest = {RecordBatch.NO_TIMESTAMP, -1};
+            segment.forEachBatchFrom(start, maxPosition, batch -> {
+                if (batch.baseOffset() < start) {
+                    candidates.add(batch.baseOffset());
+                } else if (largest[1] < 0 || batch.maxTimestamp() > largest[0]) {
+                    largest[0] = batch.maxTimestamp();
+                    largest[1] = batch.baseOffset();
+                }
+            });
+            if (largest[1] >= 0) {
+                candidates.add(largest[1]);
+            }
+        }
+        Optional<TimestampAndOffset> best = Optional.empty();
+        for (long batchOffset : candidates) {
+            Optional<Segment.Located> located = segment.locate(batchOffset, maxPosition);
+            if (located.isEmpty()) {
+                continue;
+            }
+            for (Record record : segment.readBatch(located.get()).records()) {
+                if (record.offset() >= start && (best.isEmpty() || record.timestamp() > best.get().timestamp())) {
+                    best = Optional.of(new TimestampAndOffset(record.timestamp(), record.offset()));
+                }
+            }
+        }
+        return best;
     }
 
     // ---------------------------------------------------------------- retention and deletion
@@ -453,6 +497,12 @@ public final class PartitionLog {
             if (offset > hw) {
                 throw new OffsetOutOfRangeException("Cannot delete records of " + id + " up to " + offset
                         + ", above the high watermark " + hw);
+            }
+            if (offset > durable.offset()) {
+                // Under PAGE_CACHE the high watermark can be ahead of the fsynced end. A log start offset beyond what
+                // a crash keeps would be checkpointed above the recovered log end, where nothing appended is readable.
+                flush();
+                ensureWritable();
             }
             if (offset > logStartOffset) {
                 logStartOffset = offset;
@@ -567,19 +617,24 @@ public final class PartitionLog {
             LOG.error("{}: {}; the partition is offline until restart", id, reason, cause);
         }
         KafkaStorageException failure = new KafkaStorageException("Partition " + id + " is offline: " + reason);
+        failWaiters(failure);
+        return failure;
+    }
+
+    /** Fails every pending {@link #awaitHighWatermark} future: the high watermark will not move any more. */
+    private void failWaiters(KafkaStorageException failure) {
         List<CompletableFuture<Void>> failed = new ArrayList<>();
         synchronized (waiters) {
             while (!waiters.isEmpty()) {
-                failed.add(waiters.pollFirst().future());
+                failed.add(waiters.poll().future());
             }
         }
         failed.forEach(f -> f.completeExceptionally(failure));
-        return failure;
     }
 
     /**
      * Flushes, writes the indexes of the active segment and a producer snapshot, and closes the files, so the next
-     * start needs no recovery.
+     * start needs no recovery. Waiters the flush did not satisfy fail.
      */
     void close() throws IOException {
         appendLock.lock();
@@ -599,6 +654,7 @@ public final class PartitionLog {
             }
         } finally {
             appendLock.unlock();
+            failWaiters(new KafkaStorageException("Partition " + id + " is closed"));
         }
     }
 
@@ -617,18 +673,7 @@ public final class PartitionLog {
         } finally {
             appendLock.unlock();
         }
-        goOfflineQuietly();
-    }
-
-    private void goOfflineQuietly() {
-        List<CompletableFuture<Void>> failed = new ArrayList<>();
-        synchronized (waiters) {
-            while (!waiters.isEmpty()) {
-                failed.add(waiters.pollFirst().future());
-            }
-        }
-        KafkaStorageException deleted = new KafkaStorageException("Partition " + id + " was deleted");
-        failed.forEach(f -> f.completeExceptionally(deleted));
+        failWaiters(new KafkaStorageException("Partition " + id + " was deleted"));
     }
 
     @Override

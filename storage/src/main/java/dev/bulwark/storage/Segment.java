@@ -119,20 +119,21 @@ final class Segment implements Closeable {
             long fileSize = channel.size();
             ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
             if (fileSize < HEADER_SIZE || channel.read(header, 0) != HEADER_SIZE) {
-                throw new IOException(logPath + ": segment header is missing (" + fileSize + " bytes)");
+                throw new CorruptHeaderException(logPath + ": segment header is missing (" + fileSize + " bytes)");
             }
             header.flip();
             if (header.getInt() != FILE_MAGIC) {
-                throw new IOException(logPath + ": not a Bulwark segment (bad magic)");
+                throw new CorruptHeaderException(logPath + ": not a Bulwark segment (bad magic)");
             }
             byte version = header.get();
             if (version != FORMAT_VERSION) {
-                throw new IOException(logPath + ": unsupported segment format version " + version);
+                throw new CorruptHeaderException(logPath + ": unsupported segment format version " + version);
             }
             header.position(8);
             long headerBase = header.getLong();
             if (headerBase != baseOffset) {
-                throw new IOException(logPath + ": header base offset " + headerBase + " does not match its name");
+                throw new CorruptHeaderException(logPath + ": header base offset " + headerBase
+                        + " does not match its name");
             }
             if (fileSize > Integer.MAX_VALUE) {
                 throw new IOException(logPath + ": segment larger than 2 GiB");
@@ -148,6 +149,13 @@ final class Segment implements Closeable {
     }
 
     record Opened(Segment segment, boolean indexLoaded) {
+    }
+
+    /** A segment file that does not start with the header of the segment its name says. */
+    static final class CorruptHeaderException extends IOException {
+        CorruptHeaderException(String message) {
+            super(message);
+        }
     }
 
     private void adopt(SegmentIndex.Loaded loaded) {
@@ -272,13 +280,17 @@ final class Segment implements Closeable {
 
     /** Hands every batch header from the batch holding {@code fromOffset} to the end of the segment to {@code sink}. */
     void forEachBatchFrom(long fromOffset, Consumer<BatchHeader> sink) throws IOException {
-        int fileSize = size;
+        forEachBatchFrom(fromOffset, size, sink);
+    }
+
+    /** Like {@link #forEachBatchFrom(long, Consumer)}, for the batches that start below {@code maxPosition}. */
+    void forEachBatchFrom(long fromOffset, int maxPosition, Consumer<BatchHeader> sink) throws IOException {
         Optional<Located> first = scan(index.floorPositionForOffset(relative(Math.max(fromOffset, baseOffset)),
-                HEADER_SIZE), fileSize, batch -> batch.lastOffset() >= fromOffset);
+                HEADER_SIZE), maxPosition, batch -> batch.lastOffset() >= fromOffset);
         if (first.isEmpty()) {
             return;
         }
-        scan(first.get().position(), fileSize, batch -> {
+        scan(first.get().position(), maxPosition, batch -> {
             sink.accept(batch);
             return false;
         });
@@ -389,7 +401,7 @@ final class Segment implements Closeable {
         long truncated = 0;
         List<CorruptRange> found = new ArrayList<>();
         while (position < fileSize) {
-            Optional<BatchHeader> batch = verifiedBatchAt(position, fileSize, buffer);
+            Optional<BatchHeader> batch = verifiedBatchAt(position, fileSize, buffer, false);
             if (batch.isPresent()) {
                 acceptRecovered(batch.get(), position, indexIntervalBytes, onValidBatch);
                 position += batch.get().sizeInBytes();
@@ -402,7 +414,6 @@ final class Segment implements Closeable {
                 LOG.warn("{}: torn tail: {} bytes after position {} (offset {}) do not hold a whole valid batch; "
                         + "truncating", logPath, truncated, position, nextOffset);
                 channel.truncate(position);
-                channel.force(true);
                 break;
             }
             int end = resume < 0 ? fileSize : resume;
@@ -419,6 +430,9 @@ final class Segment implements Closeable {
             }
             position = end;
         }
+        // What was verified may have come from the page cache of a crashed process, never written to the disk: it
+        // counts as flushed (under DURABLE it becomes the high watermark and the recovery point), so fsync it first.
+        channel.force(true);
         size = position;
         flushedSize = position;
         return new Recovery(valid, truncated, found);
@@ -468,15 +482,22 @@ final class Segment implements Closeable {
         onValidBatch.accept(batch);
     }
 
-    /** The header of the batch at {@code position} if a whole, checksum-valid batch with fitting offsets is there. */
-    private Optional<BatchHeader> verifiedBatchAt(int position, int fileSize, ByteBuffer scratch) throws IOException {
+    /**
+     * The header of the batch at {@code position} if a whole, checksum-valid batch with fitting offsets is there.
+     *
+     * @param resync whether this looks for the first valid batch after a damaged stretch, whose offsets are unknown
+     *               and so need only lie ahead; otherwise the batch must start at the next offset, because the base
+     *               offset is not covered by the checksum and a damaged one would misplace every later batch
+     */
+    private Optional<BatchHeader> verifiedBatchAt(int position, int fileSize, ByteBuffer scratch, boolean resync)
+            throws IOException {
         if (fileSize - position < BatchHeader.SIZE) {
             return Optional.empty();
         }
         BatchHeader header = readHeaderUnchecked(scratch, position);
         if (!BatchHeader.plausibleSize(header.sizeInBytes(), (long) fileSize - position)
                 || header.magic() != RecordBatch.MAGIC_VALUE_V2
-                || header.baseOffset() < nextOffset
+                || (resync ? header.baseOffset() < nextOffset : header.baseOffset() != nextOffset)
                 || header.lastOffsetDelta() < 0
                 || !canHoldOffset(header.lastOffset())) {
             return Optional.empty();
@@ -524,7 +545,7 @@ final class Segment implements Closeable {
             if (!BatchHeader.plausibleSize(length, (long) fileSize - candidate)) {
                 continue;
             }
-            if (verifiedBatchAt(candidate, fileSize, scratch).isPresent()) {
+            if (verifiedBatchAt(candidate, fileSize, scratch, true).isPresent()) {
                 return candidate;
             }
         }

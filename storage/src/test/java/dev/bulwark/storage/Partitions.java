@@ -1,0 +1,70 @@
+package dev.bulwark.storage;
+
+import org.apache.kafka.common.Uuid;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** Opens one partition log through {@link LogLoader}, as the log store does, without the rest of the store. */
+final class Partitions {
+
+    static final PartitionId ID = new PartitionId(Uuid.fromString("AAAAAAAAAAAAAAAAAAAAAQ"), 0);
+
+    private Partitions() {
+    }
+
+    static LogConfig config(Map<String, String> overrides) {
+        return LogConfig.resolve(overrides, Map.of());
+    }
+
+    /** A new, empty partition log in {@code dir}; retired segments are deleted at once. */
+    static PartitionLog create(Path dir, LogConfig config, Clock clock, FlushPolicy policy, FlushScheduler flushes)
+            throws IOException {
+        Files.createDirectories(dir);
+        return LogLoader.load(ID, dir, config, clock, policy, flushes, log -> { },
+                (segment, delayMs) -> {
+                    try {
+                        segment.deleteFiles();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }, PartitionCheckpoint.NONE, true).log();
+    }
+
+    /**
+     * A flush scheduler that runs nothing: under {@link FlushPolicy#DURABLE} the high watermark then moves only when
+     * the test calls {@link PartitionLog#flush()}.
+     */
+    static FlushScheduler manualFlushes() throws InterruptedException {
+        FlushScheduler scheduler = new FlushScheduler(1);
+        scheduler.close();
+        return scheduler;
+    }
+
+    /** The segment files of a partition directory, oldest first. */
+    static List<Path> segmentFiles(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(Segment.LOG_SUFFIX)).sorted().toList();
+        }
+    }
+
+    /** Where each batch of a segment file starts, read from the length fields (the file is assumed intact). */
+    static List<Integer> batchPositions(Path segmentFile) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(segmentFile));
+        List<Integer> positions = new ArrayList<>();
+        int position = Segment.HEADER_SIZE;
+        while (position + BatchHeader.SIZE <= bytes.limit()) {
+            positions.add(position);
+            position += bytes.getInt(position + BatchHeader.LENGTH_OFFSET) + BatchHeader.LOG_OVERHEAD;
+        }
+        return positions;
+    }
+}
