@@ -48,6 +48,7 @@ import java.util.stream.Stream;
  *   checkpoints                 recovery point, log start offset, corrupt ranges of every partition
  *   topics/&lt;topic id&gt;/topic.meta    name, partition count, config overrides (its presence commits a creation)
  *   topics/&lt;topic id&gt;/&lt;n&gt;/         segments (*.log), indexes (*.index), producer snapshots (*.snapshot)
+ *   internal/&lt;name&gt;/                 logs of Bulwark's own state (committed offsets), laid out as a partition
  * </pre>
  *
  * Directory names carry topic ids, never names.
@@ -57,6 +58,7 @@ public final class LogManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogManager.class);
 
     private static final String TOPICS = "topics";
+    private static final String INTERNAL = "internal";
     private static final String TOPIC_META = "topic.meta";
     private static final String DELETING_SUFFIX = ".deleting";
     private static final String CLEAN_SHUTDOWN = ".clean-shutdown";
@@ -84,6 +86,9 @@ public final class LogManager implements AutoCloseable {
     private final Map<Uuid, TopicMetadata> topicsById = new ConcurrentHashMap<>();
     private final Map<String, TopicMetadata> topicsByName = new ConcurrentHashMap<>();
     private final Map<PartitionId, PartitionLog> logs = new ConcurrentHashMap<>();
+    /** What the start found, kept for internal logs opened after it. */
+    private Map<PartitionId, PartitionCheckpoint> startupCheckpoints = Map.of();
+    private boolean startedClean;
     private final Object checkpointLock = new Object();
     private volatile Map<String, ?> serverDefaults;
     private volatile boolean closed;
@@ -152,6 +157,8 @@ public final class LogManager implements AutoCloseable {
         boolean clean = Files.exists(cleanMarker);
         boolean fresh = !Files.exists(dataDir.resolve(CHECKPOINTS));
         Map<PartitionId, PartitionCheckpoint> checkpoints = readCheckpoints();
+        startupCheckpoints = checkpoints;
+        startedClean = clean;
         List<TopicMetadata> topics = new ArrayList<>();
         try (Stream<Path> entries = Files.list(topicsDir)) {
             for (Path topicDir : (Iterable<Path>) entries::iterator) {
@@ -268,6 +275,32 @@ public final class LogManager implements AutoCloseable {
 
     public Optional<TopicMetadata> topic(Uuid id) {
         return Optional.ofNullable(topicsById.get(id));
+    }
+
+    /**
+     * Opens (creating it if needed) a log Bulwark keeps for its own state, outside the topic namespace, in
+     * {@code internal/<name>}: recovered, flushed, checkpointed and closed like the topics' logs.
+     */
+    public synchronized PartitionLog internalLog(String name, Map<String, String> overrides) throws IOException {
+        ensureOpen();
+        java.util.UUID uuid = java.util.UUID.nameUUIDFromBytes(("bulwark-internal-log:" + name)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        PartitionId id = new PartitionId(new Uuid(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits()), 0);
+        PartitionLog existing = logs.get(id);
+        if (existing != null) {
+            return existing;
+        }
+        Path dir = dataDir.resolve(INTERNAL).resolve(name);
+        boolean created = !Files.exists(dir);
+        Files.createDirectories(dir);
+        if (created) {
+            MetadataFile.syncDirectory(dir.getParent());
+        }
+        PartitionLog log = LogLoader.load(id, dir, resolveConfig(overrides), clock, settings.flushPolicy(),
+                flushScheduler, listener, this::retire, startupCheckpoints.getOrDefault(id, PartitionCheckpoint.NONE),
+                created || startedClean).log();
+        logs.put(id, log);
+        return log;
     }
 
     public Optional<PartitionLog> log(Uuid topicId, int partition) {
