@@ -5,6 +5,9 @@ import dev.bulwark.gateway.cluster.ProducerIds;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.config.BulwarkConfig;
+import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupSettings;
+import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AlterConfigsHandler;
 import dev.bulwark.gateway.kafka.ApiVersionsHandler;
 import dev.bulwark.gateway.kafka.CreatePartitionsHandler;
@@ -13,10 +16,21 @@ import dev.bulwark.gateway.kafka.DeleteRecordsHandler;
 import dev.bulwark.gateway.kafka.DeleteTopicsHandler;
 import dev.bulwark.gateway.kafka.DescribeClusterHandler;
 import dev.bulwark.gateway.kafka.DescribeConfigsHandler;
+import dev.bulwark.gateway.kafka.DeleteGroupsHandler;
+import dev.bulwark.gateway.kafka.DescribeGroupsHandler;
 import dev.bulwark.gateway.kafka.DescribeTopicPartitionsHandler;
 import dev.bulwark.gateway.kafka.FetchHandler;
 import dev.bulwark.gateway.kafka.FetchPurgatory;
 import dev.bulwark.gateway.kafka.FetchSessions;
+import dev.bulwark.gateway.kafka.FindCoordinatorHandler;
+import dev.bulwark.gateway.kafka.HeartbeatHandler;
+import dev.bulwark.gateway.kafka.JoinGroupHandler;
+import dev.bulwark.gateway.kafka.LeaveGroupHandler;
+import dev.bulwark.gateway.kafka.ListGroupsHandler;
+import dev.bulwark.gateway.kafka.OffsetCommitHandler;
+import dev.bulwark.gateway.kafka.OffsetDeleteHandler;
+import dev.bulwark.gateway.kafka.OffsetFetchHandler;
+import dev.bulwark.gateway.kafka.SyncGroupHandler;
 import dev.bulwark.gateway.kafka.InitProducerIdHandler;
 import dev.bulwark.gateway.kafka.ListOffsetsHandler;
 import dev.bulwark.gateway.kafka.MetadataHandler;
@@ -26,6 +40,7 @@ import dev.bulwark.gateway.network.KafkaListener;
 import dev.bulwark.gateway.network.ListenerSpec;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.RequestPipeline;
+import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.StorageSettings;
 import io.vertx.core.Vertx;
@@ -41,8 +56,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -53,17 +70,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BulwarkServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BulwarkServer.class);
+    private static final long OFFSETS_SNAPSHOT_EVERY = 10_000;
 
     private final LogManager logs;
     private final ExecutorService requestPool;
     private final FetchPurgatory purgatory;
+    private final ScheduledExecutorService groupTimer;
+    private final GroupCoordinator groups;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
-                          List<KafkaListener> listeners) {
+                          ScheduledExecutorService groupTimer, GroupCoordinator groups, List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
+        this.groupTimer = groupTimer;
+        this.groups = groups;
         this.listeners = listeners;
     }
 
@@ -92,10 +114,23 @@ public final class BulwarkServer implements AutoCloseable {
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CHECKPOINT_INTERVAL_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS))),
                 broker.values(), clock, purgatory);
+        ScheduledExecutorService groupTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bulwark-group-timer");
+            t.setDaemon(true);
+            return t;
+        });
         try {
             Topics topics = new Topics(logs, broker);
             ProducerIds producerIds = ProducerIds.open(dataDir.resolve("producer-ids"));
             FetchSessions sessions = new FetchSessions(broker.intValue(BrokerConfigs.FETCH_SESSION_SLOTS), clock);
+            OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of(
+                    LogConfig.SEGMENT_BYTES, Integer.toString(64 << 20), LogConfig.RETENTION_MS, "-1")),
+                    dataDir.resolve("log").resolve("consumer-offsets.snapshot"), clock);
+            GroupCoordinator groups = new GroupCoordinator(groupSettings(broker), offsets, groupTimer, clock);
+            long retentionCheck = broker.longValue(BrokerConfigs.OFFSETS_RETENTION_CHECK_INTERVAL_MS);
+            groupTimer.scheduleWithFixedDelay(groups::expireOffsets, retentionCheck, retentionCheck,
+                    TimeUnit.MILLISECONDS);
+            groupTimer.scheduleWithFixedDelay(() -> snapshot(offsets), 1, 1, TimeUnit.MINUTES);
 
             ApiRegistry apis = new ApiRegistry();
             apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
@@ -106,14 +141,26 @@ public final class BulwarkServer implements AutoCloseable {
                     .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics))
                     .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds))
                     .register(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(topics, broker, cluster))
-                    .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, broker, sessions))
+                    .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, broker, sessions, groups))
                     .register(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, cluster))
                     .register(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(topics))
                     .register(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, broker, cluster))
                     .register(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
                     .register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
                     .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(cluster))
-                    .register(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(topics, cluster));
+                    .register(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(topics, cluster))
+                    .register(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(cluster))
+                    .register(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups))
+                    .register(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups))
+                    .register(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups))
+                    .register(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups))
+                    .register(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups, topics,
+                            broker.intValue(BrokerConfigs.OFFSET_METADATA_MAX_BYTES), clock))
+                    .register(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, topics))
+                    .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups))
+                    .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
+                    .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups))
+                    .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups));
             RequestPipeline pipeline = new RequestPipeline(apis);
 
             KafkaListener.Settings settings = new KafkaListener.Settings(SecurityProtocol.PLAINTEXT,
@@ -128,12 +175,31 @@ public final class BulwarkServer implements AutoCloseable {
             }
             LOG.info("Bulwark node {} of cluster {} is serving {} topic(s) from {}", cluster.nodeId(),
                     cluster.clusterId(), logs.topics().size(), dataDir);
-            return new BulwarkServer(logs, requestPool, purgatory, listeners);
+            return new BulwarkServer(logs, requestPool, purgatory, groupTimer, groups, listeners);
         } catch (IOException | RuntimeException e) {
+            groupTimer.shutdownNow();
             purgatory.close();
             requestPool.shutdownNow();
             logs.close();
             throw e;
+        }
+    }
+
+    private static GroupSettings groupSettings(BrokerConfigs broker) {
+        return new GroupSettings(
+                Duration.ofMillis(broker.intValue(BrokerConfigs.GROUP_MIN_SESSION_TIMEOUT_MS)),
+                Duration.ofMillis(broker.intValue(BrokerConfigs.GROUP_MAX_SESSION_TIMEOUT_MS)),
+                Duration.ofMillis(broker.intValue(BrokerConfigs.GROUP_INITIAL_REBALANCE_DELAY_MS)),
+                broker.intValue(BrokerConfigs.GROUP_MAX_SIZE),
+                Duration.ofMinutes(broker.intValue(BrokerConfigs.OFFSETS_RETENTION_MINUTES)));
+    }
+
+    /** Bounds the offsets log: a snapshot once enough commits piled up, and the log before it dropped. */
+    private static void snapshot(OffsetStore offsets) {
+        try {
+            offsets.maybeSnapshot(OFFSETS_SNAPSHOT_EVERY);
+        } catch (IOException | RuntimeException e) {
+            LOG.error("writing the committed-offsets snapshot failed", e);
         }
     }
 
@@ -151,6 +217,8 @@ public final class BulwarkServer implements AutoCloseable {
     public void close() throws IOException {
         LOG.info("Bulwark is shutting down");
         listeners.forEach(KafkaListener::stop);
+        groups.shutdown();
+        groupTimer.shutdownNow();
         purgatory.close();
         requestPool.shutdown();
         try {

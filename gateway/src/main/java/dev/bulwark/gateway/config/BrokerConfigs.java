@@ -37,6 +37,13 @@ public final class BrokerConfigs {
     public static final String FETCH_SESSION_SLOTS = "max.incremental.fetch.session.cache.slots";
     public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
     public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
+    public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
+    public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
+    public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
+    public static final String GROUP_MAX_SIZE = "group.max.size";
+    public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
+    public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
+    public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
 
     /** Every broker setting Bulwark knows: the topic defaults of the log store plus the broker's own. */
     public static final ConfigDef DEFINITIONS = new ConfigDef(LogConfig.SERVER_DEFAULTS)
@@ -62,7 +69,21 @@ public final class BrokerConfigs {
             .define(CONNECTIONS_MAX_IDLE_MS, Type.LONG, 600_000L, Importance.MEDIUM,
                     "Idle connections are closed after this long.")
             .define(DELETE_TOPIC_ENABLE, Type.BOOLEAN, true, Importance.HIGH,
-                    "Whether DeleteTopics is allowed.");
+                    "Whether DeleteTopics is allowed.")
+            .define(GROUP_MIN_SESSION_TIMEOUT_MS, Type.INT, 6000, Importance.MEDIUM,
+                    "The shortest session timeout a group member may ask for.")
+            .define(GROUP_MAX_SESSION_TIMEOUT_MS, Type.INT, 1_800_000, Importance.MEDIUM,
+                    "The longest session timeout a group member may ask for.")
+            .define(GROUP_INITIAL_REBALANCE_DELAY_MS, Type.INT, 3000, Range.atLeast(0), Importance.MEDIUM,
+                    "How long a new group waits for more members before its first rebalance.")
+            .define(GROUP_MAX_SIZE, Type.INT, Integer.MAX_VALUE, Range.atLeast(1), Importance.MEDIUM,
+                    "The most members a consumer group may have (GROUP_MAX_SIZE_REACHED above).")
+            .define(OFFSETS_RETENTION_MINUTES, Type.INT, 10080, Range.atLeast(1), Importance.HIGH,
+                    "How long the committed offsets of a group that has become empty are kept.")
+            .define(OFFSETS_RETENTION_CHECK_INTERVAL_MS, Type.LONG, 600_000L, Range.atLeast(1), Importance.HIGH,
+                    "How often expired offsets are removed.")
+            .define(OFFSET_METADATA_MAX_BYTES, Type.INT, 4096, Range.atLeast(0), Importance.HIGH,
+                    "The largest metadata string a committed offset may carry (OFFSET_METADATA_TOO_LARGE above).");
 
     /** The settings that IncrementalAlterConfigs may change at run time: the topic defaults. */
     public static final Set<String> DYNAMIC = LogConfig.SERVER_DEFAULTS.names();

@@ -10,10 +10,7 @@ import java.time.Duration;
  * @param initialRebalanceDelay  group.initial.rebalance.delay.ms: how long a new group waits for more members
  * @param maxSize                group.max.size
  * @param offsetsRetention       offsets.retention.minutes: how long an empty group's offsets are kept
- * @param offsetsRetentionCheck  offsets.retention.check.interval.ms
- * @param maxMetadataBytes       offset.metadata.max.bytes
  */
 public record GroupSettings(Duration minSessionTimeout, Duration maxSessionTimeout, Duration initialRebalanceDelay,
-                            int maxSize, Duration offsetsRetention, Duration offsetsRetentionCheck,
-                            int maxMetadataBytes) {
+                            int maxSize, Duration offsetsRetention) {
 }

@@ -19,6 +19,8 @@ final class AuthorizedOperations {
             AclOperation.CLUSTER_ACTION, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS,
             AclOperation.IDEMPOTENT_WRITE, AclOperation.CREATE_TOKENS, AclOperation.DESCRIBE_TOKENS);
 
+    static final int GROUP = bits(AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE);
+
     /** Kafka's value for "not requested". */
     static final int OMITTED = Integer.MIN_VALUE;
 

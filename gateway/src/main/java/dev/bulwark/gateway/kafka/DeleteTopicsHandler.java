@@ -2,6 +2,7 @@ package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.config.BrokerConfigs;
+import dev.bulwark.gateway.group.GroupCoordinator;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -20,17 +21,19 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
-/** DeleteTopics by name (v1-5) or by name or id (v6). */
+/** DeleteTopics by name (v1-5) or by name or id (v6); the groups' committed offsets of the topic go too. */
 public final class DeleteTopicsHandler implements ApiHandler {
 
     private final Topics topics;
     private final BrokerConfigs broker;
     private final FetchSessions sessions;
+    private final GroupCoordinator groups;
 
-    public DeleteTopicsHandler(Topics topics, BrokerConfigs broker, FetchSessions sessions) {
+    public DeleteTopicsHandler(Topics topics, BrokerConfigs broker, FetchSessions sessions, GroupCoordinator groups) {
         this.topics = topics;
         this.broker = broker;
         this.sessions = sessions;
+        this.groups = groups;
     }
 
     @Override
@@ -55,6 +58,7 @@ public final class DeleteTopicsHandler implements ApiHandler {
                 try {
                     topics.store().deleteTopic(found.get().id());
                     sessions.forgetTopic(found.get().id());
+                    groups.onTopicDeleted(found.get().name());
                 } catch (IOException e) {
                     result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setErrorMessage(e.getMessage());
                 } catch (ApiException e) {

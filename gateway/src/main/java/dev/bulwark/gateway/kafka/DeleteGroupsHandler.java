@@ -1,0 +1,43 @@
+package dev.bulwark.gateway.kafka;
+
+import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.protocol.ApiHandler;
+import dev.bulwark.gateway.protocol.Reply;
+import dev.bulwark.gateway.protocol.Request;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DeleteGroupsResponseData;
+import org.apache.kafka.common.message.DeleteGroupsResponseData.DeletableGroupResult;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/** DeleteGroups: empty groups only (NON_EMPTY_GROUP otherwise); their offsets go with them. */
+public final class DeleteGroupsHandler implements ApiHandler {
+
+    private final GroupCoordinator coordinator;
+
+    public DeleteGroupsHandler(GroupCoordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    @Override
+    public CompletionStage<Reply> handle(Request request) {
+        DeleteGroupsRequestData data = request.data();
+        DeleteGroupsResponseData response = new DeleteGroupsResponseData();
+        List<CompletableFuture<Void>> deletions = new ArrayList<>();
+        for (String groupId : data.groupsNames()) {
+            DeletableGroupResult result = new DeletableGroupResult().setGroupId(groupId);
+            response.results().add(result);
+            deletions.add(coordinator.delete(groupId).thenAccept(error -> {
+                result.setErrorCode(error.code());
+                if (error != Errors.NONE && request.version() >= 3) {
+                    result.setErrorMessage(error.message());
+                }
+            }));
+        }
+        return CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new)).thenApply(v -> Reply.of(response));
+    }
+}

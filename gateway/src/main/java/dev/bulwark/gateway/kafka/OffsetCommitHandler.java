@@ -1,0 +1,87 @@
+package dev.bulwark.gateway.kafka;
+
+import dev.bulwark.gateway.cluster.Topics;
+import dev.bulwark.gateway.group.CommittedOffset;
+import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.protocol.ApiHandler;
+import dev.bulwark.gateway.protocol.Reply;
+import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestPartition;
+import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic;
+import org.apache.kafka.common.message.OffsetCommitResponseData;
+import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponsePartition;
+import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * OffsetCommit (by topic name, or topic id from v10): checks each partition exists and its metadata fits
+ * offset.metadata.max.bytes, then commits the rest for the group member; answered once durable.
+ */
+public final class OffsetCommitHandler implements ApiHandler {
+
+    private final GroupCoordinator coordinator;
+    private final Topics topics;
+    private final int maxMetadataBytes;
+    private final Clock clock;
+
+    public OffsetCommitHandler(GroupCoordinator coordinator, Topics topics, int maxMetadataBytes, Clock clock) {
+        this.coordinator = coordinator;
+        this.topics = topics;
+        this.maxMetadataBytes = maxMetadataBytes;
+        this.clock = clock;
+    }
+
+    /** A response partition and where it commits to, if it passed the checks. */
+    private record Entry(OffsetCommitResponsePartition result, TopicPartition partition) {
+    }
+
+    @Override
+    public CompletionStage<Reply> handle(Request request) {
+        OffsetCommitRequestData data = request.data();
+        boolean byId = request.version() >= 10;
+        long now = clock.millis();
+        OffsetCommitResponseData response = new OffsetCommitResponseData();
+        Map<TopicPartition, CommittedOffset> commits = new HashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        for (OffsetCommitRequestTopic topic : data.topics()) {
+            OffsetCommitResponseTopic topicResult = byId ? new OffsetCommitResponseTopic().setTopicId(topic.topicId())
+                    : new OffsetCommitResponseTopic().setName(topic.name());
+            Optional<TopicMetadata> found = byId ? topics.byId(topic.topicId()) : topics.byName(topic.name());
+            for (OffsetCommitRequestPartition p : topic.partitions()) {
+                OffsetCommitResponsePartition result = new OffsetCommitResponsePartition()
+                        .setPartitionIndex(p.partitionIndex());
+                topicResult.partitions().add(result);
+                String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
+                if (found.isEmpty()) {
+                    result.setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
+                } else if (p.partitionIndex() < 0 || p.partitionIndex() >= found.get().partitions()) {
+                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                } else if (metadata.getBytes(StandardCharsets.UTF_8).length > maxMetadataBytes) {
+                    result.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
+                } else {
+                    TopicPartition tp = new TopicPartition(found.get().name(), p.partitionIndex());
+                    commits.put(tp, new CommittedOffset(p.committedOffset(), p.committedLeaderEpoch(), metadata, now));
+                    entries.add(new Entry(result, tp));
+                }
+            }
+            response.topics().add(topicResult);
+        }
+        return coordinator.commit(data.groupId(), data.generationIdOrMemberEpoch(), data.memberId(),
+                data.groupInstanceId(), commits).thenApply(error -> {
+                    entries.forEach(e -> e.result().setErrorCode(error.code()));
+                    return Reply.of(response);
+                });
+    }
+}

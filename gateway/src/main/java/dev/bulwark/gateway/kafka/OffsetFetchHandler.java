@@ -1,0 +1,141 @@
+package dev.bulwark.gateway.kafka;
+
+import dev.bulwark.gateway.cluster.Topics;
+import dev.bulwark.gateway.group.CommittedOffset;
+import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.protocol.ApiHandler;
+import dev.bulwark.gateway.protocol.Reply;
+import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.OffsetFetchResponseData;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseGroup;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartition;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartitions;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopic;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopics;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * OffsetFetch: one group (v1-7) or several (v8+), chosen partitions or all of a group's (null topics), by topic name
+ * or by topic id (v10). A partition without a committed offset reads -1.
+ */
+public final class OffsetFetchHandler implements ApiHandler {
+
+    private final GroupCoordinator coordinator;
+    private final Topics topics;
+
+    public OffsetFetchHandler(GroupCoordinator coordinator, Topics topics) {
+        this.coordinator = coordinator;
+        this.topics = topics;
+    }
+
+    /** A partition of the answer: topic name (null for an unknown id), id, index, and what was found. */
+    private record Row(String topic, Uuid topicId, int partition, CommittedOffset offset, Errors error) {
+        String groupingKey() {
+            return topic != null ? topic : topicId.toString();
+        }
+    }
+
+    /** Partitions asked for in one topic; a null name means a topic id that does not exist. */
+    private record Wanted(String name, Uuid id, List<Integer> partitions) {
+    }
+
+    @Override
+    public CompletionStage<Reply> handle(Request request) {
+        OffsetFetchRequestData data = request.data();
+        short version = request.version();
+        OffsetFetchResponseData response = new OffsetFetchResponseData();
+        if (version < 8) {
+            List<Wanted> wanted = null;
+            if (data.topics() != null) {
+                wanted = new ArrayList<>();
+                for (OffsetFetchRequestData.OffsetFetchRequestTopic t : data.topics()) {
+                    wanted.add(new Wanted(t.name(), Uuid.ZERO_UUID, t.partitionIndexes()));
+                }
+            }
+            for (List<Row> topic : byTopic(rows(data.groupId(), wanted)).values()) {
+                OffsetFetchResponseTopic t = new OffsetFetchResponseTopic().setName(topic.get(0).topic());
+                for (Row row : topic) {
+                    OffsetFetchResponsePartition p = new OffsetFetchResponsePartition()
+                            .setPartitionIndex(row.partition()).setErrorCode(row.error().code())
+                            .setCommittedOffset(row.offset() == null ? -1 : row.offset().offset())
+                            .setMetadata(row.offset() == null ? "" : row.offset().metadata());
+                    if (version >= 5) {
+                        p.setCommittedLeaderEpoch(row.offset() == null ? -1 : row.offset().leaderEpoch());
+                    }
+                    t.partitions().add(p);
+                }
+                response.topics().add(t);
+            }
+            return Reply.completed(response);
+        }
+        boolean byId = version >= 10;
+        for (OffsetFetchRequestData.OffsetFetchRequestGroup group : data.groups()) {
+            List<Wanted> wanted = null;
+            if (group.topics() != null) {
+                wanted = new ArrayList<>();
+                for (OffsetFetchRequestData.OffsetFetchRequestTopics t : group.topics()) {
+                    wanted.add(byId ? new Wanted(topics.byId(t.topicId()).map(TopicMetadata::name).orElse(null),
+                            t.topicId(), t.partitionIndexes()) : new Wanted(t.name(), Uuid.ZERO_UUID,
+                            t.partitionIndexes()));
+                }
+            }
+            OffsetFetchResponseGroup g = new OffsetFetchResponseGroup().setGroupId(group.groupId());
+            for (List<Row> topic : byTopic(rows(group.groupId(), wanted)).values()) {
+                Row first = topic.get(0);
+                OffsetFetchResponseTopics t = byId ? new OffsetFetchResponseTopics().setTopicId(first.topicId())
+                        : new OffsetFetchResponseTopics().setName(first.topic());
+                for (Row row : topic) {
+                    t.partitions().add(new OffsetFetchResponsePartitions().setPartitionIndex(row.partition())
+                            .setErrorCode(row.error().code())
+                            .setCommittedOffset(row.offset() == null ? -1 : row.offset().offset())
+                            .setCommittedLeaderEpoch(row.offset() == null ? -1 : row.offset().leaderEpoch())
+                            .setMetadata(row.offset() == null ? "" : row.offset().metadata()));
+                }
+                g.topics().add(t);
+            }
+            response.groups().add(g);
+        }
+        return Reply.completed(response);
+    }
+
+    /** The rows of one group: every committed partition when {@code wanted} is null, else those asked for. */
+    private List<Row> rows(String groupId, List<Wanted> wanted) {
+        Map<TopicPartition, CommittedOffset> committed = coordinator.committed(groupId, null);
+        List<Row> rows = new ArrayList<>();
+        if (wanted == null) {
+            committed.forEach((tp, offset) -> rows.add(new Row(tp.topic(),
+                    topics.byName(tp.topic()).map(TopicMetadata::id).orElse(Uuid.ZERO_UUID), tp.partition(), offset,
+                    Errors.NONE)));
+            return rows;
+        }
+        for (Wanted topic : wanted) {
+            if (topic.name() == null) {
+                topic.partitions().forEach(p -> rows.add(new Row(null, topic.id(), p, null, Errors.UNKNOWN_TOPIC_ID)));
+                continue;
+            }
+            Uuid id = topics.byName(topic.name()).map(TopicMetadata::id).orElse(Uuid.ZERO_UUID);
+            for (int p : topic.partitions()) {
+                rows.add(new Row(topic.name(), id, p, committed.get(new TopicPartition(topic.name(), p)), Errors.NONE));
+            }
+        }
+        return rows;
+    }
+
+    private static Map<String, List<Row>> byTopic(List<Row> rows) {
+        Map<String, List<Row>> grouped = new TreeMap<>();
+        for (Row row : rows) {
+            grouped.computeIfAbsent(row.groupingKey(), t -> new ArrayList<>()).add(row);
+        }
+        return grouped;
+    }
+}

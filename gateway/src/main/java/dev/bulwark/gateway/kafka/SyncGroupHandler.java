@@ -1,0 +1,39 @@
+package dev.bulwark.gateway.kafka;
+
+import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.protocol.ApiHandler;
+import dev.bulwark.gateway.protocol.Reply;
+import dev.bulwark.gateway.protocol.Request;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.SyncGroupResponseData;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+
+/** SyncGroup: the leader hands in the assignment; every member gets its share once it has. */
+public final class SyncGroupHandler implements ApiHandler {
+
+    private final GroupCoordinator coordinator;
+
+    public SyncGroupHandler(GroupCoordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    @Override
+    public CompletionStage<Reply> handle(Request request) {
+        SyncGroupRequestData data = request.data();
+        short version = request.version();
+        Map<String, byte[]> assignments = new HashMap<>();
+        data.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));
+        return coordinator.sync(data.groupId(), data.generationId(), data.memberId(), data.groupInstanceId(),
+                data.protocolType(), data.protocolName(), assignments).thenApply(result -> {
+                    SyncGroupResponseData response = new SyncGroupResponseData().setErrorCode(result.error().code())
+                            .setAssignment(result.assignment());
+                    if (version >= 5) {
+                        response.setProtocolType(result.protocolType()).setProtocolName(result.protocolName());
+                    }
+                    return Reply.of(response);
+                });
+    }
+}
