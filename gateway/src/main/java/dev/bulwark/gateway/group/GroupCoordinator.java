@@ -228,8 +228,10 @@ public final class GroupCoordinator {
             group.leaderId = newMemberId;
         }
         LOG.info("group {}: static member {} rejoined as {}", group.groupId, r.groupInstanceId(), newMemberId);
+        // As in Kafka, a rejoin that would not change the chosen assignor keeps the generation: the static member's
+        // subscription bytes differ after a restart (owned partitions, generation) without changing its share.
         if (group.state == GroupState.STABLE && group.protocolName != null
-                && group.protocolName.equals(group.selectProtocol()) && old.sameProtocols(r.protocols())) {
+                && group.protocolName.equals(group.selectProtocol())) {
             scheduleSessionExpiry(group, member);
             boolean leader = newMemberId.equals(group.leaderId);
             return done(currentGeneration(group, member, leader && r.supportsSkipAssignment()));

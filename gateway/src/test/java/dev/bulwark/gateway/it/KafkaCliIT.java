@@ -80,6 +80,10 @@ class KafkaCliIT {
                 "--bootstrap-server", bootstrap, "--topic", "console", "--partition", "0", "--offset", "earliest",
                 "--max-messages", "3").requireSuccess().lines();
         assertEquals(List.of("first", "second", "third"), earliest);
+        List<String> fromBeginning = tool(null, "org.apache.kafka.tools.consumer.ConsoleConsumer",
+                "--bootstrap-server", bootstrap, "--topic", "console", "--from-beginning", "--max-messages", "3")
+                .requireSuccess().lines();
+        assertEquals(List.of("first", "second", "third"), fromBeginning);
     }
 
     @Test
