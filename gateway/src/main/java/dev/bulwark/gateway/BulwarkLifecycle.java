@@ -1,6 +1,7 @@
 package dev.bulwark.gateway;
 
 import dev.bulwark.gateway.config.BulwarkConfig;
+import dev.bulwark.gateway.group.ConsumerLag;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -8,6 +9,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import java.io.IOException;
+import java.util.Optional;
 
 /** Starts the broker when Quarkus starts and stops it, flushing the log store, when Quarkus stops (SIGTERM). */
 @ApplicationScoped
@@ -25,6 +27,12 @@ public class BulwarkLifecycle {
         if (running != null) {
             running.close();
         }
+    }
+
+    /** Consumer lag, once the broker is up. */
+    public Optional<ConsumerLag> consumerLag() {
+        BulwarkServer running = server;
+        return running == null ? Optional.empty() : Optional.of(running.consumerLag());
     }
 
     /** Whether the broker is up: storage recovered and every listener bound. */

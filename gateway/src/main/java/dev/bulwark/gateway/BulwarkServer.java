@@ -5,6 +5,7 @@ import dev.bulwark.gateway.cluster.ProducerIds;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.config.BulwarkConfig;
+import dev.bulwark.gateway.group.ConsumerLag;
 import dev.bulwark.gateway.group.GroupCoordinator;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
@@ -77,15 +78,18 @@ public final class BulwarkServer implements AutoCloseable {
     private final FetchPurgatory purgatory;
     private final ScheduledExecutorService groupTimer;
     private final GroupCoordinator groups;
+    private final ConsumerLag consumerLag;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
-                          ScheduledExecutorService groupTimer, GroupCoordinator groups, List<KafkaListener> listeners) {
+                          ScheduledExecutorService groupTimer, GroupCoordinator groups, ConsumerLag consumerLag,
+                          List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
         this.groupTimer = groupTimer;
         this.groups = groups;
+        this.consumerLag = consumerLag;
         this.listeners = listeners;
     }
 
@@ -175,7 +179,8 @@ public final class BulwarkServer implements AutoCloseable {
             }
             LOG.info("Bulwark node {} of cluster {} is serving {} topic(s) from {}", cluster.nodeId(),
                     cluster.clusterId(), logs.topics().size(), dataDir);
-            return new BulwarkServer(logs, requestPool, purgatory, groupTimer, groups, listeners);
+            return new BulwarkServer(logs, requestPool, purgatory, groupTimer, groups, new ConsumerLag(groups, topics),
+                    listeners);
         } catch (IOException | RuntimeException e) {
             groupTimer.shutdownNow();
             purgatory.close();
@@ -183,6 +188,10 @@ public final class BulwarkServer implements AutoCloseable {
             logs.close();
             throw e;
         }
+    }
+
+    public ConsumerLag consumerLag() {
+        return consumerLag;
     }
 
     private static GroupSettings groupSettings(BrokerConfigs broker) {

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 public final class BulwarkProcess implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("Listening for Kafka clients on PLAINTEXT://[^:]+:(\\d+)");
+    private static final Pattern HTTP = Pattern.compile("Listening on: http://[^:]+:(\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path dataDir;
@@ -28,6 +29,7 @@ public final class BulwarkProcess implements AutoCloseable {
     private final Map<String, String> env;
     private Process process;
     private int port;
+    private int httpPort;
     private int starts;
 
     private BulwarkProcess(Path dataDir, Map<String, String> env) {
@@ -97,8 +99,10 @@ public final class BulwarkProcess implements AutoCloseable {
         while (Instant.now().isBefore(deadline)) {
             String log = Files.exists(logFile) ? readFrom(logStart) : "";
             Matcher m = LISTENING.matcher(log);
-            if (m.find()) {
+            Matcher http = HTTP.matcher(log);
+            if (m.find() && http.find()) {
                 port = Integer.parseInt(m.group(1));
+                httpPort = Integer.parseInt(http.group(1));
                 return;
             }
             if (!process.isAlive()) {
@@ -122,6 +126,11 @@ public final class BulwarkProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** Base URL of the HTTP API (health, REST). */
+    public String http() {
+        return "http://127.0.0.1:" + httpPort;
     }
 
     public Path dataDir() {

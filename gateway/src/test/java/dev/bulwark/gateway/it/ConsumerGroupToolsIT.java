@@ -9,6 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,6 +73,10 @@ class ConsumerGroupToolsIT {
                 "--describe", "--group", "auditors").requireSuccess().stdout();
         assertEquals(2, totalLag(described), "lag is the two records produced after the group read up to the end:\n"
                 + described);
+        HttpResponse<String> lag = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(server.http() + "/api/v1/groups/auditors/lag")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, lag.statusCode());
+        assertTrue(lag.body().contains("\"totalLag\":2"), "the server computes the same lag: " + lag.body());
 
         String reset = ExternalCommand.kafkaTool(TIMEOUT, null, GROUPS, "--bootstrap-server", server.bootstrap(),
                 "--reset-offsets", "--to-earliest", "--execute", "--group", "auditors", "--topic", "ledger")
