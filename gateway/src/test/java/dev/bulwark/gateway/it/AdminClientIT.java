@@ -12,6 +12,7 @@ import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -207,6 +208,24 @@ class AdminClientIT {
         assertEquals(4, low);
         assertEquals(4, admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest())).all().get()
                 .get(tp).offset());
+    }
+
+    @Test
+    void groupOffsetsAreAlteredListedAndRemovedWithTheirTopic() throws Exception {
+        admin.createTopics(List.of(new NewTopic("short-lived", 2, (short) 1))).all().get();
+        TopicPartition p0 = new TopicPartition("short-lived", 0);
+        TopicPartition p1 = new TopicPartition("short-lived", 1);
+        admin.alterConsumerGroupOffsets("bookkeepers", Map.of(p0, new OffsetAndMetadata(0, "checkpoint"),
+                p1, new OffsetAndMetadata(0))).all().get();
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("bookkeepers")
+                .partitionsToOffsetAndMetadata().get();
+        assertEquals(0, committed.get(p0).offset());
+        assertEquals("checkpoint", committed.get(p0).metadata());
+
+        admin.deleteTopics(List.of("short-lived")).all().get();
+        admin.createTopics(List.of(new NewTopic("short-lived", 2, (short) 1))).all().get();
+        assertTrue(admin.listConsumerGroupOffsets("bookkeepers").partitionsToOffsetAndMetadata().get().isEmpty(),
+                "a deleted topic's offsets do not come back with a new topic of the same name");
     }
 
     private static Config describe(ConfigResource resource) throws Exception {

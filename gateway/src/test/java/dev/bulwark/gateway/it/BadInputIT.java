@@ -5,6 +5,7 @@ import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.DescribeAclsRequestData;
+import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -55,6 +56,8 @@ class BadInputIT {
         try (KafkaWire wire = KafkaWire.connect(server.port())) {
             CreateTopicsRequestData create = new CreateTopicsRequestData().setTimeoutMs(10_000);
             create.topics().add(new CreateTopicsRequestData.CreatableTopic().setName("target").setNumPartitions(1)
+                    .setReplicationFactor((short) 1));
+            create.topics().add(new CreateTopicsRequestData.CreatableTopic().setName("quiet").setNumPartitions(1)
                     .setReplicationFactor((short) 1));
             CreateTopicsResponse response = (CreateTopicsResponse) wire.receive(
                     wire.send(ApiKeys.CREATE_TOPICS, (short) 7, create));
@@ -163,6 +166,26 @@ class BadInputIT {
     void aBatchOverMaxMessageBytesGetsMessageTooLarge() throws Exception {
         MemoryRecords big = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(new byte[20_000]));
         assertEquals(Errors.MESSAGE_TOO_LARGE, produce(big.buffer()));
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInRequestOrder() throws Exception {
+        try (KafkaWire wire = KafkaWire.connect(server.port())) {
+            FetchRequestData slow = new FetchRequestData().setMaxWaitMs(1500).setMinBytes(1).setMaxBytes(1 << 20)
+                    .setSessionEpoch(-1).setTopics(List.of(new FetchRequestData.FetchTopic().setTopic("quiet")
+                            .setPartitions(List.of(new FetchRequestData.FetchPartition().setPartition(0)
+                                    .setFetchOffset(0).setPartitionMaxBytes(1 << 20)))));
+            List<RequestHeader> sent = List.of(
+                    wire.send(ApiKeys.FETCH, (short) 12, slow),
+                    wire.send(ApiKeys.METADATA, (short) 12, new MetadataRequestData().setTopics(null)),
+                    wire.send(ApiKeys.API_VERSIONS, (short) 3, new ApiVersionsRequestData()
+                            .setClientSoftwareName("wire").setClientSoftwareVersion("1")));
+            // The fetch waits for data that never comes; the two quick requests behind it wait for its answer.
+            for (RequestHeader header : sent) {
+                ByteBuffer frame = ByteBuffer.wrap(wire.receiveFrame());
+                assertEquals(header.correlationId(), frame.getInt(0), "responses come back in request order");
+            }
+        }
     }
 
     @Test
