@@ -120,7 +120,8 @@ final class LogLoader {
             ProducerStateManager producers = new ProducerStateManager();
             restoreProducers(id, dir, segments, producers);
             PartitionLog log = new PartitionLog(id, dir, config, clock, flushPolicy, flushScheduler, listener, reaper,
-                    segments, producers, checkpoint.logStartOffset());
+                    segments, producers, checkpoint.logStartOffset(), checkpoint.firstDirtyOffset(),
+                    checkpoint.deleteHorizonMs());
             return new Loaded(log, recovered, truncated, found);
         } catch (IOException | RuntimeException e) {
             for (Segment segment : segments.values()) {
