@@ -228,14 +228,17 @@ public final class PartitionLog {
         return new AppendResult(firstOffset, lastOffset, logAppendTime ? now : -1, logStartOffset, false);
     }
 
-    /** Kafka's roll rule: the batch would overflow segment.bytes, or lies segment.ms after the segment's first. */
+    /**
+     * Kafka's roll rule: the batch would overflow segment.bytes, or lies segment.ms (on compacted topics at most
+     * max.compaction.lag.ms) after the segment's first.
+     */
     private Segment maybeRoll(int batchSize, long batchTimestamp, long lastOffset, LogConfig cfg) throws IOException {
         Segment active = segments.lastEntry().getValue();
         if (active.isEmpty()) {
             return active;
         }
         boolean full = (long) active.size() + batchSize > cfg.segmentBytes;
-        boolean old = active.rollTimestamp() >= 0 && batchTimestamp - active.rollTimestamp() > cfg.segmentMs;
+        boolean old = active.rollTimestamp() >= 0 && batchTimestamp - active.rollTimestamp() > cfg.maxSegmentMs();
         if (!full && !old && active.canHoldOffset(lastOffset)) {
             return active;
         }
