@@ -165,6 +165,9 @@ final class LogCleaner {
 
     /** Decides whether a partition is due, and what a compaction of it covers. */
     static Optional<Plan> plan(PartitionLog log, long now) {
+        if (!log.config().compact()) {
+            return Optional.empty(); // before taking the partition's lock: most topics are not compacted
+        }
         Optional<View> seen = log.cleaningView();
         if (seen.isEmpty() || !seen.get().config().compact()) {
             return Optional.empty();
