@@ -116,7 +116,8 @@ public final class BulwarkServer implements AutoCloseable {
                         Math.max(1, Runtime.getRuntime().availableProcessors()),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.RETENTION_CHECK_INTERVAL_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CHECKPOINT_INTERVAL_MS)),
-                        Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS))),
+                        Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS)),
+                        Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS))),
                 broker.values(), clock, purgatory);
         ScheduledExecutorService groupTimer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-group-timer");

@@ -56,19 +56,25 @@ public final class LogConfig {
     public static final ConfigDef SERVER_DEFAULTS = new ConfigDef();
 
     static {
-        define(CLEANUP_POLICY, "log.cleanup.policy", Type.LIST, POLICY_DELETE, ValidList.in(false, POLICY_DELETE),
-                "\"delete\" discards old segments when their retention time or size limit is reached. Log compaction "
-                        + "(\"compact\") is not implemented yet and is refused.");
+        define(CLEANUP_POLICY, "log.cleanup.policy", Type.LIST, POLICY_DELETE,
+                ValidList.in(false, POLICY_DELETE, POLICY_COMPACT),
+                "\"delete\" discards old segments when their retention time or size limit is reached. \"compact\" "
+                        + "keeps, for each key, the record with the highest offset (log compaction) and removes delete "
+                        + "tombstones after delete.retention.ms. Both (\"compact,delete\") compact and also apply "
+                        + "retention.");
         define(COMPRESSION_TYPE, "compression.type", Type.STRING, "producer", ValidString.in("producer"),
                 "Batches are stored compressed as the producer sent them (gzip, snappy, lz4, zstd or none); \"producer\" is the only value Bulwark accepts.");
         define(DELETE_RETENTION_MS, "log.cleaner.delete.retention.ms", Type.LONG, 86_400_000L, Range.atLeast(0),
-                "How long delete tombstones are kept on a compacted topic.");
+                "How long delete tombstones are kept on a compacted topic, counted from the first compaction that "
+                        + "sees them.");
         define(FILE_DELETE_DELAY_MS, "log.segment.delete.delay.ms", Type.LONG, 60_000L, Range.atLeast(0),
                 "How long a deleted segment's file stays on disk, so reads in progress finish.");
         define(INDEX_INTERVAL_BYTES, "log.index.interval.bytes", Type.INT, 4096, Range.atLeast(0),
                 "How many bytes of batches lie between two entries of the sparse offset and time indexes.");
         define(MAX_COMPACTION_LAG_MS, "log.cleaner.max.compaction.lag.ms", Type.LONG, Long.MAX_VALUE, Range.atLeast(1),
-                "The longest a record stays ineligible for compaction.");
+                "The longest a record stays ineligible for compaction: the cleaner compacts a log whose oldest "
+                        + "uncompacted record is older, whatever its dirty ratio, and the active segment rolls by "
+                        + "then.");
         define(MAX_MESSAGE_BYTES, "message.max.bytes", Type.INT, 1_048_588, Range.atLeast(0),
                 "The largest record batch accepted; larger ones get MESSAGE_TOO_LARGE.");
         define(TIMESTAMP_AFTER_MAX_MS, "log.message.timestamp.after.max.ms", Type.LONG, 3_600_000L, Range.atLeast(0),
@@ -177,5 +183,13 @@ public final class LogConfig {
 
     public boolean delete() {
         return cleanupPolicy.contains(POLICY_DELETE);
+    }
+
+    /**
+     * The age of the active segment's first batch after which the next append rolls it: segment.ms, or, on a compacted
+     * topic, max.compaction.lag.ms when that is shorter, since the active segment is never compacted (as in Kafka).
+     */
+    public long maxSegmentMs() {
+        return compact() ? Math.min(segmentMs, maxCompactionLagMs) : segmentMs;
     }
 }

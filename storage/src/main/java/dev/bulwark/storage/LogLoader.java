@@ -15,9 +15,10 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.stream.Stream;
 
 /**
- * Opens a partition directory after a start: drops leftovers of interrupted operations, verifies every batch written
- * after the recovery point (after an unclean stop), truncates a torn tail, fences corrupt stretches, rebuilds missing
- * indexes, and restores the producers' state from the newest usable snapshot plus the batches after it.
+ * Opens a partition directory after a start: completes a compaction swap that a stop interrupted after its commit
+ * ({@link SegmentSwap}), drops leftovers of interrupted operations, verifies every batch written after the recovery
+ * point (after an unclean stop), truncates a torn tail, fences corrupt stretches, rebuilds missing indexes, and
+ * restores the producers' state from the newest usable snapshot plus the batches after it.
  */
 final class LogLoader {
 
@@ -34,6 +35,7 @@ final class LogLoader {
                        FlushScheduler flushScheduler, PartitionLog.HighWatermarkListener listener,
                        PartitionLog.SegmentReaper reaper, PartitionCheckpoint checkpoint, boolean cleanShutdown)
             throws IOException {
+        SegmentSwap.completeInterrupted(dir);
         removeLeftovers(dir);
         ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
         List<Segment> needIndex = new ArrayList<>();
@@ -96,6 +98,18 @@ final class LogLoader {
                     }
                 }
             }
+            Segment newest = segments.lastEntry().getValue();
+            if (newest.compacted) {
+                // Compaction never touches the active segment, so the segments after this one were lost outside
+                // Bulwark. A compacted segment is sealed and never appended to: start a new one after it, above every
+                // offset that was fsynced.
+                long base = Math.max(Math.max(newest.nextOffset(), newest.baseOffset + 1),
+                        Math.max(checkpoint.recoveryPoint(), checkpoint.logStartOffset()));
+                LOG.warn("{}: the newest segment {} is a compacted one (the segments after it are missing); starting a "
+                        + "new segment at offset {}", id, newest, base);
+                newest.seal();
+                segments.put(base, Segment.create(dir, base));
+            }
             if (recovered) {
                 Segment last = segments.lastEntry().getValue();
                 LOG.info("{}: recovered from offset {}: log end offset {}{}{}", id, recoverFrom, last.nextOffset(),
@@ -106,7 +120,8 @@ final class LogLoader {
             ProducerStateManager producers = new ProducerStateManager();
             restoreProducers(id, dir, segments, producers);
             PartitionLog log = new PartitionLog(id, dir, config, clock, flushPolicy, flushScheduler, listener, reaper,
-                    segments, producers, checkpoint.logStartOffset());
+                    segments, producers, checkpoint.logStartOffset(), checkpoint.firstDirtyOffset(),
+                    checkpoint.deleteHorizonMs());
             return new Loaded(log, recovered, truncated, found);
         } catch (IOException | RuntimeException e) {
             for (Segment segment : segments.values()) {
@@ -151,7 +166,8 @@ final class LogLoader {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 String name = file.getFileName().toString();
-                if (name.endsWith(Segment.DELETED_SUFFIX) || name.endsWith(".tmp")) {
+                if (name.endsWith(Segment.DELETED_SUFFIX) || name.endsWith(".tmp")
+                        || name.endsWith(Segment.CLEANED_SUFFIX)) {
                     Files.delete(file);
                 } else if (name.endsWith(Segment.INDEX_SUFFIX)) {
                     Path log = file.resolveSibling(name.substring(0, name.length() - Segment.INDEX_SUFFIX.length())

@@ -39,15 +39,16 @@ import java.util.stream.Stream;
 
 /**
  * The log store of one data directory: its topics and their partition logs, and the background work that keeps them
- * (retention, checkpoints, periodic flushes, producer expiry, delayed file deletion).
+ * (retention, compaction, checkpoints, periodic flushes, producer expiry, delayed file deletion).
  *
  * <pre>
  * data/
  *   .lock                       held while a process uses the directory
  *   .clean-shutdown             present only between a clean stop and the next start
- *   checkpoints                 recovery point, log start offset, corrupt ranges of every partition
+ *   checkpoints                 recovery point, log start offset, cleaner checkpoint, corrupt ranges of every partition
  *   topics/&lt;topic id&gt;/topic.meta    name, partition count, config overrides (its presence commits a creation)
- *   topics/&lt;topic id&gt;/&lt;n&gt;/         segments (*.log), indexes (*.index), producer snapshots (*.snapshot)
+ *   topics/&lt;topic id&gt;/&lt;n&gt;/         segments (*.log), indexes (*.index), producer snapshots (*.snapshot);
+ *                                 while compaction swaps a segment in, *.cleaned files and a *.swap manifest
  *   internal/&lt;name&gt;/                 logs of Bulwark's own state (committed offsets), laid out as a partition
  * </pre>
  *
@@ -64,7 +65,8 @@ public final class LogManager implements AutoCloseable {
     private static final String CLEAN_SHUTDOWN = ".clean-shutdown";
     private static final String CHECKPOINTS = "checkpoints";
     private static final int CHECKPOINT_MAGIC = 0x42574350; // "BWCP"
-    private static final byte CHECKPOINT_VERSION = 1;
+    /** Version 2 added the cleaner checkpoint and delete horizon; version 1 files still load. */
+    private static final byte CHECKPOINT_VERSION = 2;
 
     /**
      * The data directories this process has open. File locks belong to the process: a second channel to the lock file
@@ -83,6 +85,9 @@ public final class LogManager implements AutoCloseable {
     private final FileLock lock;
     private final FlushScheduler flushScheduler;
     private final ScheduledExecutorService tasks;
+    private final LogCleaner cleaner;
+    /** The log cleaner's own thread, so compaction never delays retention, checkpoints or deletions. */
+    private final ScheduledExecutorService cleanerThread;
     private final Map<Uuid, TopicMetadata> topicsById = new ConcurrentHashMap<>();
     private final Map<String, TopicMetadata> topicsByName = new ConcurrentHashMap<>();
     private final Map<PartitionId, PartitionLog> logs = new ConcurrentHashMap<>();
@@ -107,6 +112,12 @@ public final class LogManager implements AutoCloseable {
         this.flushScheduler = new FlushScheduler(settings.flushThreads());
         this.tasks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-log-tasks");
+            t.setDaemon(true);
+            return t;
+        });
+        this.cleaner = new LogCleaner(logs::values, clock, LogCleaner.DEFAULT_KEY_MEMORY, this::writeCheckpoints);
+        this.cleanerThread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bulwark-log-cleaner");
             t.setDaemon(true);
             return t;
         });
@@ -233,6 +244,9 @@ public final class LogManager implements AutoCloseable {
     private void startTasks() {
         long retention = settings.retentionCheckInterval().toMillis();
         tasks.scheduleWithFixedDelay(guarded("retention", this::applyRetention), retention, retention,
+                TimeUnit.MILLISECONDS);
+        long cleanerBackoff = settings.cleanerBackoff().toMillis();
+        cleanerThread.scheduleWithFixedDelay(guarded("compaction", cleaner::cleanAll), cleanerBackoff, cleanerBackoff,
                 TimeUnit.MILLISECONDS);
         long checkpoint = settings.checkpointInterval().toMillis();
         tasks.scheduleWithFixedDelay(guarded("checkpoint", this::writeCheckpoints), checkpoint, checkpoint,
@@ -479,6 +493,22 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Compacts now every partition whose cleanup.policy includes compact and that is due (dirty ratio,
+     * max.compaction.lag.ms, or tombstones past their delete horizon); the cleaner thread does the same every
+     * cleaner backoff.
+     *
+     * @return how many partitions were compacted
+     */
+    public int compactLogs() {
+        ensureOpen();
+        return cleaner.cleanAll();
+    }
+
+    LogCleaner cleaner() {
+        return cleaner;
+    }
+
     private void retire(Segment segment, long delayMs) {
         Runnable delete = guarded("deleting " + segment, segment::deleteFiles);
         if (closed) {
@@ -490,7 +520,15 @@ public final class LogManager implements AutoCloseable {
 
     // ---------------------------------------------------------------- checkpoints
 
-    /** Writes every partition's recovery point, log start offset and corrupt ranges. */
+    /**
+     * Writes every partition's recovery point, log start offset, cleaner checkpoint and corrupt ranges.
+     *
+     * <p>File format ({@link MetadataFile} payload, version 2): i32 partition count, then per partition: i64 topic id
+     * high bits, i64 low bits, i32 partition, i64 recovery point, i64 log start offset, i64 first dirty offset (the
+     * cleaner checkpoint), i64 delete horizon (-1 for none), i32 corrupt range count, then per range: i64 segment base
+     * offset, i32 start position, i32 end position, i64 first offset, i64 end offset, i64 reserved. Version 1 lacks
+     * the two cleaner fields.
+     */
     public void writeCheckpoints() throws IOException {
         synchronized (checkpointLock) {
             List<PartitionLog> snapshot = new ArrayList<>(logs.values());
@@ -501,7 +539,7 @@ public final class LogManager implements AutoCloseable {
             for (PartitionLog log : snapshot) {
                 List<Map.Entry<Long, Segment.CorruptRange>> ranges = log.corruptRanges();
                 entries.add(Map.entry(log, ranges));
-                size += 16 + 4 + 8 + 8 + 4 + ranges.size() * 40;
+                size += 16 + 4 + 8 + 8 + 8 + 8 + 4 + ranges.size() * 40;
             }
             ByteBuffer buffer = ByteBuffer.allocate(size);
             buffer.putInt(entries.size());
@@ -512,6 +550,8 @@ public final class LogManager implements AutoCloseable {
                         .putInt(log.id().partition())
                         .putLong(log.recoveryPoint())
                         .putLong(log.logStartOffset())
+                        .putLong(log.firstDirtyOffset())
+                        .putLong(log.deleteHorizonMs())
                         .putInt(e.getValue().size());
                 for (Map.Entry<Long, Segment.CorruptRange> r : e.getValue()) {
                     Segment.CorruptRange range = r.getValue();
@@ -529,8 +569,9 @@ public final class LogManager implements AutoCloseable {
         if (content.isEmpty()) {
             return result;
         }
-        if (content.get().version() != CHECKPOINT_VERSION) {
-            throw new IOException("unsupported checkpoint format version " + content.get().version());
+        byte version = content.get().version();
+        if (version != 1 && version != CHECKPOINT_VERSION) {
+            throw new IOException("unsupported checkpoint format version " + version);
         }
         ByteBuffer buffer = content.get().payload();
         int count = buffer.getInt();
@@ -538,6 +579,9 @@ public final class LogManager implements AutoCloseable {
             PartitionId id = new PartitionId(new Uuid(buffer.getLong(), buffer.getLong()), buffer.getInt());
             long recoveryPoint = buffer.getLong();
             long logStart = buffer.getLong();
+            // Before version 2 nothing was compacted: everything is dirty, and no tombstone waits.
+            long firstDirty = version >= 2 ? buffer.getLong() : 0;
+            long deleteHorizon = version >= 2 ? buffer.getLong() : -1;
             int ranges = buffer.getInt();
             List<PartitionCheckpoint.SegmentRange> corrupt = new ArrayList<>();
             for (int r = 0; r < ranges; r++) {
@@ -547,7 +591,7 @@ public final class LogManager implements AutoCloseable {
                 buffer.getLong(); // reserved
                 corrupt.add(new PartitionCheckpoint.SegmentRange(segmentBase, range));
             }
-            result.put(id, new PartitionCheckpoint(recoveryPoint, logStart, corrupt));
+            result.put(id, new PartitionCheckpoint(recoveryPoint, logStart, corrupt, firstDirty, deleteHorizon));
         }
         return result;
     }
@@ -571,6 +615,7 @@ public final class LogManager implements AutoCloseable {
             return;
         }
         closed = true;
+        stopCleaner();
         tasks.shutdownNow();
         boolean clean = true;
         for (PartitionLog log : logs.values()) {
@@ -593,6 +638,19 @@ public final class LogManager implements AutoCloseable {
         }
         releaseLock();
         LOG.info("log store {} closed{}", dataDir, clean ? " cleanly" : " with errors");
+    }
+
+    /** Stops the cleaner between batches and waits for it; never by interrupting it (see {@link LogCleaner}). */
+    private void stopCleaner() {
+        cleaner.stop();
+        cleanerThread.shutdown();
+        try {
+            if (!cleanerThread.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("the log cleaner did not stop within 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void closeLogsQuietly() {

@@ -28,8 +28,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The log of one partition: an ordered run of segments, the offsets that bound it, and its producers' state.
  *
- * <p>Threads: appends, rolls and retention take the append lock; reads take no lock and are bounded by positions
- * published after the bytes they cover were written; flushes run on the {@link FlushScheduler}'s threads. The high
+ * <p>Threads: appends, rolls, retention and the swap of compacted segments take the append lock; reads take no lock
+ * and are bounded by positions published after the bytes they cover were written; flushes run on the
+ * {@link FlushScheduler}'s threads, compaction on the {@link LogCleaner}'s. The high
  * watermark, what consumers may read and what acks=all waits for, is the fsynced end of the log under
  * {@link FlushPolicy#DURABLE} and the written end under {@link FlushPolicy#PAGE_CACHE}.
  */
@@ -81,10 +82,22 @@ public final class PartitionLog {
     private volatile Position durable;
     private volatile String offlineReason;
     private volatile boolean closed;
+    /** The cleaner checkpoint: offsets below it are compacted. */
+    private volatile long firstDirtyOffset;
+    /** When the earliest tombstone kept by compaction may go, or -1. */
+    private volatile long deleteHorizonMs;
+    private boolean corruptionSkipLogged;
+    /**
+     * Counts the changes compaction makes to the segment map; odd while one is under way. A lookup that walks the map
+     * from segment to segment repeats when a swap overlapped it, or it could step from a replaced segment past the
+     * compacted one that took the place of those after it.
+     */
+    private volatile long segmentSwaps;
 
     PartitionLog(PartitionId id, Path dir, LogConfig config, Clock clock, FlushPolicy flushPolicy,
                  FlushScheduler flushScheduler, HighWatermarkListener listener, SegmentReaper reaper,
-                 ConcurrentSkipListMap<Long, Segment> segments, ProducerStateManager producers, long logStartOffset) {
+                 ConcurrentSkipListMap<Long, Segment> segments, ProducerStateManager producers, long logStartOffset,
+                 long firstDirtyOffset, long deleteHorizonMs) {
         this.id = id;
         this.dir = dir;
         this.config = config;
@@ -99,6 +112,8 @@ public final class PartitionLog {
         this.end = new Position(active.nextOffset(), active.baseOffset, active.size());
         this.durable = end;
         this.logStartOffset = Math.max(logStartOffset, segments.firstKey());
+        this.firstDirtyOffset = firstDirtyOffset;
+        this.deleteHorizonMs = deleteHorizonMs;
     }
 
     public PartitionId id() {
@@ -142,7 +157,7 @@ public final class PartitionLog {
     public long sizeInBytes() {
         long total = 0;
         for (Segment segment : segments.values()) {
-            total += segment.size() - Segment.HEADER_SIZE;
+            total += segment.dataSize();
         }
         return total;
     }
@@ -213,14 +228,17 @@ public final class PartitionLog {
         return new AppendResult(firstOffset, lastOffset, logAppendTime ? now : -1, logStartOffset, false);
     }
 
-    /** Kafka's roll rule: the batch would overflow segment.bytes, or lies segment.ms after the segment's first. */
+    /**
+     * Kafka's roll rule: the batch would overflow segment.bytes, or lies segment.ms (on compacted topics at most
+     * max.compaction.lag.ms) after the segment's first.
+     */
     private Segment maybeRoll(int batchSize, long batchTimestamp, long lastOffset, LogConfig cfg) throws IOException {
         Segment active = segments.lastEntry().getValue();
         if (active.isEmpty()) {
             return active;
         }
         boolean full = (long) active.size() + batchSize > cfg.segmentBytes;
-        boolean old = active.rollTimestamp() >= 0 && batchTimestamp - active.rollTimestamp() > cfg.segmentMs;
+        boolean old = active.rollTimestamp() >= 0 && batchTimestamp - active.rollTimestamp() > cfg.maxSegmentMs();
         if (!full && !old && active.canHoldOffset(lastOffset)) {
             return active;
         }
@@ -351,34 +369,57 @@ public final class PartitionLog {
             return new LogRead(Optional.empty(), bound.offset(), start, logEnd);
         }
         try {
-            Map.Entry<Long, Segment> entry = segments.floorEntry(fetchOffset);
-            if (entry == null) {
-                entry = segments.firstEntry();
-            }
-            while (entry != null && entry.getKey() <= bound.segmentBase()) {
-                Segment segment = entry.getValue();
-                int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
-                Optional<Segment.Located> located = segment.locate(fetchOffset, maxPosition);
-                if (located.isPresent()) {
-                    int position = located.get().position();
-                    int firstBatch = located.get().header().sizeInBytes();
-                    int limit = Math.min(maxPosition - position, Math.max(maxBytes, minOneBatch ? firstBatch : 0));
-                    Optional<Segment.CorruptRange> corrupt = segment.firstCorruptRangeIn(position, position + limit);
-                    if (corrupt.isPresent()) {
-                        limit = corrupt.get().startPosition() - position;
-                    }
-                    Optional<LogSlice> slice = limit > 0
-                            ? Optional.of(new LogSlice(segment.channel(), position, limit)) : Optional.empty();
-                    return new LogRead(slice, bound.offset(), start, logEnd);
-                }
-                entry = segments.higherEntry(entry.getKey());
-            }
-            return new LogRead(Optional.empty(), bound.offset(), start, logEnd);
+            return stable(() -> readFrom(fetchOffset, maxBytes, minOneBatch, bound, start, logEnd));
         } catch (Segment.CorruptSegmentException e) {
             LOG.error("{}: fetch at offset {} refused: {}", id, fetchOffset, e.getMessage());
             throw new KafkaStorageException(e.getMessage());
         } catch (IOException e) {
             throw goOffline("read failed", e);
+        }
+    }
+
+    private LogRead readFrom(long fetchOffset, int maxBytes, boolean minOneBatch, Position bound, long start,
+                             long logEnd) throws IOException {
+        Map.Entry<Long, Segment> entry = segments.floorEntry(fetchOffset);
+        if (entry == null) {
+            entry = segments.firstEntry();
+        }
+        while (entry != null && entry.getKey() <= bound.segmentBase()) {
+            Segment segment = entry.getValue();
+            int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
+            Optional<Segment.Located> located = segment.locate(fetchOffset, maxPosition);
+            if (located.isPresent()) {
+                int position = located.get().position();
+                int firstBatch = located.get().header().sizeInBytes();
+                int limit = Math.min(maxPosition - position, Math.max(maxBytes, minOneBatch ? firstBatch : 0));
+                Optional<Segment.CorruptRange> corrupt = segment.firstCorruptRangeIn(position, position + limit);
+                if (corrupt.isPresent()) {
+                    limit = corrupt.get().startPosition() - position;
+                }
+                Optional<LogSlice> slice = limit > 0
+                        ? Optional.of(new LogSlice(segment.channel(), position, limit)) : Optional.empty();
+                return new LogRead(slice, bound.offset(), start, logEnd);
+            }
+            entry = segments.higherEntry(entry.getKey());
+        }
+        return new LogRead(Optional.empty(), bound.offset(), start, logEnd);
+    }
+
+    private interface Lookup<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs a walk over the segment map until no compaction swap overlapped it (see {@link #segmentSwaps}). */
+    private <T> T stable(Lookup<T> lookup) throws IOException {
+        while (true) {
+            long before = segmentSwaps;
+            if ((before & 1) == 0) {
+                T result = lookup.run();
+                if (segmentSwaps == before) {
+                    return result;
+                }
+            }
+            Thread.onSpinWait();
         }
     }
 
@@ -388,29 +429,34 @@ public final class PartitionLog {
         Position bound = highWatermarkPosition();
         long start = logStartOffset;
         try {
-            for (Segment segment : segments.values()) {
-                if (segment.baseOffset > bound.segmentBase()) {
-                    break;
-                }
-                if (segment.nextOffset() <= start || segment.maxTimestamp() < timestamp) {
-                    continue;
-                }
-                int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
-                Optional<Segment.Located> located = segment.locateByTimestamp(timestamp, 0, maxPosition);
-                while (located.isPresent()) {
-                    for (Record record : segment.readBatch(located.get()).records()) {
-                        if (record.timestamp() >= timestamp && record.offset() >= start) {
-                            return Optional.of(new TimestampAndOffset(record.timestamp(), record.offset()));
-                        }
-                    }
-                    int next = located.get().position() + located.get().header().sizeInBytes();
-                    located = segment.locateByTimestamp(timestamp, next, maxPosition);
-                }
-            }
-            return Optional.empty();
+            return stable(() -> firstAtOrAfter(timestamp, bound, start));
         } catch (IOException e) {
             throw goOffline("timestamp lookup failed", e);
         }
+    }
+
+    private Optional<TimestampAndOffset> firstAtOrAfter(long timestamp, Position bound, long start)
+            throws IOException {
+        for (Segment segment : segments.values()) {
+            if (segment.baseOffset > bound.segmentBase()) {
+                break;
+            }
+            if (segment.nextOffset() <= start || segment.maxTimestamp() < timestamp) {
+                continue;
+            }
+            int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
+            Optional<Segment.Located> located = segment.locateByTimestamp(timestamp, 0, maxPosition);
+            while (located.isPresent()) {
+                for (Record record : segment.readBatch(located.get()).records()) {
+                    if (record.timestamp() >= timestamp && record.offset() >= start) {
+                        return Optional.of(new TimestampAndOffset(record.timestamp(), record.offset()));
+                    }
+                }
+                int next = located.get().position() + located.get().header().sizeInBytes();
+                located = segment.locateByTimestamp(timestamp, next, maxPosition);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -422,25 +468,29 @@ public final class PartitionLog {
         Position bound = highWatermarkPosition();
         long start = logStartOffset;
         try {
-            Optional<TimestampAndOffset> best = Optional.empty();
-            for (Segment segment : segments.values()) {
-                if (segment.baseOffset > bound.segmentBase()) {
-                    break;
-                }
-                if (segment.nextOffset() <= start
-                        || best.isPresent() && segment.maxTimestamp() <= best.get().timestamp()) {
-                    continue;
-                }
-                int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
-                Optional<TimestampAndOffset> found = largestTimestamp(segment, start, bound.offset(), maxPosition);
-                if (found.isPresent() && (best.isEmpty() || found.get().timestamp() > best.get().timestamp())) {
-                    best = found;
-                }
-            }
-            return best;
+            return stable(() -> largestTimestamp(bound, start));
         } catch (IOException e) {
             throw goOffline("timestamp lookup failed", e);
         }
+    }
+
+    private Optional<TimestampAndOffset> largestTimestamp(Position bound, long start) throws IOException {
+        Optional<TimestampAndOffset> best = Optional.empty();
+        for (Segment segment : segments.values()) {
+            if (segment.baseOffset > bound.segmentBase()) {
+                break;
+            }
+            if (segment.nextOffset() <= start
+                    || best.isPresent() && segment.maxTimestamp() <= best.get().timestamp()) {
+                continue;
+            }
+            int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
+            Optional<TimestampAndOffset> found = largestTimestamp(segment, start, bound.offset(), maxPosition);
+            if (found.isPresent() && (best.isEmpty() || found.get().timestamp() > best.get().timestamp())) {
+                best = found;
+            }
+        }
+        return best;
     }
 
     /** The earliest record with the largest timestamp among a segment's offsets in [{@code start}, {@code bound}). */
@@ -529,13 +579,17 @@ public final class PartitionLog {
             List<Segment> doomed = new ArrayList<>();
             long remaining = sizeInBytes();
             for (Segment segment : segments.values()) {
-                long segmentBytes = segment.size() - Segment.HEADER_SIZE;
+                long segmentBytes = segment.dataSize();
                 Long nextBase = segments.higherKey(segment.baseOffset);
                 long segmentEnd = nextBase != null ? nextBase : end.offset();
-                boolean belowStart = segmentEnd <= logStartOffset && !segment.isEmpty();
-                boolean expired = cfg.delete() && cfg.retentionMs >= 0 && !segment.isEmpty()
-                        && segment.maxTimestamp() < now - cfg.retentionMs;
-                boolean oversize = cfg.delete() && cfg.retentionBytes >= 0 && !segment.isEmpty()
+                // Only the active segment is empty in a log that is not compacted. Compaction can leave an older
+                // segment without a record: it holds nothing to keep, and must not stop retention of those after it.
+                boolean keepsRecords = !segment.isEmpty();
+                boolean removable = keepsRecords || nextBase != null;
+                boolean belowStart = segmentEnd <= logStartOffset && removable;
+                boolean expired = cfg.delete() && cfg.retentionMs >= 0 && removable
+                        && (!keepsRecords || segment.maxTimestamp() < now - cfg.retentionMs);
+                boolean oversize = cfg.delete() && cfg.retentionBytes >= 0 && removable
                         && remaining - segmentBytes >= cfg.retentionBytes;
                 if (!belowStart && !expired && !oversize) {
                     break;
@@ -567,6 +621,120 @@ public final class PartitionLog {
         } finally {
             appendLock.unlock();
         }
+    }
+
+    // ---------------------------------------------------------------- compaction
+
+    /**
+     * What the cleaner may work on, taken under the append lock: the segments wholly below the high watermark's and
+     * the fsynced end's segment (never the active one), oldest first, and what decides how they are compacted. Empty
+     * when the log is closed, offline, or holds a corrupt stretch (which compaction must not rewrite: it stays fenced
+     * until DeleteRecords moves past it).
+     */
+    Optional<LogCleaner.View> cleaningView() {
+        appendLock.lock();
+        try {
+            if (closed || offlineReason != null) {
+                return Optional.empty();
+            }
+            for (Segment segment : segments.values()) {
+                if (!segment.corruptRanges().isEmpty()) {
+                    if (!corruptionSkipLogged) {
+                        corruptionSkipLogged = true;
+                        LOG.warn("{}: not compacted while segment {} holds a corrupt stretch", id, segment);
+                    }
+                    return Optional.empty();
+                }
+            }
+            long bound = Math.min(durable.segmentBase(), highWatermarkPosition().segmentBase());
+            List<Segment> below = new ArrayList<>(segments.headMap(bound, false).values());
+            long boundOffset = segments.ceilingKey(bound);
+            return Optional.of(new LogCleaner.View(id, dir, below, boundOffset, logStartOffset, firstDirtyOffset,
+                    deleteHorizonMs, config, producers.lastBatchOffsets()));
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Whether {@code run} are still segments of this log, as they were (retention or a swap did not replace them). */
+    boolean holdsSegments(List<Segment> run) {
+        for (Segment segment : run) {
+            if (segments.get(segment.baseOffset) != segment) {
+                return false;
+            }
+        }
+        return !closed;
+    }
+
+    /**
+     * Puts a compacted segment in the place of the adjacent segments it was written from ({@link SegmentSwap}); the
+     * replaced segments stay readable for reads in progress until the reaper deletes them.
+     *
+     * @return false, with nothing changed, when the log changed under the cleaner or the commit failed (the caller
+     *         discards the compacted segment)
+     * @throws KafkaStorageException when the swap failed after its commit: the partition goes offline, and the next
+     *                               start completes the swap
+     */
+    boolean replaceSegments(List<Segment> replaced, Segment compacted, SegmentSwap.StepListener listener) {
+        appendLock.lock();
+        try {
+            if (closed || offlineReason != null || !holdsSegments(replaced)) {
+                return false;
+            }
+            Segment last = replaced.get(replaced.size() - 1);
+            if (last.baseOffset >= Math.min(durable.segmentBase(), highWatermarkPosition().segmentBase())) {
+                throw new IllegalStateException(id + ": segment " + last + " is not below the high watermark");
+            }
+            try {
+                SegmentSwap.swap(dir, compacted, replaced, listener);
+            } catch (SegmentSwap.IncompleteSwapException e) {
+                throw goOffline("compaction", e);
+            } catch (IOException e) {
+                LOG.warn("{}: the swap of compacted segment {} was not committed: {}", id, compacted, e.toString());
+                return false;
+            }
+            // A read that found a replaced segment still reads it whole (its file stays open); one that walks the map
+            // while it changes repeats (segmentSwaps).
+            segmentSwaps++;
+            try {
+                segments.put(compacted.baseOffset, compacted);
+                for (Segment segment : replaced) {
+                    if (segment.baseOffset != compacted.baseOffset) {
+                        segments.remove(segment.baseOffset);
+                    }
+                }
+            } finally {
+                segmentSwaps++;
+            }
+            long delay = config.fileDeleteDelayMs;
+            for (Segment segment : replaced) {
+                reaper.retire(segment, delay);
+            }
+            return true;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Records a finished compaction: offsets below {@code newFirstDirtyOffset} are compacted. */
+    void compactionDone(long newFirstDirtyOffset, long newDeleteHorizonMs) {
+        appendLock.lock();
+        try {
+            firstDirtyOffset = Math.max(firstDirtyOffset, newFirstDirtyOffset);
+            deleteHorizonMs = newDeleteHorizonMs;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** The cleaner checkpoint: offsets below it are compacted. */
+    long firstDirtyOffset() {
+        return firstDirtyOffset;
+    }
+
+    /** When the earliest tombstone kept by compaction may be removed, or -1. */
+    long deleteHorizonMs() {
+        return deleteHorizonMs;
     }
 
     /** Expires idle producers' state (producer.id.expiration.ms). */

@@ -123,6 +123,20 @@ final class ProducerStateManager {
         return producers.size();
     }
 
+    /**
+     * The last offset of each known producer's newest batch. Compaction keeps those batches (empty if need be), so
+     * that the state rebuilt from the log after a restart still has every producer's last sequence and epoch.
+     */
+    Map<Long, Long> lastBatchOffsets() {
+        Map<Long, Long> last = new HashMap<>();
+        producers.forEach((id, producer) -> {
+            if (!producer.batches.isEmpty()) {
+                last.put(id, producer.batches.peekLast().lastOffset());
+            }
+        });
+        return last;
+    }
+
     void clear() {
         producers.clear();
     }

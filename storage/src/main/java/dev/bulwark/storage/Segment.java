@@ -18,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.zip.CRC32C;
 
 /**
  * One segment file of a partition log: Kafka RecordBatch v2 bytes, as producers sent them with the broker's offsets,
@@ -32,6 +33,22 @@ import java.util.function.Consumer;
  * 16      ...     record batches, back to back
  * </pre>
  *
+ * <p>A segment written by the log cleaner ({@link LogCleaner}) has format version 2 and a longer header. Its batches
+ * keep their offsets but no longer follow each other without gaps (whole batches were dropped), and it never changes
+ * after it is written, so its header seals its content:
+ * <pre>
+ * offset  length  field
+ * 0       4       magic "BWLG"
+ * 4       1       format version (2: compacted)
+ * 5       3       reserved, zero
+ * 8       8       base offset (also the file name, 20 digits)
+ * 16      4       length N of the batch bytes after the header
+ * 20      4       CRC32C of those N bytes (base offsets and lengths included, which the batches' own CRCs leave out)
+ * 24      N       record batches, back to back, in increasing offset order, with gaps
+ * </pre>
+ * A version-1 reader refuses a compacted segment ("unsupported segment format version 2") instead of misreading its
+ * gaps as damage.
+ *
  * <p>Design note: this class owns the segment's file I/O. Appends happen under the partition's lock, reads happen
  * concurrently from any thread with positional reads; {@code size} and {@code nextOffset} are published after the
  * bytes are written, so a reader bounded by them never sees a half-written batch.
@@ -41,16 +58,29 @@ final class Segment implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Segment.class);
 
     static final int HEADER_SIZE = 16;
+    static final int COMPACTED_HEADER_SIZE = 24;
     static final int FILE_MAGIC = 0x42574C47; // "BWLG"
     static final byte FORMAT_VERSION = 1;
+    static final byte COMPACTED_FORMAT_VERSION = 2;
     static final String LOG_SUFFIX = ".log";
     static final String INDEX_SUFFIX = ".index";
     static final String DELETED_SUFFIX = ".deleted";
+    /** Files of a compacted segment being written; they become the segment's only through {@link SegmentSwap}. */
+    static final String CLEANED_SUFFIX = ".cleaned";
 
     final long baseOffset;
+    /** Written by the cleaner (format version 2): batches may leave offset gaps, and the file never changes. */
+    final boolean compacted;
+    /** Where the batches start: after the header of this segment's format version. */
+    private final int dataStart;
     private Path logPath;
     private Path indexPath;
     private final FileChannel channel;
+    /** For a compacted segment: the data length and checksum its header records (read at open, set when finished). */
+    private int sealedDataLength = -1;
+    private int sealedDataCrc;
+    /** For a compacted segment being written: the checksum of the batches appended so far. */
+    private CRC32C writtenDataCrc;
     private SegmentIndex index = new SegmentIndex();
     private final List<CorruptRange> corruptRanges = new ArrayList<>();
 
@@ -60,6 +90,8 @@ final class Segment implements Closeable {
     private long maxTimestampBatchOffset = -1;
     private long rollTimestamp = RecordBatch.NO_TIMESTAMP;
     private int bytesSinceIndexEntry;
+    /** During {@link #recover}: the base offset of the next segment; no batch of this one may reach it. */
+    private long recoveryLimit = Long.MAX_VALUE;
     private volatile int flushedSize;
     private volatile boolean deleted;
 
@@ -70,10 +102,12 @@ final class Segment implements Closeable {
     record CorruptRange(int startPosition, int endPosition, long fromOffset, long toOffset) {
     }
 
-    private Segment(long baseOffset, Path logPath, FileChannel channel, int size) {
+    private Segment(long baseOffset, boolean compacted, Path logPath, Path indexPath, FileChannel channel, int size) {
         this.baseOffset = baseOffset;
+        this.compacted = compacted;
+        this.dataStart = compacted ? COMPACTED_HEADER_SIZE : HEADER_SIZE;
         this.logPath = logPath;
-        this.indexPath = indexPathFor(logPath);
+        this.indexPath = indexPath;
         this.channel = channel;
         this.size = size;
         this.flushedSize = size;
@@ -87,6 +121,22 @@ final class Segment implements Closeable {
     private static Path indexPathFor(Path logPath) {
         String name = logPath.getFileName().toString();
         return logPath.resolveSibling(name.substring(0, name.length() - LOG_SUFFIX.length()) + INDEX_SUFFIX);
+    }
+
+    static Path logPath(Path dir, long baseOffset) {
+        return dir.resolve(fileName(baseOffset) + LOG_SUFFIX);
+    }
+
+    static Path indexPath(Path dir, long baseOffset) {
+        return dir.resolve(fileName(baseOffset) + INDEX_SUFFIX);
+    }
+
+    static Path cleanedLogPath(Path dir, long baseOffset) {
+        return dir.resolve(fileName(baseOffset) + LOG_SUFFIX + CLEANED_SUFFIX);
+    }
+
+    static Path cleanedIndexPath(Path dir, long baseOffset) {
+        return dir.resolve(fileName(baseOffset) + INDEX_SUFFIX + CLEANED_SUFFIX);
     }
 
     /** Creates an empty segment file and makes its directory entry durable. */
@@ -104,7 +154,63 @@ final class Segment implements Closeable {
             channel.close();
             throw e;
         }
-        return new Segment(baseOffset, path, channel, HEADER_SIZE);
+        return new Segment(baseOffset, false, path, indexPathFor(path), channel, HEADER_SIZE);
+    }
+
+    /**
+     * Starts a compacted segment in {@code <base>.log.cleaned} (index {@code <base>.index.cleaned}), replacing a
+     * leftover of an abandoned attempt. Its header is written by {@link #finishCompacted}.
+     */
+    static Segment createCompacted(Path dir, long baseOffset) throws IOException {
+        Path path = cleanedLogPath(dir, baseOffset);
+        Files.deleteIfExists(cleanedIndexPath(dir, baseOffset));
+        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            writeFully(channel, compactedHeader(baseOffset, 0, 0), 0);
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        Segment segment = new Segment(baseOffset, true, path, cleanedIndexPath(dir, baseOffset), channel,
+                COMPACTED_HEADER_SIZE);
+        segment.writtenDataCrc = new CRC32C();
+        return segment;
+    }
+
+    private static ByteBuffer compactedHeader(long baseOffset, int dataLength, int dataCrc) {
+        ByteBuffer header = ByteBuffer.allocate(COMPACTED_HEADER_SIZE);
+        header.putInt(FILE_MAGIC).put(COMPACTED_FORMAT_VERSION).put((byte) 0).putShort((short) 0).putLong(baseOffset)
+                .putInt(dataLength).putInt(dataCrc).flip();
+        return header;
+    }
+
+    /**
+     * Seals a compacted segment written by the cleaner: its header gets the data length and checksum, the file is
+     * fsynced, and its index is written (fsynced) beside it, still under the {@code .cleaned} names.
+     */
+    void finishCompacted() throws IOException {
+        sealedDataLength = size - dataStart;
+        sealedDataCrc = (int) writtenDataCrc.getValue();
+        writtenDataCrc = null;
+        writeFully(channel, compactedHeader(baseOffset, sealedDataLength, sealedDataCrc), 0);
+        channel.force(true);
+        flushedSize = size;
+        seal();
+    }
+
+    /** Moves the index file (if any) to {@code target}, atomically; the directory is not fsynced here. */
+    void moveIndex(Path target) throws IOException {
+        if (Files.exists(indexPath)) {
+            Files.move(indexPath, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        indexPath = target;
+    }
+
+    /** Moves the segment file to {@code target}, atomically; open reads are not disturbed. */
+    void moveLog(Path target) throws IOException {
+        Files.move(logPath, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        logPath = target;
     }
 
     /**
@@ -117,17 +223,27 @@ final class Segment implements Closeable {
         FileChannel channel = FileChannel.open(logPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             long fileSize = channel.size();
-            ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
-            if (fileSize < HEADER_SIZE || channel.read(header, 0) != HEADER_SIZE) {
+            if (fileSize < HEADER_SIZE) {
                 throw new CorruptHeaderException(logPath + ": segment header is missing (" + fileSize + " bytes)");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) Math.min(fileSize, COMPACTED_HEADER_SIZE));
+            while (header.hasRemaining()) {
+                if (channel.read(header, header.position()) < 0) {
+                    throw new CorruptHeaderException(logPath + ": segment header is missing");
+                }
             }
             header.flip();
             if (header.getInt() != FILE_MAGIC) {
                 throw new CorruptHeaderException(logPath + ": not a Bulwark segment (bad magic)");
             }
             byte version = header.get();
-            if (version != FORMAT_VERSION) {
+            if (version != FORMAT_VERSION && version != COMPACTED_FORMAT_VERSION) {
                 throw new CorruptHeaderException(logPath + ": unsupported segment format version " + version);
+            }
+            boolean compacted = version == COMPACTED_FORMAT_VERSION;
+            if (compacted && fileSize < COMPACTED_HEADER_SIZE) {
+                throw new CorruptHeaderException(logPath + ": compacted segment header is cut short (" + fileSize
+                        + " bytes)");
             }
             header.position(8);
             long headerBase = header.getLong();
@@ -138,7 +254,12 @@ final class Segment implements Closeable {
             if (fileSize > Integer.MAX_VALUE) {
                 throw new IOException(logPath + ": segment larger than 2 GiB");
             }
-            Segment segment = new Segment(baseOffset, logPath, channel, (int) fileSize);
+            Segment segment = new Segment(baseOffset, compacted, logPath, indexPathFor(logPath), channel,
+                    (int) fileSize);
+            if (compacted) {
+                segment.sealedDataLength = header.getInt();
+                segment.sealedDataCrc = header.getInt();
+            }
             Optional<SegmentIndex.Loaded> loaded = SegmentIndex.read(segment.indexPath, (int) fileSize);
             loaded.ifPresent(segment::adopt);
             return new Opened(segment, loaded.isPresent());
@@ -172,11 +293,14 @@ final class Segment implements Closeable {
     /** Appends one batch whose offsets the caller has assigned. */
     void append(ByteBuffer batch, BatchHeader header, int indexIntervalBytes) throws IOException {
         int position = size;
-        if (bytesSinceIndexEntry >= indexIntervalBytes && position > HEADER_SIZE) {
+        if (bytesSinceIndexEntry >= indexIntervalBytes && position > dataStart) {
             index.append(relative(header.baseOffset()), position, maxTimestamp);
             bytesSinceIndexEntry = 0;
         }
         writeFully(channel, batch.duplicate(), position);
+        if (writtenDataCrc != null) {
+            writtenDataCrc.update(batch.duplicate());
+        }
         track(header);
         bytesSinceIndexEntry += header.sizeInBytes();
         size = position + header.sizeInBytes();
@@ -228,7 +352,17 @@ final class Segment implements Closeable {
     }
 
     boolean isEmpty() {
-        return size == HEADER_SIZE;
+        return size == dataStart;
+    }
+
+    /** Bytes of batches (the file without its header). */
+    int dataSize() {
+        return size - dataStart;
+    }
+
+    /** Where the first batch starts. */
+    int dataStart() {
+        return dataStart;
     }
 
     long maxTimestamp() {
@@ -268,13 +402,13 @@ final class Segment implements Closeable {
                 throw new CorruptSegmentException(this, range);
             }
         }
-        int start = index.floorPositionForOffset(relative(Math.max(offset, baseOffset)), HEADER_SIZE);
+        int start = index.floorPositionForOffset(relative(Math.max(offset, baseOffset)), dataStart);
         return scan(start, maxPosition, batch -> batch.lastOffset() >= offset);
     }
 
     /** Like {@link #locate} but by time: the first batch whose largest timestamp is at or after {@code timestamp}. */
     Optional<Located> locateByTimestamp(long timestamp, int fromPosition, int maxPosition) throws IOException {
-        int start = Math.max(fromPosition, index.floorPositionForTimestamp(timestamp, HEADER_SIZE));
+        int start = Math.max(fromPosition, index.floorPositionForTimestamp(timestamp, dataStart));
         return scan(start, maxPosition, batch -> batch.maxTimestamp() >= timestamp);
     }
 
@@ -286,7 +420,7 @@ final class Segment implements Closeable {
     /** Like {@link #forEachBatchFrom(long, Consumer)}, for the batches that start below {@code maxPosition}. */
     void forEachBatchFrom(long fromOffset, int maxPosition, Consumer<BatchHeader> sink) throws IOException {
         Optional<Located> first = scan(index.floorPositionForOffset(relative(Math.max(fromOffset, baseOffset)),
-                HEADER_SIZE), maxPosition, batch -> batch.lastOffset() >= fromOffset);
+                dataStart), maxPosition, batch -> batch.lastOffset() >= fromOffset);
         if (first.isEmpty()) {
             return;
         }
@@ -350,6 +484,38 @@ final class Segment implements Closeable {
         return batch;
     }
 
+    /**
+     * Reads whole batches from {@code position} into memory: those that fit in {@code maxBytes}, and at least one.
+     * The caller stays below {@link #size()} and out of corrupt ranges.
+     */
+    MemoryRecords readBatches(int position, int maxBytes) throws IOException {
+        int available = size - position;
+        ByteBuffer buffer = ByteBuffer.allocate(Math.min(available, Math.max(maxBytes, BatchHeader.SIZE)));
+        readFully(buffer, position);
+        int whole = 0;
+        while (whole + BatchHeader.SIZE <= buffer.limit()) {
+            int batchSize = buffer.getInt(whole + BatchHeader.LENGTH_OFFSET) + BatchHeader.LOG_OVERHEAD;
+            if (!BatchHeader.plausibleSize(batchSize, (long) available - whole)) {
+                throw new IOException(logPath + ": batch at position " + (position + whole)
+                        + " has an impossible size " + batchSize);
+            }
+            if (whole + batchSize > buffer.limit()) {
+                if (whole == 0) {
+                    buffer = ByteBuffer.allocate(batchSize);
+                    readFully(buffer, position);
+                    whole = batchSize;
+                }
+                break;
+            }
+            whole += batchSize;
+        }
+        if (whole == 0) {
+            throw new IOException(logPath + ": no whole batch at position " + position);
+        }
+        buffer.position(0).limit(whole);
+        return MemoryRecords.readableRecords(buffer.slice());
+    }
+
     /** Reads the whole batch at {@code position} into memory. */
     MemoryRecords readBatch(Located located) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(located.header().sizeInBytes());
@@ -386,22 +552,37 @@ final class Segment implements Closeable {
      * Verifies every batch (size, magic, CRC32C, increasing offsets), rebuilds the index, hands each valid batch to
      * {@code onValidBatch}, truncates an invalid tail, and fences off invalid stretches that valid batches follow.
      *
+     * <p>The offset rule. A batch's base offset is not covered by its CRC, so a damaged base offset can only be caught
+     * by where it points. Every batch must end below the next segment's base offset. In a segment the log appended to,
+     * every batch starts at the offset after the previous one, and recovery demands exactly that: a raised base offset
+     * would otherwise be accepted, misplace the batch, and make every valid batch after it look as if it went
+     * backwards. A compacted segment has gaps where the cleaner dropped whole batches, so there a batch may start at or
+     * after the offset after the previous one (never before). That alone would let a raised base offset through, so the
+     * exact placement is proven differently: a compacted segment is written once, fsynced, and never changed, and its
+     * header holds the CRC32C of all its batch bytes, base offsets included. The scan recomputes it over the batches it
+     * accepted; only when they cover the whole file and the checksum matches are the batches served. Otherwise the
+     * segment was damaged after the cleaner wrote it, at a place that cannot be trusted to be the only one (a raised
+     * base offset looks like a gap), and the whole segment is fenced: reported, never served at wrong offsets. A
+     * compacted segment is never the newest, so nothing of it is ever truncated as a torn tail.
+     *
      * @param nextSegmentBase the base offset of the following segment, or -1 for the newest segment; only in the
      *                        newest can an invalid stretch be a torn tail
      */
     Recovery recover(int indexIntervalBytes, long nextSegmentBase, Consumer<BatchHeader> onValidBatch)
             throws IOException {
-        boolean lastSegment = nextSegmentBase < 0;
+        boolean lastSegment = nextSegmentBase < 0 && !compacted;
+        recoveryLimit = nextSegmentBase < 0 ? Long.MAX_VALUE : nextSegmentBase;
         corruptRanges.clear();
         resetState();
         int fileSize = (int) channel.size();
         ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-        int position = HEADER_SIZE;
+        CRC32C digest = compacted ? new CRC32C() : null;
+        int position = dataStart;
         int valid = 0;
         long truncated = 0;
         List<CorruptRange> found = new ArrayList<>();
         while (position < fileSize) {
-            Optional<BatchHeader> batch = verifiedBatchAt(position, fileSize, buffer, false);
+            Optional<BatchHeader> batch = verifiedBatchAt(position, fileSize, buffer, false, digest);
             if (batch.isPresent()) {
                 acceptRecovered(batch.get(), position, indexIntervalBytes, onValidBatch);
                 position += batch.get().sizeInBytes();
@@ -417,7 +598,8 @@ final class Segment implements Closeable {
                 break;
             }
             int end = resume < 0 ? fileSize : resume;
-            long toOffset = resume < 0 ? nextSegmentBase : readHeaderUnchecked(buffer, resume).baseOffset();
+            long toOffset = resume < 0 ? Math.max(nextSegmentBase, nextOffset)
+                    : readHeaderUnchecked(buffer, resume).baseOffset();
             CorruptRange range = new CorruptRange(position, end, nextOffset, toOffset);
             LOG.error("{}: corrupt data at positions [{}, {}) covering offsets [{}, {}); it will not be served",
                     logPath, range.startPosition(), range.endPosition(), range.fromOffset(), range.toOffset());
@@ -429,6 +611,22 @@ final class Segment implements Closeable {
                 bytesSinceIndexEntry = 0;
             }
             position = end;
+        }
+        if (compacted && (!found.isEmpty() || fileSize - dataStart != sealedDataLength
+                || (int) digest.getValue() != sealedDataCrc)) {
+            long toOffset = Math.max(nextSegmentBase, nextOffset);
+            LOG.error("{}: compacted segment does not match the checksum of its header (it was damaged after it was "
+                    + "written); offsets [{}, {}) are fenced whole and will not be served", logPath, baseOffset,
+                    toOffset);
+            corruptRanges.clear();
+            found.clear();
+            resetState();
+            CorruptRange whole = new CorruptRange(dataStart, fileSize, baseOffset, toOffset);
+            found.add(whole);
+            corruptRanges.add(whole);
+            nextOffset = toOffset;
+            valid = 0;
+            position = fileSize;
         }
         // What was verified may have come from the page cache of a crashed process, never written to the disk: it
         // counts as flushed (under DURABLE it becomes the high watermark and the recovery point), so fsync it first.
@@ -443,7 +641,7 @@ final class Segment implements Closeable {
         resetState();
         int fileSize = size;
         ByteBuffer header = ByteBuffer.allocate(BatchHeader.SIZE);
-        int position = HEADER_SIZE;
+        int position = dataStart;
         while (position < fileSize) {
             Optional<CorruptRange> corrupt = corruptRangeAt(position);
             if (corrupt.isPresent()) {
@@ -472,7 +670,7 @@ final class Segment implements Closeable {
 
     private void acceptRecovered(BatchHeader batch, int position, int indexIntervalBytes,
                                  Consumer<BatchHeader> onValidBatch) {
-        if (bytesSinceIndexEntry >= indexIntervalBytes && position > HEADER_SIZE) {
+        if (bytesSinceIndexEntry >= indexIntervalBytes && position > dataStart) {
             index.append(relative(batch.baseOffset()), position, maxTimestamp);
             bytesSinceIndexEntry = 0;
         }
@@ -483,23 +681,28 @@ final class Segment implements Closeable {
     }
 
     /**
-     * The header of the batch at {@code position} if a whole, checksum-valid batch with fitting offsets is there.
+     * The header of the batch at {@code position} if a whole, checksum-valid batch with fitting offsets is there (see
+     * {@link #recover} for the offset rule).
      *
      * @param resync whether this looks for the first valid batch after a damaged stretch, whose offsets are unknown
      *               and so need only lie ahead; otherwise the batch must start at the next offset, because the base
-     *               offset is not covered by the checksum and a damaged one would misplace every later batch
+     *               offset is not covered by the checksum and a damaged one would misplace every later batch (in a
+     *               compacted segment, at or after the next offset: the header's checksum proves the placement)
+     * @param digest when not null, takes the bytes of a batch found valid
      */
-    private Optional<BatchHeader> verifiedBatchAt(int position, int fileSize, ByteBuffer scratch, boolean resync)
-            throws IOException {
+    private Optional<BatchHeader> verifiedBatchAt(int position, int fileSize, ByteBuffer scratch, boolean resync,
+                                                  CRC32C digest) throws IOException {
         if (fileSize - position < BatchHeader.SIZE) {
             return Optional.empty();
         }
         BatchHeader header = readHeaderUnchecked(scratch, position);
+        boolean placed = resync || compacted ? header.baseOffset() >= nextOffset : header.baseOffset() == nextOffset;
         if (!BatchHeader.plausibleSize(header.sizeInBytes(), (long) fileSize - position)
                 || header.magic() != RecordBatch.MAGIC_VALUE_V2
-                || (resync ? header.baseOffset() < nextOffset : header.baseOffset() != nextOffset)
+                || !placed
                 || header.lastOffsetDelta() < 0
-                || !canHoldOffset(header.lastOffset())) {
+                || !canHoldOffset(header.lastOffset())
+                || header.lastOffset() >= recoveryLimit) {
             return Optional.empty();
         }
         ByteBuffer batch = header.sizeInBytes() <= scratch.capacity() ? scratch : ByteBuffer.allocate(header.sizeInBytes());
@@ -509,6 +712,9 @@ final class Segment implements Closeable {
         Iterator<MutableRecordBatch> batches = MemoryRecords.readableRecords(batch).batches().iterator();
         if (!batches.hasNext() || !batches.next().isValid()) {
             return Optional.empty();
+        }
+        if (digest != null) {
+            digest.update(batch.duplicate().position(0));
         }
         return Optional.of(header);
     }
@@ -545,7 +751,7 @@ final class Segment implements Closeable {
             if (!BatchHeader.plausibleSize(length, (long) fileSize - candidate)) {
                 continue;
             }
-            if (verifiedBatchAt(candidate, fileSize, scratch, true).isPresent()) {
+            if (verifiedBatchAt(candidate, fileSize, scratch, true, null).isPresent()) {
                 return candidate;
             }
         }
@@ -554,17 +760,29 @@ final class Segment implements Closeable {
 
     // ---------------------------------------------------------------- lifecycle
 
-    /** Renames the files so they no longer count as part of the log; {@link #deleteFiles} removes them later. */
+    /**
+     * Renames the files so they no longer count as part of the log; {@link #deleteFiles} removes them later. A file of
+     * the same name may still wait for deletion (a compacted segment takes the name of the one it replaced), so the
+     * new name is made unique.
+     */
     void markDeleted() throws IOException {
         deleted = true;
-        Path deletedLog = logPath.resolveSibling(logPath.getFileName() + DELETED_SUFFIX);
+        Path deletedLog = deletedName(logPath);
         Files.move(logPath, deletedLog);
         logPath = deletedLog;
         if (Files.exists(indexPath)) {
-            Path deletedIndex = indexPath.resolveSibling(indexPath.getFileName() + DELETED_SUFFIX);
+            Path deletedIndex = deletedName(indexPath);
             Files.move(indexPath, deletedIndex);
             indexPath = deletedIndex;
         }
+    }
+
+    private static Path deletedName(Path file) {
+        Path candidate = file.resolveSibling(file.getFileName() + DELETED_SUFFIX);
+        for (int n = 1; Files.exists(candidate); n++) {
+            candidate = file.resolveSibling(file.getFileName() + "." + n + DELETED_SUFFIX);
+        }
+        return candidate;
     }
 
     void deleteFiles() throws IOException {

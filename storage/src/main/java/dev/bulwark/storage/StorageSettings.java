@@ -12,14 +12,19 @@ import java.time.Duration;
  * @param retentionCheckInterval how often retention runs (Kafka's log.retention.check.interval.ms)
  * @param checkpointInterval     how often recovery points and log start offsets are written
  * @param producerIdExpiration   idle time after which a producer's state is dropped (producer.id.expiration.ms)
+ * @param cleanerBackoff         how often the log cleaner looks for compacted partitions that are due (Kafka's
+ *                               log.cleaner.backoff.ms); it runs on a thread of its own, never on appends
  */
 public record StorageSettings(FlushPolicy flushPolicy, Duration flushInterval, int flushThreads, int recoveryThreads,
                               Duration retentionCheckInterval, Duration checkpointInterval,
-                              Duration producerIdExpiration) {
+                              Duration producerIdExpiration, Duration cleanerBackoff) {
+
+    /** Kafka's default log.cleaner.backoff.ms. */
+    public static final Duration DEFAULT_CLEANER_BACKOFF = Duration.ofSeconds(15);
 
     public static StorageSettings defaults() {
         return new StorageSettings(FlushPolicy.DURABLE, Duration.ofSeconds(1), 4,
                 Math.max(1, Runtime.getRuntime().availableProcessors()), Duration.ofMinutes(5), Duration.ofMinutes(1),
-                Duration.ofDays(1));
+                Duration.ofDays(1), DEFAULT_CLEANER_BACKOFF);
     }
 }

@@ -48,6 +48,35 @@ final class Batches {
         return MemoryRecords.withRecords(compression, records);
     }
 
+    /**
+     * A batch of records for compacted topics from {@code key, value} pairs; a null value is a tombstone. All records
+     * are at {@code timestamp}.
+     */
+    static MemoryRecords entries(Compression compression, long timestamp, String... keysAndValues) {
+        SimpleRecord[] records = new SimpleRecord[keysAndValues.length / 2];
+        for (int i = 0; i < records.length; i++) {
+            String value = keysAndValues[2 * i + 1];
+            records[i] = new SimpleRecord(timestamp, utf8(keysAndValues[2 * i]), value == null ? null : utf8(value));
+        }
+        return MemoryRecords.withRecords(compression, records);
+    }
+
+    /** One uncompressed record with a key; a null value is a tombstone. */
+    static MemoryRecords entry(long timestamp, String key, String value) {
+        return entries(Compression.NONE, timestamp, key, value);
+    }
+
+    /** The key of a record, or null. */
+    static String key(Record record) {
+        if (!record.hasKey()) {
+            return null;
+        }
+        ByteBuffer key = record.key().duplicate();
+        byte[] bytes = new byte[key.remaining()];
+        key.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
     /** An idempotent producer's batch: producer id, epoch and the sequence of its first record. */
     static MemoryRecords idempotent(long producerId, short epoch, int baseSequence, long timestamp, String... values) {
         SimpleRecord[] records = new SimpleRecord[values.length];
@@ -133,7 +162,11 @@ final class Batches {
         return records;
     }
 
+    /** The value of a record, or null for a tombstone. */
     static String value(Record record) {
+        if (!record.hasValue()) {
+            return null;
+        }
         ByteBuffer value = record.value().duplicate();
         byte[] bytes = new byte[value.remaining()];
         value.get(bytes);

@@ -61,6 +61,38 @@ class SegmentFormatTest {
     }
 
     @Test
+    void theCompactedSegmentHeaderIsPinned() throws IOException {
+        Path other = Files.createDirectory(dir.resolve("other"));
+        long base = 0x0102030405060708L;
+        MemoryRecords records = MemoryRecords.withRecords(base, Compression.NONE,
+                new SimpleRecord(T, Batches.utf8("k"), Batches.utf8("v")));
+        byte[] batch = Batches.bytes(records);
+        try (Segment segment = Segment.createCompacted(other, base)) {
+            segment.append(records.buffer(), BatchHeader.read(records.buffer(), 0), 4096);
+            segment.finishCompacted();
+            assertEquals("00072623859790382856.log.cleaned", segment.path().getFileName().toString());
+            assertTrue(Files.exists(other.resolve("00072623859790382856.index.cleaned")));
+
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(batch);
+            byte[] file = Files.readAllBytes(segment.path());
+            assertEquals("42574c47" // magic "BWLG"
+                            + "02" // format version 2: compacted
+                            + "000000" // reserved
+                            + "0102030405060708" // base offset
+                            + String.format("%08x", batch.length) // length of the batch bytes
+                            + String.format("%08x", (int) crc.getValue()) // their CRC32C
+                            + HexFormat.of().formatHex(batch),
+                    HexFormat.of().formatHex(file));
+        }
+        try (Segment empty = Segment.createCompacted(other, 7)) {
+            empty.finishCompacted();
+            assertEquals("42574c47" + "02" + "000000" + "0000000000000007" + "00000000" + "00000000",
+                    HexFormat.of().formatHex(Files.readAllBytes(empty.path())));
+        }
+    }
+
+    @Test
     void theFirstSegmentOfANewLogStartsAtOffsetZero() throws IOException {
         Path file = Partitions.segmentFiles(dir).get(0);
         assertEquals("00000000000000000000.log", file.getFileName().toString());

@@ -20,7 +20,7 @@ final class Stores {
 
     static StorageSettings settings(FlushPolicy policy) {
         Duration never = Duration.ofHours(1);
-        return new StorageSettings(policy, never, 2, 2, never, never, Duration.ofDays(1));
+        return new StorageSettings(policy, never, 2, 2, never, never, Duration.ofDays(1), never);
     }
 
     static LogManager open(Path dataDir, Clock clock, FlushPolicy policy) throws IOException {

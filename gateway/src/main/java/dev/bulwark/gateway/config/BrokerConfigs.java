@@ -33,6 +33,7 @@ public final class BrokerConfigs {
     public static final String NUM_IO_THREADS = "num.io.threads";
     public static final String RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
     public static final String CHECKPOINT_INTERVAL_MS = "log.flush.offset.checkpoint.interval.ms";
+    public static final String CLEANER_BACKOFF_MS = "log.cleaner.backoff.ms";
     public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String FETCH_SESSION_SLOTS = "max.incremental.fetch.session.cache.slots";
     public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
@@ -62,6 +63,8 @@ public final class BrokerConfigs {
                     "How often retention deletes expired segments.")
             .define(CHECKPOINT_INTERVAL_MS, Type.INT, 60_000, Range.atLeast(1), Importance.LOW,
                     "How often recovery points and log start offsets are written.")
+            .define(CLEANER_BACKOFF_MS, Type.LONG, 15_000L, Range.atLeast(1), Importance.MEDIUM,
+                    "How often the log cleaner looks for compacted topics that are due for compaction.")
             .define(PRODUCER_ID_EXPIRATION_MS, Type.INT, 86_400_000, Range.atLeast(1), Importance.LOW,
                     "Idle time after which an idempotent producer's state is forgotten.")
             .define(FETCH_SESSION_SLOTS, Type.INT, 1000, Range.atLeast(0), Importance.MEDIUM,
