@@ -265,7 +265,7 @@ final class Compaction {
             BatchHeader header = BatchHeader.read(batches, position);
             ByteBuffer batch = batches.duplicate();
             batch.limit(position + header.sizeInBytes()).position(position);
-            compacted.append(batch, header, config.indexIntervalBytes);
+            compacted.append(batch, header, config.indexIntervalBytes, config.segmentBytes);
             filter.batchesOut++;
             position += header.sizeInBytes();
         }

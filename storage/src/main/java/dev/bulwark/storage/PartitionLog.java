@@ -209,7 +209,7 @@ public final class PartitionLog {
                 BatchHeader stored = header.assigned(base, batchTime);
                 ByteBuffer bytes = buffer.duplicate();
                 bytes.limit(valid.position() + header.sizeInBytes()).position(valid.position());
-                active.append(bytes, stored, cfg.indexIntervalBytes);
+                active.append(bytes, stored, cfg.indexIntervalBytes, cfg.segmentBytes);
                 producers.update(stored);
                 end = new Position(stored.nextOffset(), active.baseOffset, active.size());
                 lastOffset = stored.lastOffset();

@@ -58,6 +58,9 @@ final class Segment implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Segment.class);
 
     static final int HEADER_SIZE = 16;
+    /** How much zeroed space the active segment keeps ahead of its appends. */
+    static final int PREALLOCATION = 4 << 20;
+    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
     static final int COMPACTED_HEADER_SIZE = 24;
     static final int FILE_MAGIC = 0x42574C47; // "BWLG"
     static final byte FORMAT_VERSION = 1;
@@ -93,6 +96,8 @@ final class Segment implements Closeable {
     /** During {@link #recover}: the base offset of the next segment; no batch of this one may reach it. */
     private long recoveryLimit = Long.MAX_VALUE;
     private volatile int flushedSize;
+    /** The file's length: at least {@code size}; beyond it, zeroes written ahead of the appends (see append). */
+    private long allocated;
     private volatile boolean deleted;
 
     /**
@@ -111,6 +116,7 @@ final class Segment implements Closeable {
         this.channel = channel;
         this.size = size;
         this.flushedSize = size;
+        this.allocated = size;
         this.nextOffset = baseOffset;
     }
 
@@ -290,9 +296,20 @@ final class Segment implements Closeable {
 
     // ---------------------------------------------------------------- appends (under the partition lock)
 
-    /** Appends one batch whose offsets the caller has assigned. */
-    void append(ByteBuffer batch, BatchHeader header, int indexIntervalBytes) throws IOException {
+    /**
+     * Appends one batch whose offsets the caller has assigned.
+     *
+     * <p>Design note: an fdatasync of a file that grew must also commit the new length to the file system journal,
+     * which makes it several times slower than one that only writes data. So the active segment is extended with
+     * zeroes ahead of the appends, {@link #PREALLOCATION} at a time (never past {@code segmentBytes}), and most
+     * fsyncs under the durable flush policy overwrite space the file already has. The zeroes are never part of the
+     * log: reads stop at {@code size}, sealing trims the file to it, and recovery drops an all-zero tail silently.
+     */
+    void append(ByteBuffer batch, BatchHeader header, int indexIntervalBytes, int segmentBytes) throws IOException {
         int position = size;
+        if (!compacted && (long) position + header.sizeInBytes() > allocated) {
+            preallocate((long) position + header.sizeInBytes(), segmentBytes);
+        }
         if (bytesSinceIndexEntry >= indexIntervalBytes && position > dataStart) {
             index.append(relative(header.baseOffset()), position, maxTimestamp);
             bytesSinceIndexEntry = 0;
@@ -326,6 +343,17 @@ final class Segment implements Closeable {
         return lastOffset - baseOffset <= Integer.MAX_VALUE;
     }
 
+    private void preallocate(long needed, int segmentBytes) throws IOException {
+        long target = Math.max(needed, Math.min(allocated + PREALLOCATION, segmentBytes));
+        long at = allocated;
+        while (at < target) {
+            ByteBuffer zeroes = ZEROES.duplicate();
+            zeroes.limit((int) Math.min(zeroes.capacity(), target - at));
+            at += channel.write(zeroes, at);
+        }
+        allocated = target;
+    }
+
     void flush() throws IOException {
         int target = size;
         if (flushedSize < target && !deleted) {
@@ -334,9 +362,17 @@ final class Segment implements Closeable {
         }
     }
 
-    /** Writes the index file so the segment reopens without a scan; done when the segment stops growing. */
+    /**
+     * Trims preallocated space and writes the index file so the segment reopens without a scan; done when the
+     * segment stops growing.
+     */
     void seal() throws IOException {
         flush();
+        if (allocated > size) {
+            channel.truncate(size);
+            channel.force(true);
+            allocated = size;
+        }
         index.write(indexPath, new SegmentIndex.Summary(size, nextOffset, maxTimestamp, maxTimestampBatchOffset,
                 rollTimestamp));
     }
@@ -589,6 +625,12 @@ final class Segment implements Closeable {
                 valid++;
                 continue;
             }
+            if (lastSegment && allZero(position, fileSize, buffer)) {
+                LOG.debug("{}: dropping {} bytes of preallocated space after position {}", logPath,
+                        fileSize - position, position);
+                channel.truncate(position);
+                break;
+            }
             int resume = nextVerifiedBatch(position + 1, fileSize, buffer);
             if (resume < 0 && lastSegment) {
                 truncated = fileSize - position;
@@ -633,6 +675,7 @@ final class Segment implements Closeable {
         channel.force(true);
         size = position;
         flushedSize = position;
+        allocated = channel.size();
         return new Recovery(valid, truncated, found);
     }
 
@@ -653,10 +696,37 @@ final class Segment implements Closeable {
                 }
                 continue;
             }
+            if (allZero(position, fileSize, ByteBuffer.allocate(64 * 1024))) {
+                // Preallocated space whose trimming at seal did not reach the disk before a crash.
+                channel.truncate(position);
+                channel.force(true);
+                size = position;
+                allocated = position;
+                break;
+            }
             BatchHeader batch = readHeader(header, position);
             acceptRecovered(batch, position, indexIntervalBytes, onBatch);
             position += batch.sizeInBytes();
         }
+    }
+
+    /** Whether every byte from {@code from} to {@code end} is zero (preallocated, never written). */
+    private boolean allZero(int from, int end, ByteBuffer scratch) throws IOException {
+        long at = from;
+        while (at < end) {
+            scratch.clear().limit((int) Math.min(scratch.capacity(), end - at));
+            int n = channel.read(scratch, at);
+            if (n < 0) {
+                return true;
+            }
+            for (int i = 0; i < n; i++) {
+                if (scratch.get(i) != 0) {
+                    return false;
+                }
+            }
+            at += n;
+        }
+        return true;
     }
 
     private void resetState() {

@@ -56,15 +56,42 @@ final class Partitions {
         }
     }
 
-    /** Where each batch of a segment file starts, read from the length fields (the file is assumed intact). */
+    /**
+     * Where each batch of a segment file starts, read from the length fields (the file is assumed intact); the
+     * preallocated zeroes an active segment may end with hold no batch.
+     */
     static List<Integer> batchPositions(Path segmentFile) throws IOException {
         ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(segmentFile));
         List<Integer> positions = new ArrayList<>();
         int position = Segment.HEADER_SIZE;
-        while (position + BatchHeader.SIZE <= bytes.limit()) {
+        while (position + BatchHeader.SIZE <= bytes.limit() && bytes.getInt(position + BatchHeader.LENGTH_OFFSET) > 0) {
             positions.add(position);
             position += bytes.getInt(position + BatchHeader.LENGTH_OFFSET) + BatchHeader.LOG_OVERHEAD;
         }
         return positions;
+    }
+
+    /** Where the batches of a segment file end: its size, unless it ends with preallocated zeroes. */
+    static long dataEnd(Path segmentFile) throws IOException {
+        List<Integer> positions = batchPositions(segmentFile);
+        if (positions.isEmpty()) {
+            return Math.min(Files.size(segmentFile), Segment.HEADER_SIZE);
+        }
+        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(segmentFile));
+        int last = positions.get(positions.size() - 1);
+        return last + bytes.getInt(last + BatchHeader.LENGTH_OFFSET) + BatchHeader.LOG_OVERHEAD;
+    }
+
+    /** A segment file's bytes without the preallocated zeroes an active segment may end with. */
+    static byte[] dataBytes(Path segmentFile) throws IOException {
+        return java.util.Arrays.copyOf(Files.readAllBytes(segmentFile), (int) dataEnd(segmentFile));
+    }
+
+    /** Writes {@code bytes} right after the last batch of a segment file, over any preallocated zeroes. */
+    static void writeAfterData(Path segmentFile, byte[] bytes) throws IOException {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(segmentFile,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(bytes), dataEnd(segmentFile));
+        }
     }
 }

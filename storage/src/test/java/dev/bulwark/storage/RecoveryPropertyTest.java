@@ -189,7 +189,7 @@ class RecoveryPropertyTest {
         List<Path> segments = Partitions.segmentFiles(partition);
         Path newest = segments.get(segments.size() - 1);
         long base = Long.parseLong(newest.getFileName().toString().replace(Segment.LOG_SUFFIX, ""));
-        long size = Files.size(newest);
+        long size = Partitions.dataEnd(newest);
         // Bytes of the newest segment that hold acknowledged batches; a segment's header is fsynced when it is
         // created, before anything is appended to it, so it is safe only once a batch is acknowledged in it.
         long safe = 0;
@@ -204,7 +204,8 @@ class RecoveryPropertyTest {
         }
         assertEquals(size, position, "the test's model of the newest segment");
 
-        StringBuilder done = new StringBuilder("newest segment " + newest.getFileName() + " of " + size + " bytes");
+        StringBuilder done = new StringBuilder("newest segment " + newest.getFileName() + " of " + size
+                + " bytes of batches (" + Files.size(newest) + " with preallocated space)");
         long cut = size;
         if (random.nextBoolean()) {
             cut = safe < Segment.HEADER_SIZE && random.nextInt(8) == 0
@@ -232,7 +233,9 @@ class RecoveryPropertyTest {
                     kind = "stale (from position " + from + ")";
                 }
             }
-            Files.write(newest, garbage, StandardOpenOption.APPEND);
+            try (FileChannel channel = FileChannel.open(newest, StandardOpenOption.WRITE)) {
+                channel.write(java.nio.ByteBuffer.wrap(garbage), cut);
+            }
             done.append(", then ").append(garbage.length).append(' ').append(kind).append(" bytes");
         }
         return done.toString();

@@ -101,8 +101,9 @@ class RecoveryTest {
         }
     }
 
+    /** Bytes after the last batch, where a crash leaves them (over any preallocated zeroes). */
     private static void appendBytes(Path file, byte[] bytes) throws IOException {
-        Files.write(file, bytes, StandardOpenOption.APPEND);
+        Partitions.writeAfterData(file, bytes);
     }
 
     private static void flipByte(Path file, long position) throws IOException {
@@ -194,7 +195,7 @@ class RecoveryTest {
         List<MutableRecordBatch> before = batches(only(store));
         Path copy = crashCopy(dataDir);
         Path segment = lastSegment(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
-        long size = Files.size(segment);
+        long size = Partitions.dataEnd(segment);
         byte[] garbage = new byte[garbageBytes];
         new Random(garbageBytes).nextBytes(garbage);
         appendBytes(segment, garbage);

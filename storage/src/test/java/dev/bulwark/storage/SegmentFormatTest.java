@@ -68,7 +68,7 @@ class SegmentFormatTest {
                 new SimpleRecord(T, Batches.utf8("k"), Batches.utf8("v")));
         byte[] batch = Batches.bytes(records);
         try (Segment segment = Segment.createCompacted(other, base)) {
-            segment.append(records.buffer(), BatchHeader.read(records.buffer(), 0), 4096);
+            segment.append(records.buffer(), BatchHeader.read(records.buffer(), 0), 4096, 1 << 20);
             segment.finishCompacted();
             assertEquals("00072623859790382856.log.cleaned", segment.path().getFileName().toString());
             assertTrue(Files.exists(other.resolve("00072623859790382856.index.cleaned")));
@@ -119,7 +119,7 @@ class SegmentFormatTest {
         for (int i = 0; i < sent.size(); i++) {
             expected.writeBytes(assigned(sent.get(i), baseOffsets[i]));
         }
-        byte[] file = Files.readAllBytes(Partitions.segmentFiles(dir).get(0));
+        byte[] file = Partitions.dataBytes(Partitions.segmentFiles(dir).get(0));
         assertEquals(HexFormat.of().formatHex(expected.toByteArray()), HexFormat.of().formatHex(file));
 
         for (MutableRecordBatch batch : Batches.batchesOf(Arrays.copyOfRange(file, 16, file.length))) {
@@ -136,7 +136,7 @@ class SegmentFormatTest {
         byte[] sent = Batches.bytes(records);
         log.append(records);
 
-        byte[] file = Files.readAllBytes(Partitions.segmentFiles(dir).get(0));
+        byte[] file = Partitions.dataBytes(Partitions.segmentFiles(dir).get(0));
         int position = Partitions.batchPositions(Partitions.segmentFiles(dir).get(0)).get(1);
         String header = HexFormat.of().formatHex(file, position, position + BatchHeader.SIZE);
         String crc = HexFormat.of().formatHex(sent, 17, 21);
@@ -164,7 +164,7 @@ class SegmentFormatTest {
 
         AppendResult result = log.append(records);
 
-        byte[] file = Files.readAllBytes(Partitions.segmentFiles(dir).get(0));
+        byte[] file = Partitions.dataBytes(Partitions.segmentFiles(dir).get(0));
         byte[] stored = Arrays.copyOfRange(file, 16, file.length);
         MutableRecordBatch batch = Batches.batchesOf(stored).get(0);
         assertEquals(T, result.logAppendTime());
