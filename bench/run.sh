@@ -3,7 +3,8 @@
 #
 #   bench/run.sh [REPEATS]        (default 2)
 #
-# For each repeat: start Bulwark (fresh data dir, its durable default unless FLUSH_POLICY says otherwise), run
+# For each repeat: start Bulwark (fresh data dir, its durable default unless FLUSH_POLICY says otherwise, and the two
+# broker settings start-kafka.sh gives Kafka: group.initial.rebalance.delay.ms=0, auto.create.topics.enable=true), run
 # ../shared/bench/perf.sh against it, stop it; then the same against Apache Kafka started from Maven Central jars by
 # ../shared/bench/start-kafka.sh. Then prints, per test, the mean records/s of each and the ratio Bulwark/Kafka.
 #
@@ -46,6 +47,7 @@ for ((r = 1; r <= REPEATS; r++)); do
   rm -rf "$data"
   BULWARK_DATA_DIR="$data" BULWARK_LISTENERS="PLAINTEXT://127.0.0.1:$BULWARK_PORT" QUARKUS_HTTP_PORT=0 \
     BULWARK_STORAGE_FLUSH_POLICY="${FLUSH_POLICY:-durable}" \
+    BULWARK_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS=0 BULWARK_KAFKA_AUTO_CREATE_TOPICS_ENABLE=true \
     java -Xms1g -Xmx1g -jar "$jar" >"$OUT/bulwark-$r.log" 2>&1 &
   bulwark_pid=$!
   for _ in $(seq 1 600); do
