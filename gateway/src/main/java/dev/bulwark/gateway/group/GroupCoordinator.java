@@ -139,13 +139,11 @@ public final class GroupCoordinator {
         if (group.pendingMembers.remove(memberId)) {
             return addMemberAndRebalance(group, memberId, r);
         }
+        Errors invalid = checkMember(group, memberId, r.groupInstanceId());
+        if (invalid != Errors.NONE) {
+            return done(JoinResult.error(invalid, memberId));
+        }
         GroupMember member = group.members.get(memberId);
-        if (member == null) {
-            return done(JoinResult.error(Errors.UNKNOWN_MEMBER_ID, memberId));
-        }
-        if (fenced(group, memberId, r.groupInstanceId())) {
-            return done(JoinResult.error(Errors.FENCED_INSTANCE_ID, memberId));
-        }
         member.sessionTimeoutMs = r.sessionTimeoutMs();
         member.rebalanceTimeoutMs = r.rebalanceTimeoutMs();
         switch (group.state) {
@@ -436,11 +434,9 @@ public final class GroupCoordinator {
         if (group.state == GroupState.DEAD) {
             return Errors.COORDINATOR_NOT_AVAILABLE;
         }
-        if (!group.members.containsKey(memberId)) {
-            return Errors.UNKNOWN_MEMBER_ID;
-        }
-        if (fenced(group, memberId, instanceId)) {
-            return Errors.FENCED_INSTANCE_ID;
+        Errors invalid = checkMember(group, memberId, instanceId);
+        if (invalid != Errors.NONE) {
+            return invalid;
         }
         if (generationId != group.generationId) {
             return Errors.ILLEGAL_GENERATION;
@@ -448,8 +444,23 @@ public final class GroupCoordinator {
         return group.state == GroupState.EMPTY ? Errors.UNKNOWN_MEMBER_ID : Errors.NONE;
     }
 
-    private static boolean fenced(ClassicGroup group, String memberId, String instanceId) {
-        return instanceId != null && !memberId.equals(group.staticMembers.get(instanceId));
+    /**
+     * Kafka's member check, in Kafka's order: a request naming a group.instance.id must come from the member id that
+     * holds it now (an older instance of a static member that was replaced is fenced, and told so rather than
+     * "unknown": a fenced client stops, an unknown one would rejoin and fence the new instance in turn); an instance id
+     * nobody holds is unknown; and the member must be in the group.
+     */
+    private static Errors checkMember(ClassicGroup group, String memberId, String instanceId) {
+        if (instanceId != null) {
+            String holder = group.staticMembers.get(instanceId);
+            if (holder == null) {
+                return Errors.UNKNOWN_MEMBER_ID;
+            }
+            if (!holder.equals(memberId)) {
+                return Errors.FENCED_INSTANCE_ID;
+            }
+        }
+        return group.members.containsKey(memberId) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
     }
 
     /**
@@ -585,13 +596,11 @@ public final class GroupCoordinator {
             if (generationId < 0 && group.state == GroupState.EMPTY) {
                 return write(groupId, commits);
             }
+            Errors invalid = checkMember(group, memberId, instanceId);
+            if (invalid != Errors.NONE) {
+                return done(invalid);
+            }
             GroupMember member = group.members.get(memberId);
-            if (member == null) {
-                return done(Errors.UNKNOWN_MEMBER_ID);
-            }
-            if (fenced(group, memberId, instanceId)) {
-                return done(Errors.FENCED_INSTANCE_ID);
-            }
             if (generationId != group.generationId) {
                 return done(Errors.ILLEGAL_GENERATION);
             }

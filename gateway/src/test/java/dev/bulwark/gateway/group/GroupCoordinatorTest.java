@@ -205,6 +205,25 @@ class GroupCoordinatorTest {
     // ---------------------------------------------------------------- static membership (KIP-345)
 
     @Test
+    void aStaticMemberReplacedByANewInstanceIsFenced() {
+        Member old = stableAlone("g", "instance-1");
+
+        JoinResult replacement = done(coordinator.join(joinStatic("g", "", "instance-1", "range")));
+
+        assertEquals(Errors.NONE, replacement.error());
+        assertNotEquals(old.id(), replacement.memberId());
+        assertEquals(old.generation(), replacement.generationId(), "same subscription: no rebalance");
+        assertEquals(Errors.FENCED_INSTANCE_ID, heartbeat(old));
+        assertEquals(Errors.FENCED_INSTANCE_ID, done(coordinator.sync("g", old.generation(), old.id(), "instance-1",
+                "consumer", "range", Map.of())).error());
+        assertEquals(Errors.FENCED_INSTANCE_ID, commit(old, ORDERS_0, 7));
+        assertEquals(Errors.FENCED_INSTANCE_ID, done(coordinator.join(joinStatic("g", old.id(), "instance-1",
+                "range"))).error());
+        assertEquals(Errors.NONE, heartbeat(new Member("g", replacement.memberId(), "instance-1",
+                replacement.generationId())), "the new instance is the member now");
+    }
+
+    @Test
     void aStaticMemberWaitingInJoinGroupIsFencedWhenANewInstanceTakesItsPlace() {
         Pair both = joinSecondAndStabilize(stableAlone("g", "instance-1"));
         Member old = both.leader();
