@@ -709,15 +709,32 @@ public final class GroupCoordinator {
     }
 
     /**
-     * Expires the offsets of groups that have been empty for longer than offsets.retention.minutes, and forgets
-     * empty groups that hold no offsets.
+     * Expires committed offsets as Kafka does (offsets.retention.minutes): a group that has had members loses all its
+     * offsets once it has been empty for the retention; a group that never had any (a standalone consumer or an admin
+     * tool committing with generation -1, or a group known only from its offsets after a restart) loses each offset
+     * the retention after that offset was last committed. Empty groups left without offsets are forgotten.
      */
     public void expireOffsets() {
         long now = clock.millis();
+        long retention = settings.offsetsRetention().toMillis();
         for (ClassicGroup group : groups.values()) {
             synchronized (group) {
-                if (group.state != GroupState.EMPTY
-                        || now - group.stateSinceMs < settings.offsetsRetention().toMillis()) {
+                if (group.state != GroupState.EMPTY) {
+                    continue;
+                }
+                if (group.protocolType == null) {
+                    List<TopicPartition> expired = offsets.offsets(group.groupId).entrySet().stream()
+                            .filter(e -> now - e.getValue().commitTimestamp() >= retention)
+                            .map(Map.Entry::getKey).toList();
+                    if (!expired.isEmpty()) {
+                        LOG.info("group {}: {} offset(s) not committed for longer than the offsets retention expire",
+                                group.groupId, expired.size());
+                        offsets.delete(group.groupId, expired);
+                    }
+                    if (offsets.hasOffsets(group.groupId) || now - group.stateSinceMs < retention) {
+                        continue;
+                    }
+                } else if (now - group.stateSinceMs < retention) {
                     continue;
                 }
                 if (offsets.hasOffsets(group.groupId)) {

@@ -538,6 +538,25 @@ class GroupCoordinatorTest {
     }
 
     @Test
+    void aStandaloneConsumerKeepsTheOffsetsItKeepsCommitting() {
+        Member standalone = new Member("standalone", "", null, -1);
+        commit(standalone, ORDERS_0, 1);
+        commit(standalone, ORDERS_1, 1);
+
+        for (int day = 1; day <= 10; day++) {
+            timer.advance(Duration.ofDays(1));
+            commit(standalone, ORDERS_0, day);
+            coordinator.expireOffsets();
+
+            Map<TopicPartition, CommittedOffset> committed = coordinator.committed("standalone", null);
+            assertTrue(committed.containsKey(ORDERS_0), "day " + day + ": orders-0 was committed just now");
+            assertEquals(day, committed.get(ORDERS_0).offset());
+            assertEquals(day < RETENTION.toDays(), committed.containsKey(ORDERS_1),
+                    "day " + day + ": orders-1 was last committed on day 0 and expires on day 7");
+        }
+    }
+
+    @Test
     void groupsWithCommittedOffsetsAreKnownAfterARestart() throws IOException {
         Member a = stableAlone("g", null);
         commit(a, ORDERS_0, 5);
