@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.group;
 
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -622,6 +623,8 @@ public final class GroupCoordinator {
             return offsets.commit(groupId, commits).handle((ok, error) -> error == null ? Errors.NONE
                     : Errors.forException(error instanceof java.util.concurrent.CompletionException
                     && error.getCause() != null ? error.getCause() : error));
+        } catch (ApiException e) {
+            return done(Errors.forException(e));
         } catch (RuntimeException e) {
             LOG.error("committing offsets of group {} failed", groupId, e);
             return done(Errors.forException(e));

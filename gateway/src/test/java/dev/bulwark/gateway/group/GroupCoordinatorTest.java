@@ -446,6 +446,14 @@ class GroupCoordinatorTest {
     }
 
     @Test
+    void aGroupIdTooLongToStoreIsAnInvalidGroupId() {
+        String huge = "g".repeat(Short.MAX_VALUE + 1);
+
+        assertEquals(Errors.INVALID_GROUP_ID, commit(new Member(huge, "", null, -1), ORDERS_0, 1));
+        assertFalse(offsets.hasOffsets(huge));
+    }
+
+    @Test
     void aCommitWithAGenerationForAGroupThatDoesNotExistIsAnIllegalGeneration() {
         assertEquals(Errors.ILLEGAL_GENERATION, commit(new Member("ghost", "m-1", null, 3), ORDERS_0, 42));
 

@@ -5,6 +5,7 @@ import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidGroupIdException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -187,6 +189,19 @@ class OffsetStoreTest {
         assertEquals(Optional.empty(), store.offset("g1", ORDERS_1));
         restartCleanly();
         assertEquals(Set.of(), store.groups());
+    }
+
+    @Test
+    void aGroupIdTooLongForTheRecordFormatIsRefusedAndNeverBreaksTheNextStart() throws IOException {
+        String huge = "g".repeat(Short.MAX_VALUE + 1);
+        commit("g1", ORDERS_0, 1, "");
+
+        assertThrows(InvalidGroupIdException.class,
+                () -> store.commit(huge, Map.of(ORDERS_0, new CommittedOffset(1, 3, "", time.nowMs()))));
+
+        assertFalse(store.hasOffsets(huge));
+        restartCleanly();
+        assertEquals(Set.of("g1"), store.groups());
     }
 
     // ---------------------------------------------------------------- helpers
