@@ -135,7 +135,7 @@ final class RepresentativeRequests {
         }
         requests.add(named);
         requests.add(new MetadataRequestData().setTopics(v == 0 ? List.of() : null));
-        if (v >= 12) {
+        if (v >= 10) {
             requests.add(new MetadataRequestData().setAllowAutoTopicCreation(false).setTopics(List.of(
                     new MetadataRequestData.MetadataRequestTopic().setName(null).setTopicId(orders.id()),
                     new MetadataRequestData.MetadataRequestTopic().setName(null).setTopicId(Uuid.randomUuid()))));
