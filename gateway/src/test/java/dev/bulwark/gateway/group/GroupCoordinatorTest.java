@@ -340,9 +340,8 @@ class GroupCoordinatorTest {
     @Test
     void theInitialRebalanceDelayNeverOutlastsTheRebalanceTimeout() {
         coordinator = coordinator(Duration.ofMillis(3_000), Integer.MAX_VALUE);
-        JoinRequest shortTimeout = join("g", "", "range");
-        shortTimeout = new JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS, 5_000, "consumer",
-                shortTimeout.protocols(), false, true);
+        JoinRequest shortTimeout = new JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS, 5_000,
+                "consumer", protocols("range"), false, true);
 
         CompletableFuture<JoinResult> a = coordinator.join(shortTimeout);
         timer.advance(Duration.ofMillis(2_500));
@@ -376,9 +375,8 @@ class GroupCoordinatorTest {
         stableAlone("g", null);
 
         assertEquals(Errors.INCONSISTENT_GROUP_PROTOCOL, done(coordinator.join(join("g", "", "roundrobin"))).error());
-        JoinRequest connect = join("g", "", "range");
-        connect = new JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS, "connect",
-                connect.protocols(), false, true);
+        JoinRequest connect = new JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS,
+                "connect", protocols("range"), false, true);
         assertEquals(Errors.INCONSISTENT_GROUP_PROTOCOL, done(coordinator.join(connect)).error());
         assertEquals(Errors.INCONSISTENT_GROUP_PROTOCOL, done(coordinator.join(join("other", ""))).error(),
                 "a first member without any assignor");
