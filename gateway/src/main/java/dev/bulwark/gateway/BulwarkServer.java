@@ -137,35 +137,7 @@ public final class BulwarkServer implements AutoCloseable {
                     TimeUnit.MILLISECONDS);
             groupTimer.scheduleWithFixedDelay(() -> snapshot(offsets), 1, 1, TimeUnit.MINUTES);
 
-            ApiRegistry apis = new ApiRegistry();
-            apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
-                    .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics))
-                    .register(ApiKeys.PRODUCE, new ProduceHandler(topics))
-                    .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory))
-                    .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(topics))
-                    .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics))
-                    .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds))
-                    .register(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(topics, broker, cluster))
-                    .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, broker, sessions, groups))
-                    .register(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, cluster))
-                    .register(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(topics))
-                    .register(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, broker, cluster))
-                    .register(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
-                    .register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
-                    .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(cluster))
-                    .register(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(topics, cluster))
-                    .register(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(cluster))
-                    .register(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups))
-                    .register(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups))
-                    .register(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups))
-                    .register(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups))
-                    .register(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups, topics,
-                            broker.intValue(BrokerConfigs.OFFSET_METADATA_MAX_BYTES), clock))
-                    .register(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, topics))
-                    .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups))
-                    .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
-                    .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups))
-                    .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups));
+            ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, clock);
             RequestPipeline pipeline = new RequestPipeline(apis);
 
             KafkaListener.Settings settings = new KafkaListener.Settings(SecurityProtocol.PLAINTEXT,
@@ -193,6 +165,45 @@ public final class BulwarkServer implements AutoCloseable {
 
     public ConsumerLag consumerLag() {
         return consumerLag;
+    }
+
+    /**
+     * Every API this broker serves, each with its handler: the table ApiVersions advertises and requests are checked
+     * against. Built apart from {@link #start} so that tests use this very table without starting anything.
+     */
+    public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, Topics topics, ProducerIds producerIds,
+                                   FetchSessions sessions, FetchPurgatory purgatory, GroupCoordinator groups,
+                                   Clock clock) {
+        ApiRegistry apis = new ApiRegistry();
+        apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
+                .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics))
+                .register(ApiKeys.PRODUCE, new ProduceHandler(topics))
+                .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory))
+                .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(topics))
+                .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics))
+                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds))
+                .register(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(topics, broker, cluster))
+                .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, broker, sessions, groups))
+                .register(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, cluster))
+                .register(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(topics))
+                .register(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, broker, cluster))
+                .register(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
+                .register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
+                .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(cluster))
+                .register(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(topics, cluster))
+                .register(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(cluster))
+                .register(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups))
+                .register(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups))
+                .register(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups))
+                .register(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups))
+                .register(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups, topics,
+                        broker.intValue(BrokerConfigs.OFFSET_METADATA_MAX_BYTES), clock))
+                .register(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, topics))
+                .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups))
+                .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
+                .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups))
+                .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups));
+        return apis;
     }
 
     private static GroupSettings groupSettings(BrokerConfigs broker) {

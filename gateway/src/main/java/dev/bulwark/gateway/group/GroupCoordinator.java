@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.group;
 
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -139,13 +140,11 @@ public final class GroupCoordinator {
         if (group.pendingMembers.remove(memberId)) {
             return addMemberAndRebalance(group, memberId, r);
         }
+        Errors invalid = checkMember(group, memberId, r.groupInstanceId());
+        if (invalid != Errors.NONE) {
+            return done(JoinResult.error(invalid, memberId));
+        }
         GroupMember member = group.members.get(memberId);
-        if (member == null) {
-            return done(JoinResult.error(Errors.UNKNOWN_MEMBER_ID, memberId));
-        }
-        if (fenced(group, memberId, r.groupInstanceId())) {
-            return done(JoinResult.error(Errors.FENCED_INSTANCE_ID, memberId));
-        }
         member.sessionTimeoutMs = r.sessionTimeoutMs();
         member.rebalanceTimeoutMs = r.rebalanceTimeoutMs();
         switch (group.state) {
@@ -436,11 +435,9 @@ public final class GroupCoordinator {
         if (group.state == GroupState.DEAD) {
             return Errors.COORDINATOR_NOT_AVAILABLE;
         }
-        if (!group.members.containsKey(memberId)) {
-            return Errors.UNKNOWN_MEMBER_ID;
-        }
-        if (fenced(group, memberId, instanceId)) {
-            return Errors.FENCED_INSTANCE_ID;
+        Errors invalid = checkMember(group, memberId, instanceId);
+        if (invalid != Errors.NONE) {
+            return invalid;
         }
         if (generationId != group.generationId) {
             return Errors.ILLEGAL_GENERATION;
@@ -448,8 +445,23 @@ public final class GroupCoordinator {
         return group.state == GroupState.EMPTY ? Errors.UNKNOWN_MEMBER_ID : Errors.NONE;
     }
 
-    private static boolean fenced(ClassicGroup group, String memberId, String instanceId) {
-        return instanceId != null && !memberId.equals(group.staticMembers.get(instanceId));
+    /**
+     * Kafka's member check, in Kafka's order: a request naming a group.instance.id must come from the member id that
+     * holds it now (an older instance of a static member that was replaced is fenced, and told so rather than
+     * "unknown": a fenced client stops, an unknown one would rejoin and fence the new instance in turn); an instance id
+     * nobody holds is unknown; and the member must be in the group.
+     */
+    private static Errors checkMember(ClassicGroup group, String memberId, String instanceId) {
+        if (instanceId != null) {
+            String holder = group.staticMembers.get(instanceId);
+            if (holder == null) {
+                return Errors.UNKNOWN_MEMBER_ID;
+            }
+            if (!holder.equals(memberId)) {
+                return Errors.FENCED_INSTANCE_ID;
+            }
+        }
+        return group.members.containsKey(memberId) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
     }
 
     /**
@@ -585,13 +597,11 @@ public final class GroupCoordinator {
             if (generationId < 0 && group.state == GroupState.EMPTY) {
                 return write(groupId, commits);
             }
+            Errors invalid = checkMember(group, memberId, instanceId);
+            if (invalid != Errors.NONE) {
+                return done(invalid);
+            }
             GroupMember member = group.members.get(memberId);
-            if (member == null) {
-                return done(Errors.UNKNOWN_MEMBER_ID);
-            }
-            if (fenced(group, memberId, instanceId)) {
-                return done(Errors.FENCED_INSTANCE_ID);
-            }
             if (generationId != group.generationId) {
                 return done(Errors.ILLEGAL_GENERATION);
             }
@@ -613,6 +623,8 @@ public final class GroupCoordinator {
             return offsets.commit(groupId, commits).handle((ok, error) -> error == null ? Errors.NONE
                     : Errors.forException(error instanceof java.util.concurrent.CompletionException
                     && error.getCause() != null ? error.getCause() : error));
+        } catch (ApiException e) {
+            return done(Errors.forException(e));
         } catch (RuntimeException e) {
             LOG.error("committing offsets of group {} failed", groupId, e);
             return done(Errors.forException(e));
@@ -700,15 +712,32 @@ public final class GroupCoordinator {
     }
 
     /**
-     * Expires the offsets of groups that have been empty for longer than offsets.retention.minutes, and forgets
-     * empty groups that hold no offsets.
+     * Expires committed offsets as Kafka does (offsets.retention.minutes): a group that has had members loses all its
+     * offsets once it has been empty for the retention; a group that never had any (a standalone consumer or an admin
+     * tool committing with generation -1, or a group known only from its offsets after a restart) loses each offset
+     * the retention after that offset was last committed. Empty groups left without offsets are forgotten.
      */
     public void expireOffsets() {
         long now = clock.millis();
+        long retention = settings.offsetsRetention().toMillis();
         for (ClassicGroup group : groups.values()) {
             synchronized (group) {
-                if (group.state != GroupState.EMPTY
-                        || now - group.stateSinceMs < settings.offsetsRetention().toMillis()) {
+                if (group.state != GroupState.EMPTY) {
+                    continue;
+                }
+                if (group.protocolType == null) {
+                    List<TopicPartition> expired = offsets.offsets(group.groupId).entrySet().stream()
+                            .filter(e -> now - e.getValue().commitTimestamp() >= retention)
+                            .map(Map.Entry::getKey).toList();
+                    if (!expired.isEmpty()) {
+                        LOG.info("group {}: {} offset(s) not committed for longer than the offsets retention expire",
+                                group.groupId, expired.size());
+                        offsets.delete(group.groupId, expired);
+                    }
+                    if (offsets.hasOffsets(group.groupId) || now - group.stateSinceMs < retention) {
+                        continue;
+                    }
+                } else if (now - group.stateSinceMs < retention) {
                     continue;
                 }
                 if (offsets.hasOffsets(group.groupId)) {

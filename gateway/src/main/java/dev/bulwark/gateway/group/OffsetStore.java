@@ -5,6 +5,7 @@ import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.InvalidGroupIdException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.SimpleRecord;
@@ -72,7 +73,11 @@ public final class OffsetStore {
 
     // ---------------------------------------------------------------- commands
 
-    /** Records offsets for a group; completes once they are durable. */
+    /**
+     * Records offsets for a group; completes once they are durable.
+     *
+     * @throws InvalidGroupIdException when the group id is too long for the record format; nothing is written then
+     */
     public synchronized CompletableFuture<Void> commit(String group, Map<TopicPartition, CommittedOffset> commits) {
         List<SimpleRecord> records = new ArrayList<>(commits.size());
         long now = clock.millis();
@@ -262,6 +267,12 @@ public final class OffsetStore {
     private static byte[] key(String group, TopicPartition tp) {
         byte[] g = group.getBytes(StandardCharsets.UTF_8);
         byte[] t = tp.topic().getBytes(StandardCharsets.UTF_8);
+        if (g.length > Short.MAX_VALUE || t.length > Short.MAX_VALUE) {
+            // Flexible request versions carry longer strings than the i16 lengths here hold; a wrapped length would
+            // be written and fail the replay of every later start.
+            throw new InvalidGroupIdException("A group id of " + g.length + " bytes (or a topic name of " + t.length
+                    + ") is longer than committed offsets can be stored with (" + Short.MAX_VALUE + " bytes)");
+        }
         return ByteBuffer.allocate(2 + 1 + 2 + g.length + 2 + t.length + 4)
                 .putShort(VERSION).put(KIND_OFFSET)
                 .putShort((short) g.length).put(g)

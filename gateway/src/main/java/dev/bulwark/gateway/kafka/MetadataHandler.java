@@ -9,6 +9,7 @@ import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TopicMetadata;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseBroker;
@@ -43,6 +44,16 @@ public final class MetadataHandler implements ApiHandler {
                 .setHost(request.listener().advertisedHost()).setPort(request.listener().advertisedPort()));
         boolean operations = data.includeTopicAuthorizedOperations();
         boolean allTopics = data.topics() == null || (version == 0 && data.topics().isEmpty());
+        if (!allTopics && version < 12) {
+            // v10 and v11 carry a topic id and a nullable name, but their responses cannot carry a null name: as
+            // in Kafka, topics are looked up by id from v12 only.
+            for (MetadataRequestData.MetadataRequestTopic wanted : data.topics()) {
+                if (wanted.name() == null || !Uuid.ZERO_UUID.equals(wanted.topicId())) {
+                    throw new InvalidRequestException("Metadata v" + version + " looks topics up by name only; "
+                            + "topic ids need v12 or later");
+                }
+            }
+        }
         if (allTopics) {
             for (TopicMetadata topic : topics.all()) {
                 response.topics().add(describe(topic, operations));

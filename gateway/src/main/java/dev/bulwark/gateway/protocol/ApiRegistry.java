@@ -24,9 +24,12 @@ public final class ApiRegistry {
 
     private final Map<ApiKeys, Registration> apis = new EnumMap<>(ApiKeys.class);
 
-    /** Serves every version of {@code key} that kafka-clients can parse. */
+    /**
+     * Serves every stable version of {@code key} that kafka-clients can parse. A version kafka-clients marks unstable
+     * (its schema may still change; Kafka advertises it only with unstable.api.versions.enable) is not served.
+     */
     public ApiRegistry register(ApiKeys key, ApiHandler handler) {
-        return register(key, key.oldestVersion(), key.latestVersion(true), handler);
+        return register(key, key.oldestVersion(), key.latestVersion(false), handler);
     }
 
     public ApiRegistry register(ApiKeys key, short minVersion, short maxVersion, ApiHandler handler) {

@@ -1,0 +1,119 @@
+package dev.bulwark.gateway.network;
+
+import dev.bulwark.gateway.BulwarkServer;
+import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.ProducerIds;
+import dev.bulwark.gateway.cluster.Topics;
+import dev.bulwark.gateway.config.BrokerConfigs;
+import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupSettings;
+import dev.bulwark.gateway.group.OffsetStore;
+import dev.bulwark.gateway.kafka.FetchPurgatory;
+import dev.bulwark.gateway.kafka.FetchSessions;
+import dev.bulwark.gateway.protocol.ApiRegistry;
+import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.gateway.testing.ManualScheduler;
+import dev.bulwark.gateway.testing.TestLogs;
+import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.network.ClientInformation;
+import org.apache.kafka.common.network.ListenerName;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.MessageUtil;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The broker's real parts without a listener: a log store in a temporary directory, topics, producer ids, fetch
+ * sessions, a group coordinator on a {@link ManualScheduler}, and the API table {@link BulwarkServer#apis} builds for
+ * the running broker. Holds a topic {@code orders} with records in both partitions.
+ */
+final class BrokerParts implements AutoCloseable {
+
+    static final int NODE_ID = 1;
+    static final Request.Listener LISTENER = new Request.Listener("PLAINTEXT", "127.0.0.1", 9092);
+
+    final ManualScheduler timer = new ManualScheduler();
+    final BrokerConfigs broker;
+    final ClusterIdentity cluster;
+    final FetchPurgatory purgatory;
+    final LogManager logs;
+    final Topics topics;
+    final GroupCoordinator groups;
+    final ApiRegistry apis;
+    final TopicMetadata orders;
+    private int correlationId;
+
+    BrokerParts(Path dir) throws IOException {
+        broker = BrokerConfigs.load(Map.of(), dir.resolve("broker.configs"));
+        cluster = ClusterIdentity.loadOrCreate(dir.resolve("cluster.meta"), NODE_ID);
+        purgatory = new FetchPurgatory(Runnable::run);
+        logs = LogManager.open(dir.resolve("log"), TestLogs.settings(), broker.values(), timer.clock(), purgatory);
+        topics = new Topics(logs, broker);
+        OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()),
+                dir.resolve("log").resolve("consumer-offsets.snapshot"), timer.clock());
+        groups = new GroupCoordinator(new GroupSettings(Duration.ofSeconds(6), Duration.ofMinutes(30), Duration.ZERO,
+                Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
+        apis = BulwarkServer.apis(cluster, broker, topics, ProducerIds.open(dir.resolve("producer-ids")),
+                new FetchSessions(1000, timer.clock()), purgatory, groups, timer.clock());
+        orders = createTopic("orders", 2);
+        for (int p = 0; p < 2; p++) {
+            append(orders, p, "first-" + p);
+            append(orders, p, "second-" + p);
+        }
+    }
+
+    TopicMetadata createTopic(String name, int partitions) {
+        return topics.create(topics.plan(name, partitions, (short) -1, Map.of()));
+    }
+
+    PartitionLog log(TopicMetadata topic, int partition) {
+        return topics.partition(topic, partition).orElseThrow();
+    }
+
+    MemoryRecords records(String value) {
+        return MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(timer.nowMs(),
+                "key".getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private void append(TopicMetadata topic, int partition, String value) {
+        log(topic, partition).append(records(value));
+    }
+
+    /**
+     * The request a connection would hand the pipeline for {@code data} at {@code version}: written with
+     * kafka-clients' serialisation, parsed back as the server parses it, with a request context like a connection's.
+     */
+    Request request(ApiKeys key, short version, ApiMessage data) {
+        RequestHeader header = new RequestHeader(key, version, "round-trip", ++correlationId);
+        AbstractRequest body = AbstractRequest.parseRequest(key, version,
+                new ByteBufferAccessor(MessageUtil.toByteBufferAccessor(data, version).buffer())).request;
+        RequestContext context = new RequestContext(header, "conn-1", InetAddress.getLoopbackAddress(),
+                KafkaPrincipal.ANONYMOUS, ListenerName.normalised(LISTENER.name()), SecurityProtocol.PLAINTEXT,
+                ClientInformation.EMPTY, false);
+        return new Request(context, body, LISTENER);
+    }
+
+    @Override
+    public void close() throws IOException {
+        groups.shutdown();
+        purgatory.close();
+        logs.close();
+    }
+}

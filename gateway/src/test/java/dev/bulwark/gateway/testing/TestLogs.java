@@ -1,0 +1,52 @@
+package dev.bulwark.gateway.testing;
+
+import dev.bulwark.storage.FlushPolicy;
+import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.StorageSettings;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Real log stores for unit tests. The page-cache policy acknowledges an append as soon as it is written, so commits and
+ * acks=all produces complete on the test's thread without waiting for an fsync thread; the store's background work
+ * (retention, checkpoints, flushes) is due only after the test is over.
+ */
+public final class TestLogs {
+
+    private TestLogs() {
+    }
+
+    public static StorageSettings settings() {
+        Duration never = Duration.ofHours(1);
+        return new StorageSettings(FlushPolicy.PAGE_CACHE, never, 1, 1, never, never, Duration.ofDays(1), never);
+    }
+
+    public static LogManager open(Path dataDir, Clock clock) throws IOException {
+        return LogManager.open(dataDir, settings(), Map.of(), clock, log -> { });
+    }
+
+    /** Copies a data directory as it is now, as a process crash would leave it (the page cache survives). */
+    public static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> walk = Files.walk(from)) {
+            walk.forEach(source -> {
+                Path target = to.resolve(from.relativize(source).toString());
+                try {
+                    if (Files.isDirectory(source)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.copy(source, target);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}
