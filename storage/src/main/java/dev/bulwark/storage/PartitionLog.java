@@ -293,6 +293,12 @@ public final class PartitionLog {
         return future;
     }
 
+    /** Forces everything appended so far to stable storage now, on the caller's thread. */
+    public void sync() {
+        flush();
+        ensureReadable();
+    }
+
     boolean markFlushQueued() {
         return flushQueued.compareAndSet(false, true);
     }

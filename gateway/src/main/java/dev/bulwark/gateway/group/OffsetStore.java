@@ -155,9 +155,9 @@ public final class OffsetStore {
             payload = encodeSnapshot(upTo);
             recordsSinceSnapshot = 0;
         }
-        if (upTo > 0) {
-            log.awaitHighWatermark(upTo - 1).join();
-        }
+        // The snapshot may only cover what is on disk: a restart replays the log from where it ends, so records it
+        // claims but the disk lost would be re-appended at offsets the replay skips.
+        log.sync();
         MetadataFile.write(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, payload);
         log.advanceLogStartOffset(upTo);
         log.applyRetention();
