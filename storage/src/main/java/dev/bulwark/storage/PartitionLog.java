@@ -617,6 +617,8 @@ public final class PartitionLog {
                 segment.markDeleted();
                 reaper.retire(segment, cfg.fileDeleteDelayMs);
             }
+            // Make the renames durable, so deleted records cannot come back after a crash.
+            MetadataFile.syncDirectory(dir);
             long newStart = Math.max(logStartOffset, segments.firstKey());
             LOG.info("{}: retention deleted {} segment(s); log start offset {} -> {}", id, doomed.size(),
                     logStartOffset, newStart);

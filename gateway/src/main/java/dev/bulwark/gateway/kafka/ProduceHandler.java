@@ -16,6 +16,8 @@ import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceRespo
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Produce: appends each partition's batches, then answers by acks: 0 never (a failure closes the connection, as
@@ -34,9 +37,34 @@ import java.util.concurrent.TimeoutException;
 public final class ProduceHandler implements ApiHandler {
 
     private final Topics topics;
+    private final Rejections rejections = new Rejections();
 
     public ProduceHandler(Topics topics) {
         this.topics = topics;
+    }
+
+    /**
+     * Logs why batches were refused, at most once a second (with a count of the ones not logged), so a misbehaving
+     * client cannot flood the log.
+     */
+    private static final class Rejections {
+        private static final Logger LOG = LoggerFactory.getLogger(ProduceHandler.class);
+        private final AtomicLong lastLogged = new AtomicLong();
+        private final AtomicLong suppressed = new AtomicLong();
+
+        void report(Request request, String topic, int partition, ApiException error) {
+            long now = System.currentTimeMillis();
+            long last = lastLogged.get();
+            if (now - last < 1000 || !lastLogged.compareAndSet(last, now)) {
+                suppressed.incrementAndGet();
+                return;
+            }
+            long skipped = suppressed.getAndSet(0);
+            LOG.warn("refused a produce to {}-{} from client {} at {}: {}: {}{}", topic, partition,
+                    request.context().clientId(), request.context().clientAddress().getHostAddress(),
+                    Errors.forException(error), error.getMessage(),
+                    skipped > 0 ? " (" + skipped + " more refusals not logged)" : "");
+        }
     }
 
     @Override
@@ -83,6 +111,8 @@ public final class ProduceHandler implements ApiHandler {
                             waits.add(awaitAcknowledgeable(log.get(), appended.lastOffset(), data.timeoutMs(), result));
                         }
                     } catch (ApiException e) {
+                        rejections.report(request, topic.map(TopicMetadata::name).orElse(null),
+                                partitionData.index(), e);
                         failed |= fail(result, Errors.forException(e), e.getMessage());
                     }
                 }
