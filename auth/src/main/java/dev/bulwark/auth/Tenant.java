@@ -1,5 +1,7 @@
 package dev.bulwark.auth;
 
+import dev.bulwark.storage.TopicMetadata;
+
 /**
  * A tenant: an opaque, stable id (what storage and the audit trail record), a unique name (what people and SASL
  * usernames use) and a state.
@@ -7,7 +9,7 @@ package dev.bulwark.auth;
 public record Tenant(String id, String name, State state, long createdMs) {
 
     /** The tenant of anonymous connections and of principals whose username names no tenant. */
-    public static final String DEFAULT_ID = "default";
+    public static final String DEFAULT_ID = TopicMetadata.DEFAULT_TENANT_ID;
     public static final String DEFAULT_NAME = "default";
 
     public enum State { ACTIVE, SUSPENDED }

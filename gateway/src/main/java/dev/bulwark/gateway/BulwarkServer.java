@@ -2,7 +2,7 @@ package dev.bulwark.gateway;
 
 import dev.bulwark.gateway.cluster.ClusterIdentity;
 import dev.bulwark.gateway.cluster.ProducerIds;
-import dev.bulwark.gateway.cluster.Topics;
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.gateway.group.ConsumerLag;
@@ -125,7 +125,7 @@ public final class BulwarkServer implements AutoCloseable {
             return t;
         });
         try {
-            Topics topics = new Topics(logs, broker);
+            TopicCatalog topics = new TopicCatalog(logs, broker);
             ProducerIds producerIds = ProducerIds.open(dataDir.resolve("producer-ids"));
             FetchSessions sessions = new FetchSessions(broker.intValue(BrokerConfigs.FETCH_SESSION_SLOTS), clock);
             OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of(
@@ -171,7 +171,8 @@ public final class BulwarkServer implements AutoCloseable {
      * Every API this broker serves, each with its handler: the table ApiVersions advertises and requests are checked
      * against. Built apart from {@link #start} so that tests use this very table without starting anything.
      */
-    public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, Topics topics, ProducerIds producerIds,
+    public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, TopicCatalog topics,
+                                   ProducerIds producerIds,
                                    FetchSessions sessions, FetchPurgatory purgatory, GroupCoordinator groups,
                                    Clock clock) {
         ApiRegistry apis = new ApiRegistry();

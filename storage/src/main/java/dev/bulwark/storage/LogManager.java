@@ -89,7 +89,8 @@ public final class LogManager implements AutoCloseable {
     /** The log cleaner's own thread, so compaction never delays retention, checkpoints or deletions. */
     private final ScheduledExecutorService cleanerThread;
     private final Map<Uuid, TopicMetadata> topicsById = new ConcurrentHashMap<>();
-    private final Map<String, TopicMetadata> topicsByName = new ConcurrentHashMap<>();
+    /** Topics by tenant id, then name: a name is unique within its tenant only. */
+    private final Map<String, Map<String, TopicMetadata>> topicsByName = new ConcurrentHashMap<>();
     private final Map<PartitionId, PartitionLog> logs = new ConcurrentHashMap<>();
     /** What the start found, kept for internal logs opened after it. */
     private Map<PartitionId, PartitionCheckpoint> startupCheckpoints = Map.of();
@@ -200,7 +201,7 @@ public final class LogManager implements AutoCloseable {
                             flushScheduler, listener, this::retire, checkpoint, clean)));
                 }
                 topicsById.put(topic.id(), topic);
-                topicsByName.put(topic.name(), topic);
+                named(topic.tenantId()).put(topic.name(), topic);
             }
             int recovered = 0;
             for (Future<LogLoader.Loaded> future : loading) {
@@ -279,12 +280,22 @@ public final class LogManager implements AutoCloseable {
 
     // ---------------------------------------------------------------- topics
 
+    /** Every tenant's topics. */
     public Collection<TopicMetadata> topics() {
         return topicsById.values();
     }
 
-    public Optional<TopicMetadata> topic(String name) {
-        return Optional.ofNullable(topicsByName.get(name));
+    /** A tenant's topics. */
+    public Collection<TopicMetadata> topics(String tenantId) {
+        return named(tenantId).values();
+    }
+
+    public Optional<TopicMetadata> topic(String tenantId, String name) {
+        return Optional.ofNullable(named(tenantId).get(name));
+    }
+
+    private Map<String, TopicMetadata> named(String tenantId) {
+        return topicsByName.computeIfAbsent(tenantId, t -> new ConcurrentHashMap<>());
     }
 
     public Optional<TopicMetadata> topic(Uuid id) {
@@ -335,22 +346,22 @@ public final class LogManager implements AutoCloseable {
     }
 
     /**
-     * Creates a topic with empty partitions; the topic exists once its metadata file is written.
+     * Creates a topic of a tenant with empty partitions; the topic exists once its metadata file is written.
      *
-     * @throws TopicExistsException          when the name is taken
+     * @throws TopicExistsException          when the tenant has a topic of that name
      * @throws InvalidConfigurationException when an override is unknown or invalid
      */
-    public synchronized TopicMetadata createTopic(String name, int partitions, Map<String, String> configs)
-            throws IOException {
+    public synchronized TopicMetadata createTopic(String tenantId, String name, int partitions,
+                                                  Map<String, String> configs) throws IOException {
         ensureOpen();
-        if (topicsByName.containsKey(name)) {
+        if (named(tenantId).containsKey(name)) {
             throw new TopicExistsException("Topic '" + name + "' already exists.");
         }
         if (partitions < 1) {
             throw new InvalidPartitionsException("Number of partitions must be at least 1, not " + partitions);
         }
         LogConfig config = resolveConfig(configs);
-        TopicMetadata topic = new TopicMetadata(newTopicId(), name, partitions, configs);
+        TopicMetadata topic = new TopicMetadata(newTopicId(), tenantId, name, partitions, configs);
         Path topicDir = topicsDir.resolve(topic.id().toString());
         Files.createDirectories(topicDir);
         List<PartitionLog> created = new ArrayList<>();
@@ -361,8 +372,9 @@ public final class LogManager implements AutoCloseable {
         MetadataFile.syncDirectory(topicsDir);
         created.forEach(log -> logs.put(log.id(), log));
         topicsById.put(topic.id(), topic);
-        topicsByName.put(name, topic);
-        LOG.info("created topic {} ({}) with {} partition(s) and overrides {}", name, topic.id(), partitions, configs);
+        named(tenantId).put(name, topic);
+        LOG.info("created topic {} ({}) with {} partition(s) and overrides {}", topic.id(), name, partitions,
+                configs);
         return topic;
     }
 
@@ -402,7 +414,7 @@ public final class LogManager implements AutoCloseable {
         grown.write(topicsDir.resolve(topicId.toString()).resolve(TOPIC_META));
         created.forEach(log -> logs.put(log.id(), log));
         topicsById.put(topicId, grown);
-        topicsByName.put(grown.name(), grown);
+        named(grown.tenantId()).put(grown.name(), grown);
         LOG.info("topic {} now has {} partitions", grown.name(), newCount);
         return grown;
     }
@@ -418,7 +430,7 @@ public final class LogManager implements AutoCloseable {
         TopicMetadata altered = topic.withConfigs(overrides);
         altered.write(topicsDir.resolve(topicId.toString()).resolve(TOPIC_META));
         topicsById.put(topicId, altered);
-        topicsByName.put(altered.name(), altered);
+        named(altered.tenantId()).put(altered.name(), altered);
         for (int p = 0; p < altered.partitions(); p++) {
             PartitionLog log = logs.get(new PartitionId(topicId, p));
             if (log != null) {
@@ -451,7 +463,7 @@ public final class LogManager implements AutoCloseable {
         if (topic == null) {
             throw new UnknownTopicIdException("Topic id " + topicId + " does not exist");
         }
-        topicsByName.remove(topic.name());
+        named(topic.tenantId()).remove(topic.name());
         Path topicDir = topicsDir.resolve(topicId.toString());
         Path doomed = topicsDir.resolve(topicId + DELETING_SUFFIX);
         Files.move(topicDir, doomed);

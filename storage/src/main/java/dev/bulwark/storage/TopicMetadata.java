@@ -11,36 +11,44 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A topic as stored: its id, its name (opaque to storage), its partition count and its config overrides.
+ * A topic as stored: its id, the opaque id of the tenant owning it, its name (unique within the tenant, opaque to
+ * storage), its partition count and its config overrides.
  *
- * <p>File format ({@link MetadataFile} payload, version 1): UTF-8 name (i16 length + bytes), i64 id high bits,
- * i64 id low bits, i32 partition count, i32 override count, then per override: UTF-8 key, UTF-8 value (i32 length +
- * bytes).
+ * <p>File format ({@link MetadataFile} payload, version 2): UTF-8 tenant id (i16 length + bytes), UTF-8 name (i16
+ * length + bytes), i64 id high bits, i64 id low bits, i32 partition count, i32 override count, then per override:
+ * UTF-8 key, UTF-8 value (i32 length + bytes). Version 1 lacked the tenant id; such topics belong to
+ * {@link #DEFAULT_TENANT_ID}.
  */
-public record TopicMetadata(Uuid id, String name, int partitions, Map<String, String> configs) {
+public record TopicMetadata(Uuid id, String tenantId, String name, int partitions, Map<String, String> configs) {
+
+    /** The tenant of topics whose creator named no tenant (and of every topic written before tenants existed). */
+    public static final String DEFAULT_TENANT_ID = "default";
 
     static final int FILE_MAGIC = 0x42575450; // "BWTP"
-    static final byte FILE_VERSION = 1;
+    static final byte FILE_VERSION = 2;
+    private static final byte VERSION_WITHOUT_TENANT = 1;
 
     public TopicMetadata {
         configs = Collections.unmodifiableMap(new TreeMap<>(configs));
     }
 
     TopicMetadata withPartitions(int count) {
-        return new TopicMetadata(id, name, count, configs);
+        return new TopicMetadata(id, tenantId, name, count, configs);
     }
 
     TopicMetadata withConfigs(Map<String, String> overrides) {
-        return new TopicMetadata(id, name, partitions, overrides);
+        return new TopicMetadata(id, tenantId, name, partitions, overrides);
     }
 
     void write(Path path) throws IOException {
+        byte[] tenantBytes = tenantId.getBytes(StandardCharsets.UTF_8);
         byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
-        int size = 2 + nameBytes.length + 16 + 8;
+        int size = 2 + tenantBytes.length + 2 + nameBytes.length + 16 + 8;
         for (Map.Entry<String, String> e : configs.entrySet()) {
             size += 8 + utf8(e.getKey()).length + utf8(e.getValue()).length;
         }
         ByteBuffer buffer = ByteBuffer.allocate(size);
+        buffer.putShort((short) tenantBytes.length).put(tenantBytes);
         buffer.putShort((short) nameBytes.length).put(nameBytes);
         buffer.putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
         buffer.putInt(partitions).putInt(configs.size());
@@ -54,10 +62,16 @@ public record TopicMetadata(Uuid id, String name, int partitions, Map<String, St
     static TopicMetadata read(Path path) throws IOException {
         MetadataFile.Content content = MetadataFile.read(path, FILE_MAGIC)
                 .orElseThrow(() -> new IOException(path + " does not exist"));
-        if (content.version() != FILE_VERSION) {
+        if (content.version() != FILE_VERSION && content.version() != VERSION_WITHOUT_TENANT) {
             throw new IOException(path + ": unsupported topic metadata version " + content.version());
         }
         ByteBuffer buffer = content.payload();
+        String tenantId = DEFAULT_TENANT_ID;
+        if (content.version() == FILE_VERSION) {
+            byte[] tenantBytes = new byte[buffer.getShort()];
+            buffer.get(tenantBytes);
+            tenantId = new String(tenantBytes, StandardCharsets.UTF_8);
+        }
         byte[] nameBytes = new byte[buffer.getShort()];
         buffer.get(nameBytes);
         Uuid id = new Uuid(buffer.getLong(), buffer.getLong());
@@ -67,7 +81,7 @@ public record TopicMetadata(Uuid id, String name, int partitions, Map<String, St
         for (int i = 0; i < count; i++) {
             configs.put(getString(buffer), getString(buffer));
         }
-        return new TopicMetadata(id, new String(nameBytes, StandardCharsets.UTF_8), partitions, configs);
+        return new TopicMetadata(id, tenantId, new String(nameBytes, StandardCharsets.UTF_8), partitions, configs);
     }
 
     private static byte[] utf8(String s) {

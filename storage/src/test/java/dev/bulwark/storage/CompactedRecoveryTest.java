@@ -59,7 +59,7 @@ class CompactedRecoveryTest {
     private Path compactedCrashCopy(List<Entry> survivors) throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic("t", 1, Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.SEGMENT_BYTES, "1024"));
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.SEGMENT_BYTES, "1024"));
         PartitionLog log = Stores.log(store, "t", 0);
         for (int i = 0; i < 60; i++) {
             Compacted.append(log, T + i, i % 2 == 0 ? "dup" : "u" + i, "v" + i + "-" + "p".repeat(30));

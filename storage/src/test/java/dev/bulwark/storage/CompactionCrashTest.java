@@ -64,7 +64,7 @@ class CompactionCrashTest {
     void aCrashAtAnyStepOfAnySwapLeavesTheOldSegmentsOrTheCompactedOne() throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic("t", 1, CONFIGS);
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, CONFIGS);
         PartitionLog log = Stores.log(store, "t", 0);
         List<Entry> appended = new ArrayList<>(fill(log, 0, 60));
         int checked = 0;
@@ -148,7 +148,7 @@ class CompactionCrashTest {
     void aSwapThatFailsAfterItsCommitStopsThePartitionAndTheNextStartCompletesIt() throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic("t", 1, CONFIGS);
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, CONFIGS);
         PartitionLog log = Stores.log(store, "t", 0);
         List<Entry> appended = fill(log, 0, 60);
         long active = segmentBases(log.dir()).last();
@@ -176,7 +176,7 @@ class CompactionCrashTest {
     void aSwapThatFailsBeforeItsCommitLeavesTheLogAsItWas() throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic("t", 1, CONFIGS);
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, CONFIGS);
         PartitionLog log = Stores.log(store, "t", 0);
         List<Entry> appended = fill(log, 0, 60);
         long active = segmentBases(log.dir()).last();

@@ -106,7 +106,7 @@ class CompactionPropertyTest {
         void run() throws Exception {
             dataDir = root.resolve("data");
             open();
-            store.createTopic("t", 1, configs);
+            store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, configs);
             log = Stores.log(store, "t", 0);
             try {
                 int steps = 80 + random.nextInt(120);
@@ -143,7 +143,7 @@ class CompactionPropertyTest {
 
         private void open() throws IOException {
             store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-            if (store.topic("t").isPresent()) {
+            if (store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").isPresent()) {
                 log = Stores.log(store, "t", 0);
             }
             cleaner = new LogCleaner(() -> List.of(log), clock, keyMemory, store::writeCheckpoints);

@@ -64,7 +64,7 @@ class CompactionTest {
 
     private PartitionLog topic(Map<String, String> configs) throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        store.createTopic("t", 1, configs);
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, configs);
         return Stores.log(store, "t", 0);
     }
 
@@ -223,7 +223,7 @@ class CompactionTest {
             Stores.appendAcked(log, Batches.plain(T, value(i)));
         }
         List<Entry> keyed = fill(log, 10, 20, 3, T);
-        store.alterTopicConfigs(store.topic("t").orElseThrow().id(), compacted());
+        store.alterTopicConfigs(store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow().id(), compacted());
 
         assertEquals(1, store.compactLogs());
 
@@ -567,7 +567,7 @@ class CompactionTest {
         Duration never = Duration.ofHours(1);
         store = LogManager.open(dataDir, new StorageSettings(FlushPolicy.DURABLE, never, 2, 2, never, never,
                 Duration.ofDays(1), Duration.ofMillis(20)), Map.of(), clock, l -> { });
-        store.createTopic("t", 1, compacted(LogConfig.MIN_CLEANABLE_DIRTY_RATIO, "0.01"));
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, compacted(LogConfig.MIN_CLEANABLE_DIRTY_RATIO, "0.01"));
         PartitionLog log = Stores.log(store, "t", 0);
         List<Entry> appended = fill(log, 0, 40, 5, T);
         long active = activeBase(log);

@@ -61,9 +61,9 @@ class LogManagerTest {
     @Test
     void topicsDataConfigsAndPartitionCountsSurviveACleanRestart() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        TopicMetadata orders = store.createTopic("orders", 3, Map.of(LogConfig.RETENTION_MS, "3600000",
+        TopicMetadata orders = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "orders", 3, Map.of(LogConfig.RETENTION_MS, "3600000",
                 LogConfig.TIMESTAMP_TYPE, "LogAppendTime"));
-        TopicMetadata audit = store.createTopic("audit", 1, Map.of());
+        TopicMetadata audit = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "audit", 1, Map.of());
         Map<String, byte[]> written = new HashMap<>();
         for (int p = 0; p < 3; p++) {
             PartitionLog log = Stores.log(store, "orders", p);
@@ -79,7 +79,7 @@ class LogManagerTest {
 
         assertEquals(Set.of(orders, audit), Set.copyOf(store.topics()));
         assertEquals(Optional.of(orders), store.topic(orders.id()));
-        assertEquals(3, store.topic("orders").orElseThrow().partitions());
+        assertEquals(3, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "orders").orElseThrow().partitions());
         for (int p = 0; p < 3; p++) {
             PartitionLog log = Stores.log(store, "orders", p);
             assertEquals(p + 1, log.logEndOffset());
@@ -95,9 +95,30 @@ class LogManagerTest {
     }
 
     @Test
+    void theSameNameInTwoTenantsIsTwoTopics() throws IOException {
+        store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
+        TopicMetadata a = store.createTopic("tenant-a", "payments", 1, Map.of());
+        TopicMetadata b = store.createTopic("tenant-b", "payments", 2, Map.of());
+        assertThrows(org.apache.kafka.common.errors.TopicExistsException.class,
+                () -> store.createTopic("tenant-a", "payments", 1, Map.of()));
+        Stores.appendAcked(store.log(a.id(), 0).orElseThrow(), Batches.plain(T, "only in a"));
+
+        reopen();
+
+        assertEquals(Optional.of(a), store.topic("tenant-a", "payments"));
+        assertEquals(Optional.of(b), store.topic("tenant-b", "payments"));
+        assertEquals(Set.of(a), Set.copyOf(store.topics("tenant-a")));
+        assertEquals(Optional.empty(), store.topic(TopicMetadata.DEFAULT_TENANT_ID, "payments"));
+        assertEquals(1, store.log(a.id(), 0).orElseThrow().logEndOffset());
+        assertEquals(0, store.log(b.id(), 0).orElseThrow().logEndOffset());
+        store.deleteTopic(a.id());
+        assertEquals(Optional.of(b), store.topic("tenant-b", "payments"));
+    }
+
+    @Test
     void aRestartedLogKeepsAppendingAtItsEnd() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        store.createTopic("t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024"));
         for (int i = 0; i < 10; i++) {
             Stores.appendAcked(Stores.log(store, "t", 0), Batches.plain(T, "v".repeat(200) + i));
         }
@@ -113,7 +134,7 @@ class LogManagerTest {
     @Test
     void timestampLookupsAnswerTheSameFromSavedIndexes() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        store.createTopic("t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024", LogConfig.INDEX_INTERVAL_BYTES, "200"));
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024", LogConfig.INDEX_INTERVAL_BYTES, "200"));
         PartitionLog log = Stores.log(store, "t", 0);
         for (int i = 0; i < 40; i++) {
             Stores.appendAcked(log, Batches.withTimestamps(Compression.NONE,
@@ -138,7 +159,7 @@ class LogManagerTest {
     @Test
     void addPartitionsGrowsTheTopicDurably() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        TopicMetadata topic = store.createTopic("t", 2, Map.of(LogConfig.SEGMENT_BYTES, "2048"));
+        TopicMetadata topic = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 2, Map.of(LogConfig.SEGMENT_BYTES, "2048"));
         Stores.appendAcked(Stores.log(store, "t", 0), Batches.plain(T, "p0"));
 
         TopicMetadata grown = store.addPartitions(topic.id(), 5);
@@ -151,7 +172,7 @@ class LogManagerTest {
 
         reopen();
 
-        assertEquals(5, store.topic("t").orElseThrow().partitions());
+        assertEquals(5, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow().partitions());
         assertEquals(List.of("p0"), Batches.values(Batches.readAllRecords(Stores.log(store, "t", 0))));
         assertEquals(List.of("p4"), Batches.values(Batches.readAllRecords(Stores.log(store, "t", 4))));
         assertEquals(0, Stores.log(store, "t", 3).logEndOffset());
@@ -160,7 +181,7 @@ class LogManagerTest {
     @Test
     void alterTopicConfigsReplacesTheOverridesOfEveryPartition() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        TopicMetadata topic = store.createTopic("t", 2, Map.of(LogConfig.RETENTION_MS, "1000",
+        TopicMetadata topic = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 2, Map.of(LogConfig.RETENTION_MS, "1000",
                 LogConfig.SEGMENT_BYTES, "4096"));
 
         store.alterTopicConfigs(topic.id(), Map.of(LogConfig.RETENTION_BYTES, "12345"));
@@ -175,30 +196,30 @@ class LogManagerTest {
                 () -> store.alterTopicConfigs(topic.id(), Map.of("no.such.config", "1")));
         assertThrows(InvalidConfigurationException.class,
                 () -> store.alterTopicConfigs(topic.id(), Map.of(LogConfig.SEGMENT_BYTES, "1")));
-        assertEquals(Map.of(LogConfig.RETENTION_BYTES, "12345"), store.topic("t").orElseThrow().configs());
+        assertEquals(Map.of(LogConfig.RETENTION_BYTES, "12345"), store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow().configs());
 
         reopen();
 
-        assertEquals(Map.of(LogConfig.RETENTION_BYTES, "12345"), store.topic("t").orElseThrow().configs());
+        assertEquals(Map.of(LogConfig.RETENTION_BYTES, "12345"), store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow().configs());
         assertEquals(12345, Stores.log(store, "t", 1).config().retentionBytes);
     }
 
     @Test
     void aDeletedTopicDisappearsWithItsFilesAndItsNameCanBeReused() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        TopicMetadata old = store.createTopic("t", 2, Map.of());
+        TopicMetadata old = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 2, Map.of());
         Stores.appendAcked(Stores.log(store, "t", 0), Batches.plain(T, "old"));
         Path oldDir = dataDir.resolve("topics").resolve(old.id().toString());
 
         store.deleteTopic(old.id());
 
-        assertEquals(Optional.empty(), store.topic("t"));
+        assertEquals(Optional.empty(), store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t"));
         assertEquals(Optional.empty(), store.topic(old.id()));
         assertEquals(Optional.empty(), store.log(old.id(), 0));
         assertFalse(Files.exists(oldDir), "the topic's directory is renamed away at once");
         assertThrows(UnknownTopicIdException.class, () -> store.deleteTopic(old.id()));
 
-        TopicMetadata reborn = store.createTopic("t", 1, Map.of());
+        TopicMetadata reborn = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of());
         assertNotEquals(old.id(), reborn.id());
         assertEquals(0, Stores.log(store, "t", 0).logEndOffset());
         Stores.appendAcked(Stores.log(store, "t", 0), Batches.plain(T, "new"));
@@ -217,9 +238,9 @@ class LogManagerTest {
     @Test
     void leftoversOfInterruptedTopicOperationsAreRemovedAtTheNextStart() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        TopicMetadata kept = store.createTopic("kept", 2, Map.of());
-        TopicMetadata unborn = store.createTopic("unborn", 1, Map.of());
-        TopicMetadata dying = store.createTopic("dying", 1, Map.of());
+        TopicMetadata kept = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "kept", 2, Map.of());
+        TopicMetadata unborn = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "unborn", 1, Map.of());
+        TopicMetadata dying = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "dying", 1, Map.of());
         store.close();
         Path topics = dataDir.resolve("topics");
         // A creation that crashed before its topic.meta was written, a partition addition that crashed before the
@@ -242,20 +263,20 @@ class LogManagerTest {
     @Test
     void aTopicNameIsUnique() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        store.createTopic("t", 1, Map.of());
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of());
 
-        assertThrows(TopicExistsException.class, () -> store.createTopic("t", 3, Map.of()));
-        assertThrows(InvalidPartitionsException.class, () -> store.createTopic("u", 0, Map.of()));
+        assertThrows(TopicExistsException.class, () -> store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 3, Map.of()));
+        assertThrows(InvalidPartitionsException.class, () -> store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "u", 0, Map.of()));
         assertThrows(InvalidConfigurationException.class,
-                () -> store.createTopic("u", 1, Map.of(LogConfig.CLEANUP_POLICY, "archive")));
-        assertEquals(Optional.empty(), store.topic("u"));
+                () -> store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "u", 1, Map.of(LogConfig.CLEANUP_POLICY, "archive")));
+        assertEquals(Optional.empty(), store.topic(TopicMetadata.DEFAULT_TENANT_ID, "u"));
         assertEquals(1, store.topics().size());
     }
 
     @Test
     void aSecondOpenOfTheSameDirectoryFailsWhileTheFirstIsOpen() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        store.createTopic("t", 1, Map.of());
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of());
 
         assertThrows(IOException.class, () -> Stores.open(dataDir, clock, FlushPolicy.DURABLE));
 
@@ -281,11 +302,11 @@ class LogManagerTest {
     @Test
     void aClosedStoreRefusesChanges() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        TopicMetadata topic = store.createTopic("t", 1, Map.of());
+        TopicMetadata topic = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of());
         PartitionLog log = Stores.log(store, "t", 0);
         store.close();
 
-        assertThrows(KafkaStorageException.class, () -> store.createTopic("u", 1, Map.of()));
+        assertThrows(KafkaStorageException.class, () -> store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "u", 1, Map.of()));
         assertThrows(KafkaStorageException.class, () -> store.deleteTopic(topic.id()));
         assertThrows(KafkaStorageException.class, () -> log.append(Batches.plain(T, "late")));
         assertTrue(Files.exists(dataDir.resolve(".clean-shutdown")));
@@ -294,8 +315,8 @@ class LogManagerTest {
     @Test
     void brokerDefaultsApplyToTopicsWithoutOverrides() throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE, Map.of("log.retention.ms", "5000"));
-        store.createTopic("plain", 1, Map.of());
-        store.createTopic("custom", 1, Map.of(LogConfig.RETENTION_MS, "7000"));
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "plain", 1, Map.of());
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "custom", 1, Map.of(LogConfig.RETENTION_MS, "7000"));
         assertEquals(5000, Stores.log(store, "plain", 0).config().retentionMs);
 
         store.updateServerDefaults(Map.of("log.retention.ms", "9000", "log.segment.bytes", "2048"));
@@ -304,8 +325,8 @@ class LogManagerTest {
         assertEquals(2048, Stores.log(store, "plain", 0).config().segmentBytes);
         assertEquals(7000, Stores.log(store, "custom", 0).config().retentionMs, "the topic's override wins");
         assertEquals(2048, Stores.log(store, "custom", 0).config().segmentBytes);
-        store.createTopic("later", 1, Map.of());
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "later", 1, Map.of());
         assertEquals(9000, Stores.log(store, "later", 0).config().retentionMs);
-        assertEquals(Map.of(), store.topic("plain").orElseThrow().configs(), "defaults are not stored as overrides");
+        assertEquals(Map.of(), store.topic(TopicMetadata.DEFAULT_TENANT_ID, "plain").orElseThrow().configs(), "defaults are not stored as overrides");
     }
 }

@@ -79,7 +79,7 @@ class RecoveryPropertyTest {
         long acknowledgedEnd;
         Path partition;
         try (LogManager store = Stores.open(dataDir, clock, FlushPolicy.DURABLE)) {
-            TopicMetadata topic = store.createTopic("t", 1, configs);
+            TopicMetadata topic = store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, configs);
             PartitionLog log = Stores.log(store, "t", 0);
             int sequence = 0;
             int batches = 5 + random.nextInt(60);

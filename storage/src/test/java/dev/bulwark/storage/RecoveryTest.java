@@ -78,7 +78,7 @@ class RecoveryTest {
     /** A store with topic "t" holding {@code count} acknowledged batches of 1 to 3 records, some compressed. */
     private LogManager storeWithBatches(Path dataDir, Map<String, String> configs, int count) throws IOException {
         LogManager store = open(dataDir);
-        store.createTopic("t", 1, configs);
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, configs);
         PartitionLog log = only(store);
         for (int i = 0; i < count; i++) {
             String[] values = new String[1 + i % 3];
@@ -171,7 +171,7 @@ class RecoveryTest {
         LogManager store = storeWithBatches(dataDir, Map.of(), 6);
         List<MutableRecordBatch> before = batches(only(store));
         Path copy = crashCopy(dataDir);
-        Path segment = lastSegment(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
+        Path segment = lastSegment(Stores.partitionDir(copy, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow(), 0));
         int lastBatch = Partitions.batchPositions(segment).get(5);
         int kept = keptBytesOfLastBatch >= 0 ? keptBytesOfLastBatch : before.get(5).sizeInBytes() - 1;
         truncate(segment, lastBatch + kept);
@@ -194,7 +194,7 @@ class RecoveryTest {
         LogManager store = storeWithBatches(dataDir, Map.of(), 6);
         List<MutableRecordBatch> before = batches(only(store));
         Path copy = crashCopy(dataDir);
-        Path segment = lastSegment(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
+        Path segment = lastSegment(Stores.partitionDir(copy, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow(), 0));
         long size = Partitions.dataEnd(segment);
         byte[] garbage = new byte[garbageBytes];
         new Random(garbageBytes).nextBytes(garbage);
@@ -212,7 +212,7 @@ class RecoveryTest {
         LogManager store = storeWithBatches(dataDir, Map.of(), 3);
         List<MutableRecordBatch> before = batches(only(store));
         Path copy = crashCopy(dataDir);
-        Path segment = lastSegment(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
+        Path segment = lastSegment(Stores.partitionDir(copy, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow(), 0));
         appendBytes(segment, new byte[4096]);
 
         assertArrayEquals(bytesOf(before), bytesOf(batches(only(open(copy)))));
@@ -225,7 +225,7 @@ class RecoveryTest {
         PartitionLog log = only(store);
         List<MutableRecordBatch> before = batches(log);
         Path copy = crashCopy(dataDir);
-        Path partitionDir = Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0);
+        Path partitionDir = Stores.partitionDir(copy, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow(), 0);
         // A roll created the next segment's file, but the crash came before its header reached the disk.
         Path next = partitionDir.resolve(Segment.fileName(log.logEndOffset()) + Segment.LOG_SUFFIX);
         Files.write(next, new byte[7]);
@@ -248,7 +248,7 @@ class RecoveryTest {
         List<MutableRecordBatch> before = batches(only(store));
         assertEquals(List.of(0L, 1L, 3L, 6L, 7L, 9L), before.stream().map(MutableRecordBatch::baseOffset).toList());
         Path copy = crashCopy(dataDir);
-        Path segment = lastSegment(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
+        Path segment = lastSegment(Stores.partitionDir(copy, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow(), 0));
         flipByte(segment, Partitions.batchPositions(segment).get(2) + offsetInBatch);
 
         LogManager recoveredStore = open(copy);
@@ -298,7 +298,7 @@ class RecoveryTest {
         LogManager store = storeWithBatches(dataDir, Map.of(), 6);
         List<MutableRecordBatch> before = batches(only(store));
         Path copy = crashCopy(dataDir);
-        Path segment = lastSegment(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
+        Path segment = lastSegment(Stores.partitionDir(copy, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow(), 0));
         flipByte(segment, Partitions.batchPositions(segment).get(2) + 50);
         LogManager first = open(copy);
         Stores.appendAcked(only(first), Batches.plain(T + 20, "after"));
@@ -317,7 +317,7 @@ class RecoveryTest {
         Path dataDir = root.resolve("data");
         LogManager store = storeWithBatches(dataDir, Map.of(LogConfig.INDEX_INTERVAL_BYTES, "1"), 6);
         Path copy = crashCopy(dataDir);
-        Path segment = lastSegment(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
+        Path segment = lastSegment(Stores.partitionDir(copy, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow(), 0));
         flipByte(segment, Partitions.batchPositions(segment).get(2) + 50);
         LogManager recovered = open(copy);
         for (int i = 0; i < 5; i++) {
@@ -340,7 +340,7 @@ class RecoveryTest {
         LogManager store = storeWithBatches(dataDir, Map.of(LogConfig.SEGMENT_BYTES, "1024"), 30);
         List<MutableRecordBatch> before = batches(only(store));
         Path copy = crashCopy(dataDir);
-        List<Path> segments = Partitions.segmentFiles(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
+        List<Path> segments = Partitions.segmentFiles(Stores.partitionDir(copy, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow(), 0));
         Path second = segments.get(1);
         List<Integer> positions = Partitions.batchPositions(second);
         // The last batch of an older segment: nothing valid follows it in its file.
@@ -370,7 +370,7 @@ class RecoveryTest {
     void aRetryAfterACleanRestartIsStillADuplicate() throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic("t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024"));
         AppendResult original = appendIdempotent(only(store), 12);
         store.close();
 
@@ -387,7 +387,7 @@ class RecoveryTest {
     void aRetryAfterAnUncleanStopIsStillADuplicate() throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic("t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024"));
         AppendResult original = appendIdempotent(only(store), 12);
         assertTrue(Stores.countFiles(only(store).dir(), ".snapshot") > 0, "rolls wrote producer snapshots");
 
@@ -404,7 +404,7 @@ class RecoveryTest {
     void producerStateIsRebuiltFromTheLogWhenNoSnapshotIsUsable() throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic("t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of(LogConfig.SEGMENT_BYTES, "1024"));
         AppendResult original = appendIdempotent(only(store), 12);
         Path copy = crashCopy(dataDir);
         try (var files = Files.walk(copy)) {
@@ -435,7 +435,7 @@ class RecoveryTest {
         Path dataDir = root.resolve("data");
         LogManager store = Stores.open(dataDir, clock, FlushPolicy.PAGE_CACHE);
         stores.add(store);
-        store.createTopic("t", 1, Map.of());
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of());
         PartitionLog log = only(store);
         for (int i = 0; i < 5; i++) {
             log.append(Batches.plain(T, "v" + i));
@@ -444,7 +444,7 @@ class RecoveryTest {
         long durable = log.recoveryPoint();
         Path copy = crashCopy(dataDir);
         // A machine crash under PAGE_CACHE keeps only what was fsynced.
-        Path segment = lastSegment(Stores.partitionDir(copy, store.topic("t").orElseThrow(), 0));
+        Path segment = lastSegment(Stores.partitionDir(copy, store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow(), 0));
         List<Integer> positions = Partitions.batchPositions(segment);
         if (durable < positions.size()) {
             truncate(segment, positions.get((int) durable));

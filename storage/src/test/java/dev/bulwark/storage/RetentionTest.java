@@ -41,7 +41,7 @@ class RetentionTest {
 
     private PartitionLog topic(Map<String, String> configs) throws IOException {
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
-        store.createTopic("t", 1, configs);
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, configs);
         return Stores.log(store, "t", 0);
     }
 
@@ -88,7 +88,7 @@ class RetentionTest {
     }
 
     private void retentionBytes(long bytes) throws IOException {
-        store.alterTopicConfigs(store.topic("t").orElseThrow().id(),
+        store.alterTopicConfigs(store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow().id(),
                 Map.of(LogConfig.SEGMENT_BYTES, "1024", LogConfig.RETENTION_BYTES, Long.toString(bytes)));
         store.applyRetention();
     }

@@ -33,7 +33,7 @@ final class Stores {
     }
 
     static PartitionLog log(LogManager store, String topic, int partition) {
-        TopicMetadata metadata = store.topic(topic).orElseThrow(() -> new AssertionError("no topic " + topic));
+        TopicMetadata metadata = store.topic(TopicMetadata.DEFAULT_TENANT_ID, topic).orElseThrow(() -> new AssertionError("no topic " + topic));
         return store.log(metadata.id(), partition).orElseThrow(() -> new AssertionError("no partition " + partition));
     }
 

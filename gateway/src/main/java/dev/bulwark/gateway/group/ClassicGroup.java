@@ -13,7 +13,7 @@ import java.util.concurrent.ScheduledFuture;
  */
 final class ClassicGroup {
 
-    final String groupId;
+    final GroupKey groupId;
     GroupState state = GroupState.EMPTY;
     long stateSinceMs;
     int generationId;
@@ -30,7 +30,7 @@ final class ClassicGroup {
     /** While a new group waits for more members (group.initial.rebalance.delay.ms), when that wait started. */
     long initialDelayStartedMs = -1;
 
-    ClassicGroup(String groupId, long nowMs) {
+    ClassicGroup(GroupKey groupId, long nowMs) {
         this.groupId = groupId;
         this.stateSinceMs = nowMs;
     }

@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.group;
 
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.storage.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
@@ -21,18 +22,20 @@ public final class ConsumerLag {
     }
 
     private final GroupCoordinator groups;
-    private final Topics topics;
+    private final TopicCatalog catalog;
 
-    public ConsumerLag(GroupCoordinator groups, Topics topics) {
+    public ConsumerLag(GroupCoordinator groups, TopicCatalog catalog) {
         this.groups = groups;
-        this.topics = topics;
+        this.catalog = catalog;
     }
 
-    /** The group's lag by partition, sorted; empty when the group does not exist. */
-    public Optional<List<PartitionLag>> of(String groupId) {
+    /** A tenant's group's lag by partition, sorted; empty when the group does not exist. */
+    public Optional<List<PartitionLag>> of(String tenantId, String group) {
+        GroupKey groupId = new GroupKey(tenantId, group);
         if (groups.describe(groupId).isEmpty()) {
             return Optional.empty();
         }
+        Topics topics = catalog.forTenant(tenantId);
         List<PartitionLag> lags = new ArrayList<>();
         for (Map.Entry<TopicPartition, CommittedOffset> e : groups.committed(groupId, null).entrySet()) {
             TopicPartition tp = e.getKey();

@@ -41,14 +41,14 @@ public final class GroupCoordinator {
     private final OffsetStore offsets;
     private final ScheduledExecutorService timer;
     private final Clock clock;
-    private final Map<String, ClassicGroup> groups = new ConcurrentHashMap<>();
+    private final Map<GroupKey, ClassicGroup> groups = new ConcurrentHashMap<>();
 
     public GroupCoordinator(GroupSettings settings, OffsetStore offsets, ScheduledExecutorService timer, Clock clock) {
         this.settings = settings;
         this.offsets = offsets;
         this.timer = timer;
         this.clock = clock;
-        for (String group : offsets.groups()) {
+        for (GroupKey group : offsets.groups()) {
             long lastCommit = offsets.offsets(group).values().stream().mapToLong(CommittedOffset::commitTimestamp)
                     .max().orElse(clock.millis());
             groups.put(group, new ClassicGroup(group, lastCommit));
@@ -56,7 +56,7 @@ public final class GroupCoordinator {
     }
 
     /** What a JoinGroup asks. */
-    public record JoinRequest(String groupId, String memberId, String groupInstanceId, String clientId,
+    public record JoinRequest(GroupKey group, String memberId, String groupInstanceId, String clientId,
                               String clientHost, int sessionTimeoutMs, int rebalanceTimeoutMs, String protocolType,
                               LinkedHashMap<String, byte[]> protocols, boolean requireKnownMemberId,
                               boolean supportsSkipAssignment) {
@@ -82,7 +82,7 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- membership
 
     public CompletableFuture<JoinResult> join(JoinRequest r) {
-        if (r.groupId() == null || r.groupId().isEmpty()) {
+        if (r.group().groupId() == null || r.group().groupId().isEmpty()) {
             return done(JoinResult.error(Errors.INVALID_GROUP_ID, r.memberId()));
         }
         if (r.sessionTimeoutMs() < settings.minSessionTimeout().toMillis()
@@ -90,8 +90,8 @@ public final class GroupCoordinator {
             return done(JoinResult.error(Errors.INVALID_SESSION_TIMEOUT, r.memberId()));
         }
         boolean newMember = UNKNOWN_MEMBER_ID.equals(r.memberId());
-        ClassicGroup group = newMember ? groups.computeIfAbsent(r.groupId(), id -> new ClassicGroup(id, clock.millis()))
-                : groups.get(r.groupId());
+        ClassicGroup group = newMember ? groups.computeIfAbsent(r.group(), id -> new ClassicGroup(id, clock.millis()))
+                : groups.get(r.group());
         if (group == null) {
             return done(JoinResult.error(Errors.UNKNOWN_MEMBER_ID, r.memberId()));
         }
@@ -363,7 +363,7 @@ public final class GroupCoordinator {
         }
     }
 
-    public CompletableFuture<SyncResult> sync(String groupId, int generationId, String memberId, String instanceId,
+    public CompletableFuture<SyncResult> sync(GroupKey groupId, int generationId, String memberId, String instanceId,
                                               String protocolType, String protocolName, Map<String, byte[]> assignments) {
         ClassicGroup group = groups.get(groupId);
         if (group == null) {
@@ -416,7 +416,7 @@ public final class GroupCoordinator {
         return new SyncResult(Errors.NONE, group.protocolType, group.protocolName, member.assignment);
     }
 
-    public Errors heartbeat(String groupId, int generationId, String memberId, String instanceId) {
+    public Errors heartbeat(GroupKey groupId, int generationId, String memberId, String instanceId) {
         ClassicGroup group = groups.get(groupId);
         if (group == null) {
             return Errors.UNKNOWN_MEMBER_ID;
@@ -469,7 +469,7 @@ public final class GroupCoordinator {
      *
      * @return each member's outcome, in request order; an unknown group fails every member
      */
-    public List<Errors> leave(String groupId, List<MemberIdentity> leaving) {
+    public List<Errors> leave(GroupKey groupId, List<MemberIdentity> leaving) {
         ClassicGroup group = groups.get(groupId);
         List<Errors> results = new ArrayList<>(leaving.size());
         if (group == null) {
@@ -578,9 +578,9 @@ public final class GroupCoordinator {
      * Commits offsets for a group member (or, with generation -1, for a group that Kafka does not manage: a
      * standalone consumer or an admin tool). Completes once the commit is durable.
      */
-    public CompletableFuture<Errors> commit(String groupId, int generationId, String memberId, String instanceId,
+    public CompletableFuture<Errors> commit(GroupKey groupId, int generationId, String memberId, String instanceId,
                                             Map<TopicPartition, CommittedOffset> commits) {
-        if (groupId == null || groupId.isEmpty()) {
+        if (groupId.groupId() == null || groupId.groupId().isEmpty()) {
             return done(Errors.INVALID_GROUP_ID);
         }
         ClassicGroup group = groups.get(groupId);
@@ -615,7 +615,7 @@ public final class GroupCoordinator {
         }
     }
 
-    private CompletableFuture<Errors> write(String groupId, Map<TopicPartition, CommittedOffset> commits) {
+    private CompletableFuture<Errors> write(GroupKey groupId, Map<TopicPartition, CommittedOffset> commits) {
         if (commits.isEmpty()) {
             return done(Errors.NONE);
         }
@@ -632,7 +632,7 @@ public final class GroupCoordinator {
     }
 
     /** A group's committed offsets, or those of {@code partitions} (missing ones are absent from the map). */
-    public Map<TopicPartition, CommittedOffset> committed(String groupId, Collection<TopicPartition> partitions) {
+    public Map<TopicPartition, CommittedOffset> committed(GroupKey groupId, Collection<TopicPartition> partitions) {
         Map<TopicPartition, CommittedOffset> all = offsets.offsets(groupId);
         if (partitions == null) {
             return all;
@@ -653,7 +653,7 @@ public final class GroupCoordinator {
      * @param subscribed tells whether a live member of the group subscribes to a topic
      * @return the group-level error, and per partition the error when the group-level one is NONE
      */
-    public CompletableFuture<Map<TopicPartition, Errors>> deleteOffsets(String groupId,
+    public CompletableFuture<Map<TopicPartition, Errors>> deleteOffsets(GroupKey groupId,
                                                                          Collection<TopicPartition> partitions,
                                                                          Predicate<String> subscribedTopic) {
         ClassicGroup group = groups.get(groupId);
@@ -679,7 +679,7 @@ public final class GroupCoordinator {
     }
 
     /** The topics a group's live members subscribe to (consumer protocol groups only). */
-    public List<byte[]> memberSubscriptions(String groupId) {
+    public List<byte[]> memberSubscriptions(GroupKey groupId) {
         ClassicGroup group = groups.get(groupId);
         if (group == null) {
             return List.of();
@@ -700,9 +700,12 @@ public final class GroupCoordinator {
         }
     }
 
-    /** Removes every group's offsets of a deleted topic. */
-    public void onTopicDeleted(String topic) {
-        for (String groupId : offsets.groups()) {
+    /** Removes every group's offsets of a tenant's deleted topic. */
+    public void onTopicDeleted(String tenantId, String topic) {
+        for (GroupKey groupId : offsets.groups()) {
+            if (!groupId.tenantId().equals(tenantId)) {
+                continue;
+            }
             List<TopicPartition> doomed = offsets.offsets(groupId).keySet().stream()
                     .filter(tp -> tp.topic().equals(topic)).toList();
             if (!doomed.isEmpty()) {
@@ -753,12 +756,16 @@ public final class GroupCoordinator {
 
     // ---------------------------------------------------------------- admin
 
-    public List<GroupOverview> list() {
+    /** A tenant's groups. */
+    public List<GroupOverview> list(String tenantId) {
         List<GroupOverview> overviews = new ArrayList<>();
         for (ClassicGroup group : groups.values()) {
+            if (!group.groupId.tenantId().equals(tenantId)) {
+                continue;
+            }
             synchronized (group) {
                 if (group.state != GroupState.DEAD) {
-                    overviews.add(new GroupOverview(group.groupId,
+                    overviews.add(new GroupOverview(group.groupId.groupId(),
                             group.protocolType == null ? "" : group.protocolType, group.state));
                 }
             }
@@ -766,7 +773,7 @@ public final class GroupCoordinator {
         return overviews;
     }
 
-    public Optional<GroupDescription> describe(String groupId) {
+    public Optional<GroupDescription> describe(GroupKey groupId) {
         ClassicGroup group = groups.get(groupId);
         if (group == null) {
             return Optional.empty();
@@ -782,14 +789,14 @@ public final class GroupCoordinator {
                         stable ? m.protocols.getOrDefault(group.protocolName, new byte[0]) : new byte[0],
                         stable ? m.assignment : new byte[0]));
             }
-            return Optional.of(new GroupDescription(group.groupId, group.state,
+            return Optional.of(new GroupDescription(group.groupId.groupId(), group.state,
                     group.protocolType == null ? "" : group.protocolType,
                     stable && group.protocolName != null ? group.protocolName : "", members));
         }
     }
 
     /** DeleteGroups: only an empty group can go; its offsets go with it (durably, when the future completes). */
-    public CompletableFuture<Errors> delete(String groupId) {
+    public CompletableFuture<Errors> delete(GroupKey groupId) {
         ClassicGroup group = groups.get(groupId);
         if (group == null) {
             return done(Errors.GROUP_ID_NOT_FOUND);

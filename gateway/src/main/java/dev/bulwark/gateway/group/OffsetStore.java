@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.group;
 
+import dev.bulwark.auth.Tenant;
 import dev.bulwark.storage.LogSlice;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.PartitionLog;
@@ -31,9 +32,9 @@ import java.util.concurrent.CompletableFuture;
  * as a topic), answered once fsynced, and a snapshot of all offsets is written from time to time so that a restart
  * replays only the log written after it, and the log before it is dropped.
  *
- * <p>Record format (version 1): key = i16 version, i8 kind (0 = offset), UTF-8 group, UTF-8 topic, i32 partition
- * (strings as i16 length + bytes); value = i16 version, i64 offset, i32 leader epoch, UTF-8 metadata (i32 length),
- * i64 commit timestamp; a null value deletes the key. The snapshot is a {@link MetadataFile} with the log offset it
+ * <p>Record format (version 2): key = i16 version, i8 kind (0 = offset), UTF-8 tenant id, UTF-8 group, UTF-8 topic,
+ * i32 partition (strings as i16 length + bytes; version 1 keys lack the tenant id and belong to the default tenant); value = i16 version, i64 offset, i32 leader epoch, UTF-8 metadata (i32 length),
+ * i64 commit timestamp (value version 1); a null value deletes the key. The snapshot is a {@link MetadataFile} with the log offset it
  * covers up to and every group's offsets in the value format.
  *
  * <p>Commits are applied to the in-memory view when they are appended (under this store's lock, so in log order), and
@@ -43,7 +44,9 @@ public final class OffsetStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(OffsetStore.class);
 
-    private static final short VERSION = 1;
+    private static final short VERSION = 2;
+    private static final short KEY_VERSION_WITHOUT_TENANT = 1;
+    private static final short VALUE_VERSION = 1;
     private static final byte KIND_OFFSET = 0;
     private static final int SNAPSHOT_MAGIC = 0x42574F53; // "BWOS"
     private static final byte SNAPSHOT_VERSION = 1;
@@ -52,7 +55,7 @@ public final class OffsetStore {
     private final PartitionLog log;
     private final Path snapshotFile;
     private final Clock clock;
-    private final Map<String, Map<TopicPartition, CommittedOffset>> offsets = new HashMap<>();
+    private final Map<GroupKey, Map<TopicPartition, CommittedOffset>> offsets = new HashMap<>();
     private long recordsSinceSnapshot;
 
     private OffsetStore(PartitionLog log, Path snapshotFile, Clock clock) {
@@ -78,7 +81,7 @@ public final class OffsetStore {
      *
      * @throws InvalidGroupIdException when the group id is too long for the record format; nothing is written then
      */
-    public synchronized CompletableFuture<Void> commit(String group, Map<TopicPartition, CommittedOffset> commits) {
+    public synchronized CompletableFuture<Void> commit(GroupKey group, Map<TopicPartition, CommittedOffset> commits) {
         List<SimpleRecord> records = new ArrayList<>(commits.size());
         long now = clock.millis();
         commits.forEach((tp, offset) -> records.add(new SimpleRecord(now, key(group, tp), value(offset))));
@@ -88,7 +91,7 @@ public final class OffsetStore {
     }
 
     /** Removes offsets of a group (all of them when {@code partitions} is null); completes once durable. */
-    public synchronized CompletableFuture<Void> delete(String group, Collection<TopicPartition> partitions) {
+    public synchronized CompletableFuture<Void> delete(GroupKey group, Collection<TopicPartition> partitions) {
         Map<TopicPartition, CommittedOffset> existing = offsets.get(group);
         if (existing == null) {
             return CompletableFuture.completedFuture(null);
@@ -121,21 +124,21 @@ public final class OffsetStore {
 
     // ---------------------------------------------------------------- queries
 
-    public synchronized Map<TopicPartition, CommittedOffset> offsets(String group) {
+    public synchronized Map<TopicPartition, CommittedOffset> offsets(GroupKey group) {
         Map<TopicPartition, CommittedOffset> found = offsets.get(group);
         return found == null ? Map.of() : Map.copyOf(found);
     }
 
-    public synchronized Optional<CommittedOffset> offset(String group, TopicPartition partition) {
+    public synchronized Optional<CommittedOffset> offset(GroupKey group, TopicPartition partition) {
         Map<TopicPartition, CommittedOffset> found = offsets.get(group);
         return Optional.ofNullable(found == null ? null : found.get(partition));
     }
 
-    public synchronized Set<String> groups() {
+    public synchronized Set<GroupKey> groups() {
         return Set.copyOf(offsets.keySet());
     }
 
-    public synchronized boolean hasOffsets(String group) {
+    public synchronized boolean hasOffsets(GroupKey group) {
         return offsets.containsKey(group);
     }
 
@@ -167,7 +170,7 @@ public final class OffsetStore {
     private byte[] encodeSnapshot(long upTo) {
         List<byte[]> entries = new ArrayList<>();
         int size = 12;
-        for (Map.Entry<String, Map<TopicPartition, CommittedOffset>> group : offsets.entrySet()) {
+        for (Map.Entry<GroupKey, Map<TopicPartition, CommittedOffset>> group : offsets.entrySet()) {
             for (Map.Entry<TopicPartition, CommittedOffset> e : group.getValue().entrySet()) {
                 byte[] key = key(group.getKey(), e.getKey());
                 byte[] value = value(e.getValue());
@@ -234,10 +237,11 @@ public final class OffsetStore {
     private void apply(ByteBuffer key, ByteBuffer value) {
         short keyVersion = key.getShort();
         byte kind = key.get();
-        if (keyVersion != VERSION || kind != KIND_OFFSET) {
+        if ((keyVersion != VERSION && keyVersion != KEY_VERSION_WITHOUT_TENANT) || kind != KIND_OFFSET) {
             throw new IllegalStateException("unknown offsets record (version " + keyVersion + ", kind " + kind + ")");
         }
-        String group = getString(key);
+        String tenantId = keyVersion == VERSION ? getString(key) : Tenant.DEFAULT_ID;
+        GroupKey group = new GroupKey(tenantId, getString(key));
         TopicPartition tp = new TopicPartition(getString(key), key.getInt());
         if (value == null) {
             Map<TopicPartition, CommittedOffset> existing = offsets.get(group);
@@ -250,7 +254,7 @@ public final class OffsetStore {
             return;
         }
         short valueVersion = value.getShort();
-        if (valueVersion != VERSION) {
+        if (valueVersion != VALUE_VERSION) {
             throw new IllegalStateException("unknown offsets value version " + valueVersion);
         }
         long offset = value.getLong();
@@ -264,8 +268,9 @@ public final class OffsetStore {
 
     // ---------------------------------------------------------------- encoding
 
-    private static byte[] key(String group, TopicPartition tp) {
-        byte[] g = group.getBytes(StandardCharsets.UTF_8);
+    private static byte[] key(GroupKey group, TopicPartition tp) {
+        byte[] tenant = group.tenantId().getBytes(StandardCharsets.UTF_8);
+        byte[] g = group.groupId().getBytes(StandardCharsets.UTF_8);
         byte[] t = tp.topic().getBytes(StandardCharsets.UTF_8);
         if (g.length > Short.MAX_VALUE || t.length > Short.MAX_VALUE) {
             // Flexible request versions carry longer strings than the i16 lengths here hold; a wrapped length would
@@ -273,8 +278,9 @@ public final class OffsetStore {
             throw new InvalidGroupIdException("A group id of " + g.length + " bytes (or a topic name of " + t.length
                     + ") is longer than committed offsets can be stored with (" + Short.MAX_VALUE + " bytes)");
         }
-        return ByteBuffer.allocate(2 + 1 + 2 + g.length + 2 + t.length + 4)
+        return ByteBuffer.allocate(2 + 1 + 2 + tenant.length + 2 + g.length + 2 + t.length + 4)
                 .putShort(VERSION).put(KIND_OFFSET)
+                .putShort((short) tenant.length).put(tenant)
                 .putShort((short) g.length).put(g)
                 .putShort((short) t.length).put(t)
                 .putInt(tp.partition()).array();
@@ -283,7 +289,7 @@ public final class OffsetStore {
     private static byte[] value(CommittedOffset offset) {
         byte[] metadata = offset.metadata() == null ? new byte[0] : offset.metadata().getBytes(StandardCharsets.UTF_8);
         return ByteBuffer.allocate(2 + 8 + 4 + 4 + metadata.length + 8)
-                .putShort(VERSION).putLong(offset.offset()).putInt(offset.leaderEpoch())
+                .putShort(VALUE_VERSION).putLong(offset.offset()).putInt(offset.leaderEpoch())
                 .putInt(metadata.length).put(metadata).putLong(offset.commitTimestamp()).array();
     }
 

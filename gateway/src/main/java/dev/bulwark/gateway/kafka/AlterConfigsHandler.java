@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.protocol.ApiHandler;
@@ -40,12 +41,12 @@ import java.util.concurrent.CompletionStage;
  */
 public final class AlterConfigsHandler implements ApiHandler {
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
     private final BrokerConfigs broker;
     private final ClusterIdentity cluster;
 
-    public AlterConfigsHandler(Topics topics, BrokerConfigs broker, ClusterIdentity cluster) {
-        this.topics = topics;
+    public AlterConfigsHandler(TopicCatalog catalog, BrokerConfigs broker, ClusterIdentity cluster) {
+        this.catalog = catalog;
         this.broker = broker;
         this.cluster = cluster;
     }
@@ -60,6 +61,7 @@ public final class AlterConfigsHandler implements ApiHandler {
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         if (request.apiKey() == ApiKeys.INCREMENTAL_ALTER_CONFIGS) {
             IncrementalAlterConfigsRequestData data = request.data();
             IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
@@ -68,7 +70,7 @@ public final class AlterConfigsHandler implements ApiHandler {
                 for (IncrementalAlterConfigsRequestData.AlterableConfig c : resource.configs()) {
                     changes.add(new Change(c.name(), AlterConfigOp.OpType.forId(c.configOperation()), c.value()));
                 }
-                Outcome outcome = alter(resource.resourceType(), resource.resourceName(), changes, true,
+                Outcome outcome = alter(request, resource.resourceType(), resource.resourceName(), changes, true,
                         data.validateOnly());
                 response.responses().add(new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
                         .setResourceType(resource.resourceType()).setResourceName(resource.resourceName())
@@ -83,7 +85,7 @@ public final class AlterConfigsHandler implements ApiHandler {
             for (AlterConfigsRequestData.AlterableConfig c : resource.configs()) {
                 changes.add(new Change(c.name(), AlterConfigOp.OpType.SET, c.value()));
             }
-            Outcome outcome = alter(resource.resourceType(), resource.resourceName(), changes, false,
+            Outcome outcome = alter(request, resource.resourceType(), resource.resourceName(), changes, false,
                     data.validateOnly());
             response.responses().add(new AlterConfigsResponseData.AlterConfigsResourceResponse()
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName())
@@ -92,7 +94,7 @@ public final class AlterConfigsHandler implements ApiHandler {
         return Reply.completed(response);
     }
 
-    private Outcome alter(byte resourceType, String name, List<Change> changes, boolean incremental,
+    private Outcome alter(Request request, byte resourceType, String name, List<Change> changes, boolean incremental,
                           boolean validateOnly) {
         try {
             Set<String> seen = new HashSet<>();
@@ -103,7 +105,7 @@ public final class AlterConfigsHandler implements ApiHandler {
             }
             ConfigResource.Type type = ConfigResource.Type.forId(resourceType);
             if (type == ConfigResource.Type.TOPIC) {
-                alterTopic(name, changes, incremental, validateOnly);
+                alterTopic(catalog.forTenant(request.tenantId()), name, changes, incremental, validateOnly);
             } else if (type == ConfigResource.Type.BROKER) {
                 alterBroker(name, changes, incremental, validateOnly);
             } else {
@@ -119,16 +121,16 @@ public final class AlterConfigsHandler implements ApiHandler {
         }
     }
 
-    private void alterTopic(String name, List<Change> changes, boolean incremental, boolean validateOnly)
-            throws IOException {
+    private void alterTopic(Topics topics, String name, List<Change> changes, boolean incremental,
+                            boolean validateOnly) throws IOException {
         TopicMetadata topic = topics.byName(name).orElseThrow(() ->
                 new UnknownTopicOrPartitionException("Topic " + name + " does not exist"));
         Map<String, String> overrides = apply(incremental ? topic.configs() : Map.of(), changes,
                 LogConfig.TOPIC_CONFIGS, n -> topic.configs().containsKey(n) ? topic.configs().get(n)
                         : LogConfig.serverDefaultName(n).map(broker::valueString).orElse(""));
-        topics.store().validateConfig(overrides);
+        topics.validateConfig(overrides);
         if (!validateOnly) {
-            topics.store().alterTopicConfigs(topic.id(), overrides);
+            topics.alterConfigs(topic, overrides);
         }
     }
 
@@ -148,7 +150,7 @@ public final class AlterConfigsHandler implements ApiHandler {
         broker.validateDynamic(perBroker, values);
         if (!validateOnly) {
             broker.replaceDynamic(perBroker, values);
-            topics.store().updateServerDefaults(broker.values());
+            catalog.updateServerDefaults(broker.values());
         }
     }
 

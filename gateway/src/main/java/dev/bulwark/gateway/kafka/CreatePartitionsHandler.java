@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -24,16 +25,17 @@ import java.util.concurrent.CompletionStage;
 /** CreatePartitions: grows a topic; new partitions start empty on this node. */
 public final class CreatePartitionsHandler implements ApiHandler {
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
     private final ClusterIdentity cluster;
 
-    public CreatePartitionsHandler(Topics topics, ClusterIdentity cluster) {
-        this.topics = topics;
+    public CreatePartitionsHandler(TopicCatalog catalog, ClusterIdentity cluster) {
+        this.catalog = catalog;
         this.cluster = cluster;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         CreatePartitionsRequestData data = request.data();
         CreatePartitionsResponseData response = new CreatePartitionsResponseData();
         for (CreatePartitionsTopic topic : data.topics()) {
@@ -59,7 +61,7 @@ public final class CreatePartitionsHandler implements ApiHandler {
                     }
                 }
                 if (!data.validateOnly()) {
-                    topics.store().addPartitions(current.id(), topic.count());
+                    topics.addPartitions(current, topic.count());
                 }
             } catch (ApiException e) {
                 result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.protocol.ApiHandler;
@@ -36,18 +37,19 @@ import java.util.concurrent.CompletionStage;
  */
 public final class CreateTopicsHandler implements ApiHandler {
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
     private final ConfigView view;
     private final ClusterIdentity cluster;
 
-    public CreateTopicsHandler(Topics topics, BrokerConfigs broker, ClusterIdentity cluster) {
-        this.topics = topics;
+    public CreateTopicsHandler(TopicCatalog catalog, BrokerConfigs broker, ClusterIdentity cluster) {
+        this.catalog = catalog;
         this.view = new ConfigView(broker);
         this.cluster = cluster;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         CreateTopicsRequestData data = request.data();
         CreateTopicsResponseData response = new CreateTopicsResponseData();
         Set<String> seen = new HashSet<>();
@@ -62,7 +64,7 @@ public final class CreateTopicsHandler implements ApiHandler {
             if (duplicated.contains(topic.name())) {
                 fail(result, new InvalidRequestException("Duplicate topic name " + topic.name() + " in the request"));
             } else if (response.topics().find(topic.name()) == null) {
-                create(topic, data.validateOnly(), result);
+                create(topics, topic, data.validateOnly(), result);
             }
             if (response.topics().find(topic.name()) == null) {
                 response.topics().add(result);
@@ -71,7 +73,7 @@ public final class CreateTopicsHandler implements ApiHandler {
         return Reply.completed(response);
     }
 
-    private void create(CreatableTopic topic, boolean validateOnly, CreatableTopicResult result) {
+    private void create(Topics topics, CreatableTopic topic, boolean validateOnly, CreatableTopicResult result) {
         try {
             if (topics.byName(topic.name()).isPresent()) {
                 throw new TopicExistsException("Topic '" + topic.name() + "' already exists.");
@@ -96,7 +98,7 @@ public final class CreateTopicsHandler implements ApiHandler {
             }
             Topics.Plan plan = topics.plan(topic.name(), partitions, factor, configs);
             TopicMetadata created = validateOnly
-                    ? new TopicMetadata(Uuid.ZERO_UUID, plan.name(), plan.partitions(), plan.configs())
+                    ? new TopicMetadata(Uuid.ZERO_UUID, topics.tenantId(), plan.name(), plan.partitions(), plan.configs())
                     : topics.create(plan);
             result.setTopicId(created.id())
                     .setNumPartitions(created.partitions())

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -31,7 +32,7 @@ public final class DeleteGroupsHandler implements ApiHandler {
         for (String groupId : data.groupsNames()) {
             DeletableGroupResult result = new DeletableGroupResult().setGroupId(groupId);
             response.results().add(result);
-            deletions.add(coordinator.delete(groupId).thenAccept(error -> {
+            deletions.add(coordinator.delete(new GroupKey(request.tenantId(), groupId)).thenAccept(error -> {
                 result.setErrorCode(error.code());
                 if (error != Errors.NONE && request.version() >= 3) {
                     result.setErrorMessage(error.message());

@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -25,14 +26,15 @@ public final class DeleteRecordsHandler implements ApiHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeleteRecordsHandler.class);
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
 
-    public DeleteRecordsHandler(Topics topics) {
-        this.topics = topics;
+    public DeleteRecordsHandler(TopicCatalog catalog) {
+        this.catalog = catalog;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         DeleteRecordsRequestData data = request.data();
         DeleteRecordsResponseData response = new DeleteRecordsResponseData();
         for (DeleteRecordsTopic topic : data.topics()) {
@@ -48,7 +50,7 @@ public final class DeleteRecordsHandler implements ApiHandler {
                     result.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code());
                 } else {
                     try {
-                        result.setLowWatermark(topics.store().deleteRecords(log.get(), partition.offset()));
+                        result.setLowWatermark(topics.deleteRecords(log.get(), partition.offset()));
                     } catch (ApiException e) {
                         result.setErrorCode(Errors.forException(e).code());
                     } catch (IOException e) {

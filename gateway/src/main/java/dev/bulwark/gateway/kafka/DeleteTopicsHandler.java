@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.group.GroupCoordinator;
@@ -24,13 +25,13 @@ import java.util.concurrent.CompletionStage;
 /** DeleteTopics by name (v1-5) or by name or id (v6); the groups' committed offsets of the topic go too. */
 public final class DeleteTopicsHandler implements ApiHandler {
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
     private final BrokerConfigs broker;
     private final FetchSessions sessions;
     private final GroupCoordinator groups;
 
-    public DeleteTopicsHandler(Topics topics, BrokerConfigs broker, FetchSessions sessions, GroupCoordinator groups) {
-        this.topics = topics;
+    public DeleteTopicsHandler(TopicCatalog catalog, BrokerConfigs broker, FetchSessions sessions, GroupCoordinator groups) {
+        this.catalog = catalog;
         this.broker = broker;
         this.sessions = sessions;
         this.groups = groups;
@@ -38,6 +39,7 @@ public final class DeleteTopicsHandler implements ApiHandler {
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         DeleteTopicsRequestData data = request.data();
         List<DeleteTopicState> wanted = new ArrayList<>(data.topics());
         for (String name : data.topicNames()) {
@@ -56,9 +58,9 @@ public final class DeleteTopicsHandler implements ApiHandler {
             } else {
                 result.setName(found.get().name()).setTopicId(found.get().id());
                 try {
-                    topics.store().deleteTopic(found.get().id());
+                    topics.delete(found.get());
                     sessions.forgetTopic(found.get().id());
-                    groups.onTopicDeleted(found.get().name());
+                    groups.onTopicDeleted(request.tenantId(), found.get().name());
                 } catch (IOException e) {
                     result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setErrorMessage(e.getMessage());
                 } catch (ApiException e) {

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -23,19 +24,20 @@ import java.util.concurrent.CompletionStage;
 /** DescribeConfigs for topics and for this broker (its own resource and the cluster-wide default ""). */
 public final class DescribeConfigsHandler implements ApiHandler {
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
     private final ConfigView view;
     private final ClusterIdentity cluster;
 
-    public DescribeConfigsHandler(Topics topics, dev.bulwark.gateway.config.BrokerConfigs broker,
+    public DescribeConfigsHandler(TopicCatalog catalog, dev.bulwark.gateway.config.BrokerConfigs broker,
                                   ClusterIdentity cluster) {
-        this.topics = topics;
+        this.catalog = catalog;
         this.view = new ConfigView(broker);
         this.cluster = cluster;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         DescribeConfigsRequestData data = request.data();
         DescribeConfigsResponseData response = new DescribeConfigsResponseData();
         for (DescribeConfigsResource resource : data.resources()) {

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.GroupState;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -33,7 +34,7 @@ public final class DescribeGroupsHandler implements ApiHandler {
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
         for (String groupId : data.groups()) {
             DescribedGroup described = new DescribedGroup().setGroupId(groupId);
-            Optional<GroupCoordinator.GroupDescription> group = coordinator.describe(groupId);
+            Optional<GroupCoordinator.GroupDescription> group = coordinator.describe(new GroupKey(request.tenantId(), groupId));
             if (group.isEmpty()) {
                 described.setGroupState(GroupState.DEAD.kafkaName()).setProtocolType("").setProtocolData("");
                 if (version >= 6) {

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -26,16 +27,17 @@ import java.util.concurrent.CompletionStage;
  */
 public final class DescribeTopicPartitionsHandler implements ApiHandler {
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
     private final ClusterIdentity cluster;
 
-    public DescribeTopicPartitionsHandler(Topics topics, ClusterIdentity cluster) {
-        this.topics = topics;
+    public DescribeTopicPartitionsHandler(TopicCatalog catalog, ClusterIdentity cluster) {
+        this.catalog = catalog;
         this.cluster = cluster;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         DescribeTopicPartitionsRequestData data = request.data();
         TreeSet<String> names = new TreeSet<>();
         if (data.topics().isEmpty()) {

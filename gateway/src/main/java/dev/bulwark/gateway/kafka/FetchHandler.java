@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.network.ByteBufRecords;
 import dev.bulwark.gateway.protocol.ApiHandler;
@@ -44,18 +45,19 @@ public final class FetchHandler implements ApiHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(FetchHandler.class);
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
     private final FetchSessions sessions;
     private final FetchPurgatory purgatory;
 
-    public FetchHandler(Topics topics, FetchSessions sessions, FetchPurgatory purgatory) {
-        this.topics = topics;
+    public FetchHandler(TopicCatalog catalog, FetchSessions sessions, FetchPurgatory purgatory) {
+        this.catalog = catalog;
         this.sessions = sessions;
         this.purgatory = purgatory;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         FetchRequest fetch = (FetchRequest) request.body();
         FetchRequestData data = fetch.data();
         short version = request.version();
@@ -78,7 +80,7 @@ public final class FetchHandler implements ApiHandler {
         int responseSessionId = FetchMetadata.INVALID_SESSION_ID;
         LinkedHashMap<TopicIdPartition, FetchSessions.Entry> partitions = requested;
         if (version >= 7 && !metadata.isFull()) {
-            session = sessions.get(metadata.sessionId());
+            session = sessions.get(request.tenantId(), metadata.sessionId());
             if (session == null) {
                 return Reply.completed(topLevelError(Errors.FETCH_SESSION_ID_NOT_FOUND));
             }
@@ -106,17 +108,18 @@ public final class FetchHandler implements ApiHandler {
             partitions = session.partitions;
         } else if (version >= 7) {
             if (metadata.sessionId() != FetchMetadata.INVALID_SESSION_ID) {
-                sessions.remove(metadata.sessionId());
+                sessions.remove(request.tenantId(), metadata.sessionId());
             }
             if (metadata.epoch() == FetchMetadata.INITIAL_EPOCH && fetch.replicaId() < 0) {
-                session = sessions.create(requested);
+                session = sessions.create(request.tenantId(), requested);
                 if (session != null) {
                     responseSessionId = session.id;
                     partitions = session.partitions;
                 }
             }
         }
-        Operation operation = new Operation(request, fetch, session, partitions, incremental, responseSessionId);
+        Operation operation = new Operation(request, topics, fetch, session, partitions, incremental,
+                responseSessionId);
         if (operation.tryComplete(data.maxWaitMs() <= 0)) {
             return operation.result;
         }
@@ -131,6 +134,7 @@ public final class FetchHandler implements ApiHandler {
     /** One fetch from arrival to response; completes once, from the handler or from the purgatory. */
     private final class Operation implements FetchPurgatory.Waiting {
         final Request request;
+        final Topics topics;
         final FetchRequest fetch;
         final FetchSessions.Session session;
         final LinkedHashMap<TopicIdPartition, FetchSessions.Entry> partitions;
@@ -140,10 +144,11 @@ public final class FetchHandler implements ApiHandler {
         final CompletableFuture<Reply> result = new CompletableFuture<>();
         private boolean done;
 
-        Operation(Request request, FetchRequest fetch, FetchSessions.Session session,
+        Operation(Request request, Topics topics, FetchRequest fetch, FetchSessions.Session session,
                   LinkedHashMap<TopicIdPartition, FetchSessions.Entry> partitions, boolean incremental,
                   int responseSessionId) {
             this.request = request;
+            this.topics = topics;
             this.fetch = fetch;
             this.session = session;
             this.partitions = partitions;

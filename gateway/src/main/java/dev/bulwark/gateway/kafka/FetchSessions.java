@@ -46,15 +46,17 @@ public final class FetchSessions {
         }
     }
 
-    /** One session: its partitions in fetch order. */
+    /** One session: its partitions in fetch order, and the tenant whose clients alone may use it. */
     static final class Session {
         final int id;
+        final String tenantId;
         int epoch = FetchMetadata.nextEpoch(FetchMetadata.INITIAL_EPOCH);
         long lastUsedMs;
         final LinkedHashMap<TopicIdPartition, Entry> partitions = new LinkedHashMap<>();
 
-        Session(int id, long now) {
+        Session(int id, String tenantId, long now) {
             this.id = id;
+            this.tenantId = tenantId;
             this.lastUsedMs = now;
         }
 
@@ -77,7 +79,7 @@ public final class FetchSessions {
     }
 
     /** Creates a session for the partitions of a full fetch; null when the cache has no room. */
-    synchronized Session create(LinkedHashMap<TopicIdPartition, Entry> partitions) {
+    synchronized Session create(String tenantId, LinkedHashMap<TopicIdPartition, Entry> partitions) {
         long now = clock.millis();
         if (sessions.size() >= maxSessions && !evictOne(now)) {
             return null;
@@ -86,7 +88,7 @@ public final class FetchSessions {
         do {
             id = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
         } while (sessions.containsKey(id));
-        Session session = new Session(id, now);
+        Session session = new Session(id, tenantId, now);
         session.partitions.putAll(partitions);
         sessions.put(id, session);
         return session;
@@ -106,16 +108,21 @@ public final class FetchSessions {
         return true;
     }
 
-    synchronized Session get(int id) {
+    /** A session of this tenant; another tenant's session id is as unknown as one never issued. */
+    synchronized Session get(String tenantId, int id) {
         Session session = sessions.get(id);
-        if (session != null) {
-            session.lastUsedMs = clock.millis();
+        if (session == null || !session.tenantId.equals(tenantId)) {
+            return null;
         }
+        session.lastUsedMs = clock.millis();
         return session;
     }
 
-    synchronized void remove(int id) {
-        sessions.remove(id);
+    synchronized void remove(String tenantId, int id) {
+        Session session = sessions.get(id);
+        if (session != null && session.tenantId.equals(tenantId)) {
+            sessions.remove(id);
+        }
     }
 
     /** Drops every partition of a deleted topic from every session. */

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -21,7 +22,8 @@ public final class HeartbeatHandler implements ApiHandler {
     @Override
     public CompletionStage<Reply> handle(Request request) {
         HeartbeatRequestData data = request.data();
-        return Reply.completed(new HeartbeatResponseData().setErrorCode(coordinator.heartbeat(data.groupId(),
+        return Reply.completed(new HeartbeatResponseData().setErrorCode(coordinator.heartbeat(
+                new GroupKey(request.tenantId(), data.groupId()),
                 data.generationId(), data.memberId(), data.groupInstanceId()).code()));
     }
 }

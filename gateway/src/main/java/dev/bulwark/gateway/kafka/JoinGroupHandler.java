@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.JoinResult;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -30,7 +31,8 @@ public final class JoinGroupHandler implements ApiHandler {
         LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
         data.protocols().forEach(p -> protocols.putIfAbsent(p.name(), p.metadata()));
         int rebalanceTimeout = data.rebalanceTimeoutMs() < 0 ? data.sessionTimeoutMs() : data.rebalanceTimeoutMs();
-        GroupCoordinator.JoinRequest join = new GroupCoordinator.JoinRequest(data.groupId(), data.memberId(),
+        GroupCoordinator.JoinRequest join = new GroupCoordinator.JoinRequest(
+                new GroupKey(request.tenantId(), data.groupId()), data.memberId(),
                 data.groupInstanceId(), request.context().clientId(),
                 "/" + request.context().clientAddress().getHostAddress(), data.sessionTimeoutMs(), rebalanceTimeout,
                 data.protocolType(), protocols, version >= 4, version >= 9);

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -25,13 +26,13 @@ public final class LeaveGroupHandler implements ApiHandler {
     public CompletionStage<Reply> handle(Request request) {
         LeaveGroupRequestData data = request.data();
         if (request.version() < 3) {
-            List<Errors> results = coordinator.leave(data.groupId(),
+            List<Errors> results = coordinator.leave(new GroupKey(request.tenantId(), data.groupId()),
                     List.of(new GroupCoordinator.MemberIdentity(data.memberId(), null)));
             return Reply.completed(new LeaveGroupResponseData().setErrorCode(results.get(0).code()));
         }
         List<GroupCoordinator.MemberIdentity> leaving = new ArrayList<>();
         data.members().forEach(m -> leaving.add(new GroupCoordinator.MemberIdentity(m.memberId(), m.groupInstanceId())));
-        List<Errors> results = coordinator.leave(data.groupId(), leaving);
+        List<Errors> results = coordinator.leave(new GroupKey(request.tenantId(), data.groupId()), leaving);
         LeaveGroupResponseData response = new LeaveGroupResponseData();
         for (int i = 0; i < leaving.size(); i++) {
             response.members().add(new LeaveGroupResponseData.MemberResponse()

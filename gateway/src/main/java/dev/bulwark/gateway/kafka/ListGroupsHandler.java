@@ -35,7 +35,7 @@ public final class ListGroupsHandler implements ApiHandler {
         if (!types.isEmpty() && !types.contains(CLASSIC)) {
             return Reply.completed(response);
         }
-        for (GroupCoordinator.GroupOverview group : coordinator.list()) {
+        for (GroupCoordinator.GroupOverview group : coordinator.list(request.tenantId())) {
             if (states.isEmpty() || states.contains(group.state().kafkaName().toLowerCase(Locale.ROOT))) {
                 response.groups().add(new ListedGroup().setGroupId(group.groupId())
                         .setProtocolType(group.protocolType()).setGroupState(group.state().kafkaName())

@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -29,14 +30,15 @@ import java.util.concurrent.CompletionStage;
  */
 public final class ListOffsetsHandler implements ApiHandler {
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
 
-    public ListOffsetsHandler(Topics topics) {
-        this.topics = topics;
+    public ListOffsetsHandler(TopicCatalog catalog) {
+        this.catalog = catalog;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         ListOffsetsRequestData data = request.data();
         ListOffsetsResponseData response = new ListOffsetsResponseData();
         Set<TopicPartition> seen = new HashSet<>();

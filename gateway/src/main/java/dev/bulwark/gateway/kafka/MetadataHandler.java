@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -26,15 +27,16 @@ import java.util.concurrent.CompletionStage;
 public final class MetadataHandler implements ApiHandler {
 
     private final ClusterIdentity cluster;
-    private final Topics topics;
+    private final TopicCatalog catalog;
 
-    public MetadataHandler(ClusterIdentity cluster, Topics topics) {
+    public MetadataHandler(ClusterIdentity cluster, TopicCatalog catalog) {
         this.cluster = cluster;
-        this.topics = topics;
+        this.catalog = catalog;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         MetadataRequestData data = request.data();
         short version = request.version();
         MetadataResponseData response = new MetadataResponseData()
@@ -56,22 +58,22 @@ public final class MetadataHandler implements ApiHandler {
         }
         if (allTopics) {
             for (TopicMetadata topic : topics.all()) {
-                response.topics().add(describe(topic, operations));
+                response.topics().add(describe(topics, topic, operations));
             }
         } else {
             boolean mayCreate = version < 4 || data.allowAutoTopicCreation();
             for (MetadataRequestData.MetadataRequestTopic wanted : data.topics()) {
-                response.topics().add(lookup(wanted, mayCreate, operations));
+                response.topics().add(lookup(topics, wanted, mayCreate, operations));
             }
         }
         return Reply.completed(response);
     }
 
-    private MetadataResponseTopic lookup(MetadataRequestData.MetadataRequestTopic wanted, boolean mayCreate,
-                                         boolean operations) {
+    private MetadataResponseTopic lookup(Topics topics, MetadataRequestData.MetadataRequestTopic wanted,
+                                         boolean mayCreate, boolean operations) {
         if (wanted.name() == null) {
             Uuid id = wanted.topicId();
-            return topics.byId(id).map(t -> describe(t, operations)).orElseGet(() -> new MetadataResponseTopic()
+            return topics.byId(id).map(t -> describe(topics, t, operations)).orElseGet(() -> new MetadataResponseTopic()
                     .setTopicId(id).setName(null).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
         }
         String name = wanted.name();
@@ -88,10 +90,10 @@ public final class MetadataHandler implements ApiHandler {
                     : Errors.INVALID_TOPIC_EXCEPTION;
             return new MetadataResponseTopic().setName(name).setErrorCode(error.code());
         }
-        return describe(topic.get(), operations);
+        return describe(topics, topic.get(), operations);
     }
 
-    private MetadataResponseTopic describe(TopicMetadata topic, boolean operations) {
+    private MetadataResponseTopic describe(Topics topics, TopicMetadata topic, boolean operations) {
         MetadataResponseTopic result = new MetadataResponseTopic()
                 .setName(topic.name())
                 .setTopicId(topic.id())

@@ -1,8 +1,10 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.group.CommittedOffset;
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -32,13 +34,13 @@ import java.util.concurrent.CompletionStage;
 public final class OffsetCommitHandler implements ApiHandler {
 
     private final GroupCoordinator coordinator;
-    private final Topics topics;
+    private final TopicCatalog catalog;
     private final int maxMetadataBytes;
     private final Clock clock;
 
-    public OffsetCommitHandler(GroupCoordinator coordinator, Topics topics, int maxMetadataBytes, Clock clock) {
+    public OffsetCommitHandler(GroupCoordinator coordinator, TopicCatalog catalog, int maxMetadataBytes, Clock clock) {
         this.coordinator = coordinator;
-        this.topics = topics;
+        this.catalog = catalog;
         this.maxMetadataBytes = maxMetadataBytes;
         this.clock = clock;
     }
@@ -49,6 +51,7 @@ public final class OffsetCommitHandler implements ApiHandler {
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         OffsetCommitRequestData data = request.data();
         boolean byId = request.version() >= 10;
         long now = clock.millis();
@@ -78,7 +81,7 @@ public final class OffsetCommitHandler implements ApiHandler {
             }
             response.topics().add(topicResult);
         }
-        return coordinator.commit(data.groupId(), data.generationIdOrMemberEpoch(), data.memberId(),
+        return coordinator.commit(new GroupKey(request.tenantId(), data.groupId()), data.generationIdOrMemberEpoch(), data.memberId(),
                 data.groupInstanceId(), commits).thenApply(error -> {
                     entries.forEach(e -> e.result().setErrorCode(error.code()));
                     return Reply.of(response);

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -33,18 +34,19 @@ public final class OffsetDeleteHandler implements ApiHandler {
     @Override
     public CompletionStage<Reply> handle(Request request) {
         OffsetDeleteRequestData data = request.data();
+        GroupKey group = new GroupKey(request.tenantId(), data.groupId());
         List<TopicPartition> partitions = new ArrayList<>();
         data.topics().forEach(t -> t.partitions().forEach(p -> partitions.add(new TopicPartition(t.name(),
                 p.partitionIndex()))));
         Set<String> subscribed = new HashSet<>();
-        for (byte[] metadata : coordinator.memberSubscriptions(data.groupId())) {
+        for (byte[] metadata : coordinator.memberSubscriptions(group)) {
             try {
                 subscribed.addAll(ConsumerProtocol.deserializeSubscription(ByteBuffer.wrap(metadata)).topics());
             } catch (RuntimeException e) {
                 // Metadata a consumer-protocol client did not write names no topics.
             }
         }
-        return coordinator.deleteOffsets(data.groupId(), partitions, subscribed::contains).handle((results, error) -> {
+        return coordinator.deleteOffsets(group, partitions, subscribed::contains).handle((results, error) -> {
             OffsetDeleteResponseData response = new OffsetDeleteResponseData();
             if (error != null) {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause()

@@ -1,8 +1,10 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.group.CommittedOffset;
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -31,11 +33,11 @@ import java.util.concurrent.CompletionStage;
 public final class OffsetFetchHandler implements ApiHandler {
 
     private final GroupCoordinator coordinator;
-    private final Topics topics;
+    private final TopicCatalog catalog;
 
-    public OffsetFetchHandler(GroupCoordinator coordinator, Topics topics) {
+    public OffsetFetchHandler(GroupCoordinator coordinator, TopicCatalog catalog) {
         this.coordinator = coordinator;
-        this.topics = topics;
+        this.catalog = catalog;
     }
 
     /** A partition of the answer: topic name (null for an unknown id), id, index, and what was found. */
@@ -51,6 +53,7 @@ public final class OffsetFetchHandler implements ApiHandler {
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         OffsetFetchRequestData data = request.data();
         short version = request.version();
         OffsetFetchResponseData response = new OffsetFetchResponseData();
@@ -62,7 +65,7 @@ public final class OffsetFetchHandler implements ApiHandler {
                     wanted.add(new Wanted(t.name(), Uuid.ZERO_UUID, t.partitionIndexes()));
                 }
             }
-            for (List<Row> topic : byTopic(rows(data.groupId(), wanted)).values()) {
+            for (List<Row> topic : byTopic(rows(topics, new GroupKey(request.tenantId(), data.groupId()), wanted)).values()) {
                 OffsetFetchResponseTopic t = new OffsetFetchResponseTopic().setName(topic.get(0).topic());
                 for (Row row : topic) {
                     OffsetFetchResponsePartition p = new OffsetFetchResponsePartition()
@@ -90,7 +93,7 @@ public final class OffsetFetchHandler implements ApiHandler {
                 }
             }
             OffsetFetchResponseGroup g = new OffsetFetchResponseGroup().setGroupId(group.groupId());
-            for (List<Row> topic : byTopic(rows(group.groupId(), wanted)).values()) {
+            for (List<Row> topic : byTopic(rows(topics, new GroupKey(request.tenantId(), group.groupId()), wanted)).values()) {
                 Row first = topic.get(0);
                 OffsetFetchResponseTopics t = byId ? new OffsetFetchResponseTopics().setTopicId(first.topicId())
                         : new OffsetFetchResponseTopics().setName(first.topic());
@@ -109,7 +112,7 @@ public final class OffsetFetchHandler implements ApiHandler {
     }
 
     /** The rows of one group: every committed partition when {@code wanted} is null, else those asked for. */
-    private List<Row> rows(String groupId, List<Wanted> wanted) {
+    private List<Row> rows(Topics topics, GroupKey groupId, List<Wanted> wanted) {
         Map<TopicPartition, CommittedOffset> committed = coordinator.committed(groupId, null);
         List<Row> rows = new ArrayList<>();
         if (wanted == null) {

@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -22,14 +23,15 @@ import java.util.concurrent.CompletionStage;
  */
 public final class OffsetForLeaderEpochHandler implements ApiHandler {
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
 
-    public OffsetForLeaderEpochHandler(Topics topics) {
-        this.topics = topics;
+    public OffsetForLeaderEpochHandler(TopicCatalog catalog) {
+        this.catalog = catalog;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         OffsetForLeaderEpochRequestData data = request.data();
         OffsetForLeaderEpochResponseData response = new OffsetForLeaderEpochResponseData();
         for (OffsetForLeaderTopic topic : data.topics()) {

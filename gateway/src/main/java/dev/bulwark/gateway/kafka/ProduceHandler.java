@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
@@ -36,11 +37,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ProduceHandler implements ApiHandler {
 
-    private final Topics topics;
+    private final TopicCatalog catalog;
     private final Rejections rejections = new Rejections();
 
-    public ProduceHandler(Topics topics) {
-        this.topics = topics;
+    public ProduceHandler(TopicCatalog catalog) {
+        this.catalog = catalog;
     }
 
     /**
@@ -69,6 +70,7 @@ public final class ProduceHandler implements ApiHandler {
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
+        Topics topics = catalog.forTenant(request.tenantId());
         ProduceRequestData data = request.data();
         short acks = data.acks();
         boolean byId = request.version() >= 13;

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -26,7 +27,7 @@ public final class SyncGroupHandler implements ApiHandler {
         short version = request.version();
         Map<String, byte[]> assignments = new HashMap<>();
         data.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));
-        return coordinator.sync(data.groupId(), data.generationId(), data.memberId(), data.groupInstanceId(),
+        return coordinator.sync(new GroupKey(request.tenantId(), data.groupId()), data.generationId(), data.memberId(), data.groupInstanceId(),
                 data.protocolType(), data.protocolName(), assignments).thenApply(result -> {
                     SyncGroupResponseData response = new SyncGroupResponseData().setErrorCode(result.error().code())
                             .setAssignment(result.assignment());

@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.network;
 
+import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -61,6 +62,7 @@ final class KafkaConnection {
     private final String remote;
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     private volatile ClientInformation clientInformation = ClientInformation.EMPTY;
+    private volatile AuthenticatedPrincipal principal = AuthenticatedPrincipal.anonymous("ANONYMOUS");
     private boolean readPaused;
     private volatile boolean closed;
 
@@ -190,7 +192,7 @@ final class KafkaConnection {
             }
             RequestContext context = new RequestContext(header, connectionId, clientAddress, KafkaPrincipal.ANONYMOUS,
                     ListenerName.normalised(listener.name()), settings.securityProtocol(), clientInformation, false);
-            request = new Request(context, body, listener);
+            request = new Request(context, body, listener, principal);
         } catch (RuntimeException e) {
             frame.release();
             LOG.warn("closing connection from {} (client {}): malformed {} v{} request: {}", remote,

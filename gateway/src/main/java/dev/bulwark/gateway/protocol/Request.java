@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.protocol;
 
+import dev.bulwark.auth.AuthenticatedPrincipal;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.requests.AbstractRequest;
@@ -9,11 +10,14 @@ import org.apache.kafka.common.requests.RequestContext;
  * A parsed request and where it came from. Handlers must not keep references into the request's bytes (the records
  * of a produce) after {@link ApiHandler#handle} returns: the frame buffer is released then.
  *
- * @param context Kafka's request context: header, connection id, client address, listener, principal, client software
- * @param body    the parsed request, whose {@code data()} is the generated message
- * @param listener the listener the request arrived on, for advertised addresses
+ * @param context   Kafka's request context: header, connection id, client address, listener, principal, client
+ *                  software
+ * @param body      the parsed request, whose {@code data()} is the generated message
+ * @param listener  the listener the request arrived on, for advertised addresses
+ * @param principal who sent it, and so which tenant's namespace the request lives in
  */
-public record Request(RequestContext context, AbstractRequest body, Listener listener) {
+public record Request(RequestContext context, AbstractRequest body, Listener listener,
+                      AuthenticatedPrincipal principal) {
 
     public ApiKeys apiKey() {
         return context.header.apiKey();
@@ -21,6 +25,11 @@ public record Request(RequestContext context, AbstractRequest body, Listener lis
 
     public short version() {
         return context.header.apiVersion();
+    }
+
+    /** The tenant whose topics, groups and transactional ids the request may see. */
+    public String tenantId() {
+        return principal.tenantId();
     }
 
     @SuppressWarnings("unchecked")

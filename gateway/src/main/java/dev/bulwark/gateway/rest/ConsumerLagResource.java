@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.rest;
 
+import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.BulwarkLifecycle;
 import dev.bulwark.gateway.group.ConsumerLag;
 import jakarta.inject.Inject;
@@ -29,7 +30,7 @@ public class ConsumerLagResource {
     @Produces(MediaType.APPLICATION_JSON)
     public GroupLag lag(@PathParam("group") String group) {
         ConsumerLag lag = lifecycle.consumerLag().orElseThrow(() -> new ServiceUnavailableException("starting"));
-        List<ConsumerLag.PartitionLag> partitions = lag.of(group)
+        List<ConsumerLag.PartitionLag> partitions = lag.of(Tenant.DEFAULT_ID, group)
                 .orElseThrow(() -> new NotFoundException("no consumer group " + group));
         return new GroupLag(group, partitions.stream().mapToLong(ConsumerLag.PartitionLag::lag).sum(), partitions);
     }

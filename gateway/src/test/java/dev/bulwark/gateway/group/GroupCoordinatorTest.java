@@ -35,6 +35,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class GroupCoordinatorTest {
 
+    private static final String TENANT = "tenant-under-test";
+
+    private static GroupKey key(String groupId) {
+        return new GroupKey(TENANT, groupId);
+    }
+
     private static final int SESSION_MS = 10_000;
     private static final int REBALANCE_MS = 30_000;
     private static final Duration RETENTION = Duration.ofDays(7);
@@ -80,7 +86,7 @@ class GroupCoordinatorTest {
 
         assertEquals(Errors.MEMBER_ID_REQUIRED, first.error());
         assertFalse(first.memberId().isEmpty());
-        assertEquals(List.of(), coordinator.describe("g").orElseThrow().members(), "not a member yet");
+        assertEquals(List.of(), coordinator.describe(key("g")).orElseThrow().members(), "not a member yet");
 
         JoinResult joined = done(coordinator.join(joinV4("g", first.memberId(), "range")));
 
@@ -116,7 +122,7 @@ class GroupCoordinatorTest {
         JoinResult joined = done(coordinator.join(join("g", "", "range")));
         assertEquals(GroupState.COMPLETING_REBALANCE, state("g"));
 
-        SyncResult synced = done(coordinator.sync("g", joined.generationId(), joined.memberId(), null, "consumer",
+        SyncResult synced = done(coordinator.sync(key("g"), joined.generationId(), joined.memberId(), null, "consumer",
                 "range", Map.of(joined.memberId(), bytes("orders-0,orders-1"))));
 
         assertEquals(Errors.NONE, synced.error());
@@ -125,7 +131,7 @@ class GroupCoordinatorTest {
         assertEquals("range", synced.protocolName());
         assertEquals(GroupState.STABLE, state("g"));
         assertEquals(Errors.NONE, heartbeat(new Member("g", joined.memberId(), null, joined.generationId())));
-        GroupCoordinator.MemberDescription described = coordinator.describe("g").orElseThrow().members().get(0);
+        GroupCoordinator.MemberDescription described = coordinator.describe(key("g")).orElseThrow().members().get(0);
         assertArrayEquals(bytes("orders-0,orders-1"), described.assignment());
         assertArrayEquals(bytes("range-metadata"), described.metadata());
     }
@@ -148,10 +154,10 @@ class GroupCoordinatorTest {
                 aJoined.members().stream().map(JoinResult.JoinedMember::memberId).toList());
         assertEquals(List.of(), bJoined.members(), "followers are not told the members");
 
-        CompletableFuture<SyncResult> bSync = coordinator.sync("g", 2, bJoined.memberId(), null, "consumer", "range",
+        CompletableFuture<SyncResult> bSync = coordinator.sync(key("g"), 2, bJoined.memberId(), null, "consumer", "range",
                 Map.of());
         assertFalse(bSync.isDone(), "a follower's SyncGroup waits for the leader's");
-        SyncResult aSync = done(coordinator.sync("g", 2, a.id(), null, "consumer", "range",
+        SyncResult aSync = done(coordinator.sync(key("g"), 2, a.id(), null, "consumer", "range",
                 Map.of(a.id(), bytes("orders-0"), bJoined.memberId(), bytes("orders-1"))));
 
         assertArrayEquals(bytes("orders-0"), aSync.assignment());
@@ -165,13 +171,13 @@ class GroupCoordinatorTest {
         CompletableFuture<JoinResult> bJoin = coordinator.join(join("g", "", "range"));
         done(coordinator.join(join("g", a.id(), "range")));
         JoinResult b = done(bJoin);
-        CompletableFuture<SyncResult> bSync = coordinator.sync("g", b.generationId(), b.memberId(), null, "consumer",
+        CompletableFuture<SyncResult> bSync = coordinator.sync(key("g"), b.generationId(), b.memberId(), null, "consumer",
                 "range", Map.of());
 
         coordinator.join(join("g", "", "range"));
 
         assertEquals(Errors.REBALANCE_IN_PROGRESS, done(bSync).error());
-        assertEquals(Errors.REBALANCE_IN_PROGRESS, done(coordinator.sync("g", b.generationId(), b.memberId(), null,
+        assertEquals(Errors.REBALANCE_IN_PROGRESS, done(coordinator.sync(key("g"), b.generationId(), b.memberId(), null,
                 "consumer", "range", Map.of())).error());
     }
 
@@ -183,7 +189,7 @@ class GroupCoordinatorTest {
 
         assertEquals(2, b.generation());
         assertEquals(Errors.ILLEGAL_GENERATION, heartbeat(stale));
-        assertEquals(Errors.ILLEGAL_GENERATION, done(coordinator.sync("g", stale.generation(), stale.id(), null,
+        assertEquals(Errors.ILLEGAL_GENERATION, done(coordinator.sync(key("g"), stale.generation(), stale.id(), null,
                 "consumer", "range", Map.of())).error());
         assertEquals(Errors.ILLEGAL_GENERATION, commit(stale, ORDERS_0, 5));
     }
@@ -194,7 +200,7 @@ class GroupCoordinatorTest {
         Member stranger = new Member("g", "nobody", null, a.generation());
 
         assertEquals(Errors.UNKNOWN_MEMBER_ID, heartbeat(stranger));
-        assertEquals(Errors.UNKNOWN_MEMBER_ID, done(coordinator.sync("g", a.generation(), "nobody", null, "consumer",
+        assertEquals(Errors.UNKNOWN_MEMBER_ID, done(coordinator.sync(key("g"), a.generation(), "nobody", null, "consumer",
                 "range", Map.of())).error());
         assertEquals(Errors.UNKNOWN_MEMBER_ID, done(coordinator.join(join("g", "nobody", "range"))).error());
         assertEquals(Errors.UNKNOWN_MEMBER_ID, commit(stranger, ORDERS_0, 1));
@@ -214,7 +220,7 @@ class GroupCoordinatorTest {
         assertNotEquals(old.id(), replacement.memberId());
         assertEquals(old.generation(), replacement.generationId(), "same subscription: no rebalance");
         assertEquals(Errors.FENCED_INSTANCE_ID, heartbeat(old));
-        assertEquals(Errors.FENCED_INSTANCE_ID, done(coordinator.sync("g", old.generation(), old.id(), "instance-1",
+        assertEquals(Errors.FENCED_INSTANCE_ID, done(coordinator.sync(key("g"), old.generation(), old.id(), "instance-1",
                 "consumer", "range", Map.of())).error());
         assertEquals(Errors.FENCED_INSTANCE_ID, commit(old, ORDERS_0, 7));
         assertEquals(Errors.FENCED_INSTANCE_ID, done(coordinator.join(joinStatic("g", old.id(), "instance-1",
@@ -245,9 +251,9 @@ class GroupCoordinatorTest {
         CompletableFuture<JoinResult> staticJoin = coordinator.join(joinStatic("g", "", "instance-1", "range"));
         done(coordinator.join(join("g", leader.id(), "range")));
         JoinResult before = done(staticJoin);
-        done(coordinator.sync("g", 2, leader.id(), null, "consumer", "range",
+        done(coordinator.sync(key("g"), 2, leader.id(), null, "consumer", "range",
                 Map.of(leader.id(), bytes("orders-0"), before.memberId(), bytes("orders-1"))));
-        done(coordinator.sync("g", 2, before.memberId(), "instance-1", "consumer", "range", Map.of()));
+        done(coordinator.sync(key("g"), 2, before.memberId(), "instance-1", "consumer", "range", Map.of()));
 
         JoinResult restarted = done(coordinator.join(joinStatic("g", "", "instance-1", "range")));
 
@@ -256,7 +262,7 @@ class GroupCoordinatorTest {
         assertEquals(leader.id(), restarted.leaderId());
         assertEquals(GroupState.STABLE, state("g"));
         assertEquals(Errors.NONE, heartbeat(new Member("g", leader.id(), null, 2)), "the others keep working");
-        SyncResult synced = done(coordinator.sync("g", 2, restarted.memberId(), "instance-1", "consumer", "range",
+        SyncResult synced = done(coordinator.sync(key("g"), 2, restarted.memberId(), "instance-1", "consumer", "range",
                 Map.of()));
         assertArrayEquals(bytes("orders-1"), synced.assignment(), "its previous assignment");
     }
@@ -340,7 +346,7 @@ class GroupCoordinatorTest {
     @Test
     void theInitialRebalanceDelayNeverOutlastsTheRebalanceTimeout() {
         coordinator = coordinator(Duration.ofMillis(3_000), Integer.MAX_VALUE);
-        JoinRequest shortTimeout = new JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS, 5_000,
+        JoinRequest shortTimeout = new JoinRequest(key("g"), "", null, "client", "/127.0.0.1", SESSION_MS, 5_000,
                 "consumer", protocols("range"), false, true);
 
         CompletableFuture<JoinResult> a = coordinator.join(shortTimeout);
@@ -375,7 +381,7 @@ class GroupCoordinatorTest {
         stableAlone("g", null);
 
         assertEquals(Errors.INCONSISTENT_GROUP_PROTOCOL, done(coordinator.join(join("g", "", "roundrobin"))).error());
-        JoinRequest connect = new JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS,
+        JoinRequest connect = new JoinRequest(key("g"), "", null, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS,
                 "connect", protocols("range"), false, true);
         assertEquals(Errors.INCONSISTENT_GROUP_PROTOCOL, done(coordinator.join(connect)).error());
         assertEquals(Errors.INCONSISTENT_GROUP_PROTOCOL, done(coordinator.join(join("other", ""))).error(),
@@ -391,12 +397,12 @@ class GroupCoordinatorTest {
     @Test
     void sessionTimeoutsOutsideTheBrokersBoundsAreInvalid() {
         for (int sessionMs : new int[] {5_999, 1_800_001}) {
-            JoinRequest r = new JoinRequest("g", "", null, "client", "/127.0.0.1", sessionMs, REBALANCE_MS, "consumer",
+            JoinRequest r = new JoinRequest(key("g"), "", null, "client", "/127.0.0.1", sessionMs, REBALANCE_MS, "consumer",
                     protocols("range"), false, true);
             assertEquals(Errors.INVALID_SESSION_TIMEOUT, done(coordinator.join(r)).error(), sessionMs + " ms");
         }
         for (int sessionMs : new int[] {6_000, 1_800_000}) {
-            JoinRequest r = new JoinRequest("g-" + sessionMs, "", null, "client", "/127.0.0.1", sessionMs, REBALANCE_MS,
+            JoinRequest r = new JoinRequest(key("g-" + sessionMs), "", null, "client", "/127.0.0.1", sessionMs, REBALANCE_MS,
                     "consumer", protocols("range"), false, true);
             assertEquals(Errors.NONE, done(coordinator.join(r)).error(), sessionMs + " ms");
         }
@@ -410,14 +416,14 @@ class GroupCoordinatorTest {
         Member a = both.leader();
         Member b = both.follower();
 
-        assertEquals(List.of(Errors.NONE), coordinator.leave("g", List.of(new MemberIdentity(b.id(), null))));
+        assertEquals(List.of(Errors.NONE), coordinator.leave(key("g"), List.of(new MemberIdentity(b.id(), null))));
 
         assertEquals(GroupState.PREPARING_REBALANCE, state("g"));
         JoinResult rejoined = done(coordinator.join(join("g", a.id(), "range")));
         assertEquals(1, rejoined.members().size());
-        assertEquals(List.of(Errors.UNKNOWN_MEMBER_ID), coordinator.leave("g", List.of(new MemberIdentity(b.id(), null))));
+        assertEquals(List.of(Errors.UNKNOWN_MEMBER_ID), coordinator.leave(key("g"), List.of(new MemberIdentity(b.id(), null))));
         assertEquals(List.of(Errors.UNKNOWN_MEMBER_ID),
-                coordinator.leave("no-such-group", List.of(new MemberIdentity(a.id(), null))));
+                coordinator.leave(key("no-such-group"), List.of(new MemberIdentity(a.id(), null))));
     }
 
     @Test
@@ -425,8 +431,8 @@ class GroupCoordinatorTest {
         Member s = stableAlone("g", "instance-1");
 
         assertEquals(List.of(Errors.FENCED_INSTANCE_ID),
-                coordinator.leave("g", List.of(new MemberIdentity("someone-else", "instance-1"))));
-        assertEquals(List.of(Errors.NONE, Errors.UNKNOWN_MEMBER_ID), coordinator.leave("g", List.of(
+                coordinator.leave(key("g"), List.of(new MemberIdentity("someone-else", "instance-1"))));
+        assertEquals(List.of(Errors.NONE, Errors.UNKNOWN_MEMBER_ID), coordinator.leave(key("g"), List.of(
                 new MemberIdentity("", "instance-1"), new MemberIdentity("", "instance-2"))));
 
         assertEquals(GroupState.EMPTY, state("g"));
@@ -439,8 +445,8 @@ class GroupCoordinatorTest {
     void aGroupWithoutMembersTakesSimpleCommitsWithGenerationMinusOne() {
         assertEquals(Errors.NONE, commit(new Member("standalone", "", null, -1), ORDERS_0, 42));
 
-        assertEquals(42, coordinator.committed("standalone", null).get(ORDERS_0).offset());
-        assertEquals(List.of(new GroupCoordinator.GroupOverview("standalone", "", GroupState.EMPTY)), coordinator.list());
+        assertEquals(42, coordinator.committed(key("standalone"), null).get(ORDERS_0).offset());
+        assertEquals(List.of(new GroupCoordinator.GroupOverview("standalone", "", GroupState.EMPTY)), coordinator.list(TENANT));
     }
 
     @Test
@@ -448,15 +454,15 @@ class GroupCoordinatorTest {
         String huge = "g".repeat(Short.MAX_VALUE + 1);
 
         assertEquals(Errors.INVALID_GROUP_ID, commit(new Member(huge, "", null, -1), ORDERS_0, 1));
-        assertFalse(offsets.hasOffsets(huge));
+        assertFalse(offsets.hasOffsets(key(huge)));
     }
 
     @Test
     void aCommitWithAGenerationForAGroupThatDoesNotExistIsAnIllegalGeneration() {
         assertEquals(Errors.ILLEGAL_GENERATION, commit(new Member("ghost", "m-1", null, 3), ORDERS_0, 42));
 
-        assertEquals(Map.of(), coordinator.committed("ghost", null));
-        assertEquals(List.of(), coordinator.list());
+        assertEquals(Map.of(), coordinator.committed(key("ghost"), null));
+        assertEquals(List.of(), coordinator.list(TENANT));
     }
 
     @Test
@@ -473,7 +479,7 @@ class GroupCoordinatorTest {
 
         assertEquals(GroupState.COMPLETING_REBALANCE, state("g"));
         assertEquals(Errors.REBALANCE_IN_PROGRESS, commit(m, ORDERS_0, 9));
-        assertEquals(Map.of(), coordinator.committed("g", null));
+        assertEquals(Map.of(), coordinator.committed(key("g"), null));
     }
 
     @Test
@@ -484,8 +490,8 @@ class GroupCoordinatorTest {
 
         assertEquals(Errors.NONE, commit(a, ORDERS_0, 11), "revoking partitions commits before rejoining");
 
-        assertEquals(11, coordinator.committed("g", List.of(ORDERS_0, ORDERS_1)).get(ORDERS_0).offset());
-        assertEquals(Map.of(), coordinator.committed("g", List.of(ORDERS_1)));
+        assertEquals(11, coordinator.committed(key("g"), List.of(ORDERS_0, ORDERS_1)).get(ORDERS_0).offset());
+        assertEquals(Map.of(), coordinator.committed(key("g"), List.of(ORDERS_1)));
     }
 
     // ---------------------------------------------------------------- deleting groups, expiring offsets
@@ -496,40 +502,40 @@ class GroupCoordinatorTest {
         commit(a, ORDERS_0, 1);
         commit(new Member("idle", "", null, -1), ORDERS_0, 2);
 
-        assertEquals(Errors.NON_EMPTY_GROUP, done(coordinator.delete("busy")));
-        assertEquals(Errors.GROUP_ID_NOT_FOUND, done(coordinator.delete("never-existed")));
-        assertEquals(Errors.NONE, done(coordinator.delete("idle")));
+        assertEquals(Errors.NON_EMPTY_GROUP, done(coordinator.delete(key("busy"))));
+        assertEquals(Errors.GROUP_ID_NOT_FOUND, done(coordinator.delete(key("never-existed"))));
+        assertEquals(Errors.NONE, done(coordinator.delete(key("idle"))));
 
-        assertEquals(Map.of(), coordinator.committed("idle", null));
-        assertFalse(offsets.hasOffsets("idle"));
-        assertEquals(Errors.GROUP_ID_NOT_FOUND, done(coordinator.delete("idle")));
-        assertEquals(List.of("busy"), coordinator.list().stream().map(GroupCoordinator.GroupOverview::groupId).toList());
+        assertEquals(Map.of(), coordinator.committed(key("idle"), null));
+        assertFalse(offsets.hasOffsets(key("idle")));
+        assertEquals(Errors.GROUP_ID_NOT_FOUND, done(coordinator.delete(key("idle"))));
+        assertEquals(List.of("busy"), coordinator.list(TENANT).stream().map(GroupCoordinator.GroupOverview::groupId).toList());
     }
 
     @Test
     void theOffsetsOfAGroupThatStaysEmptyExpireOnceTheRetentionHasPassed() {
         Member a = stableAlone("g", null);
         commit(a, ORDERS_0, 5);
-        coordinator.leave("g", List.of(new MemberIdentity(a.id(), null)));
+        coordinator.leave(key("g"), List.of(new MemberIdentity(a.id(), null)));
         assertEquals(GroupState.EMPTY, state("g"));
 
         timer.advance(RETENTION.minusMillis(1));
         coordinator.expireOffsets();
-        assertEquals(5, coordinator.committed("g", null).get(ORDERS_0).offset());
+        assertEquals(5, coordinator.committed(key("g"), null).get(ORDERS_0).offset());
 
         timer.advance(Duration.ofMillis(1));
         coordinator.expireOffsets();
 
-        assertEquals(Map.of(), coordinator.committed("g", null));
-        assertEquals(List.of(), coordinator.list());
+        assertEquals(Map.of(), coordinator.committed(key("g"), null));
+        assertEquals(List.of(), coordinator.list(TENANT));
     }
 
     @Test
     void theOffsetsOfAGroupWithMembersNeverExpire() {
         int longestSessionMs = 1_800_000;
-        JoinResult joined = done(coordinator.join(new JoinRequest("g", "", null, "client", "/127.0.0.1",
+        JoinResult joined = done(coordinator.join(new JoinRequest(key("g"), "", null, "client", "/127.0.0.1",
                 longestSessionMs, REBALANCE_MS, "consumer", protocols("range"), false, true)));
-        done(coordinator.sync("g", 1, joined.memberId(), null, "consumer", "range", Map.of()));
+        done(coordinator.sync(key("g"), 1, joined.memberId(), null, "consumer", "range", Map.of()));
         Member a = new Member("g", joined.memberId(), null, 1);
         commit(a, ORDERS_0, 5);
 
@@ -540,7 +546,7 @@ class GroupCoordinatorTest {
             coordinator.expireOffsets();
         }
 
-        assertEquals(5, coordinator.committed("g", null).get(ORDERS_0).offset());
+        assertEquals(5, coordinator.committed(key("g"), null).get(ORDERS_0).offset());
     }
 
     @Test
@@ -554,7 +560,7 @@ class GroupCoordinatorTest {
             commit(standalone, ORDERS_0, day);
             coordinator.expireOffsets();
 
-            Map<TopicPartition, CommittedOffset> committed = coordinator.committed("standalone", null);
+            Map<TopicPartition, CommittedOffset> committed = coordinator.committed(key("standalone"), null);
             assertTrue(committed.containsKey(ORDERS_0), "day " + day + ": orders-0 was committed just now");
             assertEquals(day, committed.get(ORDERS_0).offset());
             assertEquals(day < RETENTION.toDays(), committed.containsKey(ORDERS_1),
@@ -574,8 +580,8 @@ class GroupCoordinatorTest {
                 timer.clock());
         coordinator = coordinator(Duration.ZERO, Integer.MAX_VALUE);
 
-        assertEquals(List.of(new GroupCoordinator.GroupOverview("g", "", GroupState.EMPTY)), coordinator.list());
-        assertEquals(5, coordinator.committed("g", null).get(ORDERS_0).offset());
+        assertEquals(List.of(new GroupCoordinator.GroupOverview("g", "", GroupState.EMPTY)), coordinator.list(TENANT));
+        assertEquals(5, coordinator.committed(key("g"), null).get(ORDERS_0).offset());
         assertEquals(Errors.UNKNOWN_MEMBER_ID, heartbeat(a), "members do not survive a restart; they rejoin");
         assertEquals(Errors.NONE, done(coordinator.join(join("g", "", "range"))).error());
     }
@@ -587,7 +593,7 @@ class GroupCoordinatorTest {
         JoinResult joined = done(coordinator.join(instanceId == null ? join(group, "", "range")
                 : joinStatic(group, "", instanceId, "range")));
         assertEquals(Errors.NONE, joined.error());
-        SyncResult synced = done(coordinator.sync(group, joined.generationId(), joined.memberId(), instanceId,
+        SyncResult synced = done(coordinator.sync(key(group), joined.generationId(), joined.memberId(), instanceId,
                 "consumer", "range", Map.of(joined.memberId(), bytes("all"))));
         assertEquals(Errors.NONE, synced.error());
         assertEquals(GroupState.STABLE, state(group));
@@ -605,9 +611,9 @@ class GroupCoordinatorTest {
         JoinResult aJoined = done(coordinator.join(leader.instanceId() == null ? join(group, leader.id(), "range")
                 : joinStatic(group, leader.id(), leader.instanceId(), "range")));
         JoinResult bJoined = done(bJoin);
-        CompletableFuture<SyncResult> bSync = coordinator.sync(group, bJoined.generationId(), bJoined.memberId(), null,
+        CompletableFuture<SyncResult> bSync = coordinator.sync(key(group), bJoined.generationId(), bJoined.memberId(), null,
                 "consumer", "range", Map.of());
-        done(coordinator.sync(group, aJoined.generationId(), leader.id(), leader.instanceId(), "consumer", "range",
+        done(coordinator.sync(key(group), aJoined.generationId(), leader.id(), leader.instanceId(), "consumer", "range",
                 Map.of(leader.id(), bytes("orders-0"), bJoined.memberId(), bytes("orders-1"))));
         assertEquals(Errors.NONE, done(bSync).error());
         return new Pair(new Member(group, leader.id(), leader.instanceId(), aJoined.generationId()),
@@ -616,18 +622,18 @@ class GroupCoordinatorTest {
 
     /** JoinGroup v3 and older: no MEMBER_ID_REQUIRED round trip. */
     private static JoinRequest join(String group, String memberId, String... assignors) {
-        return new JoinRequest(group, memberId, null, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS, "consumer",
+        return new JoinRequest(key(group), memberId, null, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS, "consumer",
                 protocols(assignors), false, true);
     }
 
     /** JoinGroup v4+ for a dynamic member: an unknown member must first ask for its id (KIP-394). */
     private static JoinRequest joinV4(String group, String memberId, String... assignors) {
-        return new JoinRequest(group, memberId, null, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS, "consumer",
+        return new JoinRequest(key(group), memberId, null, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS, "consumer",
                 protocols(assignors), true, true);
     }
 
     private static JoinRequest joinStatic(String group, String memberId, String instanceId, String... assignors) {
-        return new JoinRequest(group, memberId, instanceId, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS,
+        return new JoinRequest(key(group), memberId, instanceId, "client", "/127.0.0.1", SESSION_MS, REBALANCE_MS,
                 "consumer", protocols(assignors), true, true);
     }
 
@@ -640,17 +646,17 @@ class GroupCoordinatorTest {
     }
 
     private Errors heartbeat(Member m) {
-        return coordinator.heartbeat(m.group(), m.generation(), m.id(), m.instanceId());
+        return coordinator.heartbeat(key(m.group()), m.generation(), m.id(), m.instanceId());
     }
 
     private Errors commit(Member m, TopicPartition tp, long offset) {
         Map<TopicPartition, CommittedOffset> commits = new HashMap<>();
         commits.put(tp, new CommittedOffset(offset, 0, "", timer.nowMs()));
-        return done(coordinator.commit(m.group(), m.generation(), m.id(), m.instanceId(), commits));
+        return done(coordinator.commit(key(m.group()), m.generation(), m.id(), m.instanceId(), commits));
     }
 
     private GroupState state(String group) {
-        return coordinator.describe(group).orElseThrow().state();
+        return coordinator.describe(key(group)).orElseThrow().state();
     }
 
     private static byte[] bytes(String s) {

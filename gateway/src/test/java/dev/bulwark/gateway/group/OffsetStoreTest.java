@@ -1,10 +1,14 @@
 package dev.bulwark.gateway.group;
 
+import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.testing.ManualScheduler;
 import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.errors.InvalidGroupIdException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -12,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +39,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * after a crash, with and without a snapshot, and the log before a snapshot is dropped.
  */
 class OffsetStoreTest {
+
+    private static final String TENANT = "tenant-under-test";
+
+    private static GroupKey key(String groupId) {
+        return new GroupKey(TENANT, groupId);
+    }
 
     private static final TopicPartition ORDERS_0 = new TopicPartition("orders", 0);
     private static final TopicPartition ORDERS_1 = new TopicPartition("orders", 1);
@@ -123,7 +135,7 @@ class OffsetStoreTest {
         assertEquals(Map.of(ORDERS_0, offset(10, "after"), ORDERS_1, offset(2, "before")), offsetsOf("g1"));
         assertEquals(Map.of(), offsetsOf("g2"));
         assertEquals(Map.of(PAYMENTS_0, offset(30, "after")), offsetsOf("g3"));
-        assertEquals(Set.of("g1", "g3"), store.groups());
+        assertEquals(Set.of(key("g1"), key("g3")), store.groups());
     }
 
     @Test
@@ -164,13 +176,13 @@ class OffsetStoreTest {
         for (int i = 0; i < commits; i++) {
             commit("g" + (i % 7), new TopicPartition("t" + (i % 13), i % 5), i, metadata);
         }
-        Map<String, Map<TopicPartition, CommittedOffset>> before = new HashMap<>();
+        Map<GroupKey, Map<TopicPartition, CommittedOffset>> before = new HashMap<>();
         store.groups().forEach(g -> before.put(g, store.offsets(g)));
         assertTrue(log.sizeInBytes() > 2 << 20, "the replay reads more than one chunk");
 
         restartCleanly();
 
-        Map<String, Map<TopicPartition, CommittedOffset>> after = new HashMap<>();
+        Map<GroupKey, Map<TopicPartition, CommittedOffset>> after = new HashMap<>();
         store.groups().forEach(g -> after.put(g, store.offsets(g)));
         assertEquals(before, after);
     }
@@ -184,9 +196,9 @@ class OffsetStoreTest {
         assertEquals(Map.of(ORDERS_1, offset(2, "")), offsetsOf("g1"));
         delete("g1", null);
 
-        assertFalse(store.hasOffsets("g1"));
+        assertFalse(store.hasOffsets(key("g1")));
         assertEquals(Set.of(), store.groups());
-        assertEquals(Optional.empty(), store.offset("g1", ORDERS_1));
+        assertEquals(Optional.empty(), store.offset(key("g1"), ORDERS_1));
         restartCleanly();
         assertEquals(Set.of(), store.groups());
     }
@@ -197,11 +209,43 @@ class OffsetStoreTest {
         commit("g1", ORDERS_0, 1, "");
 
         assertThrows(InvalidGroupIdException.class,
-                () -> store.commit(huge, Map.of(ORDERS_0, new CommittedOffset(1, 3, "", time.nowMs()))));
+                () -> store.commit(key(huge), Map.of(ORDERS_0, new CommittedOffset(1, 3, "", time.nowMs()))));
 
-        assertFalse(store.hasOffsets(huge));
+        assertFalse(store.hasOffsets(key(huge)));
         restartCleanly();
-        assertEquals(Set.of("g1"), store.groups());
+        assertEquals(Set.of(key("g1")), store.groups());
+    }
+
+    @Test
+    void theSameGroupIdInTwoTenantsIsTwoGroups() throws IOException {
+        GroupKey ours = key("payments-app");
+        GroupKey theirs = new GroupKey("another-tenant", "payments-app");
+        store.commit(ours, Map.of(ORDERS_0, offset(5, "ours"))).join();
+        store.commit(theirs, Map.of(ORDERS_0, offset(9, "theirs"))).join();
+        store.delete(theirs, null).join();
+
+        restartCleanly();
+
+        assertEquals(Map.of(ORDERS_0, offset(5, "ours")), store.offsets(ours));
+        assertFalse(store.hasOffsets(theirs));
+    }
+
+    @Test
+    void aRecordWrittenBeforeTenantsExistedBelongsToTheDefaultTenant() throws IOException {
+        byte[] group = "legacy".getBytes(StandardCharsets.UTF_8);
+        byte[] topic = "orders".getBytes(StandardCharsets.UTF_8);
+        byte[] keyV1 = ByteBuffer.allocate(2 + 1 + 2 + group.length + 2 + topic.length + 4)
+                .putShort((short) 1).put((byte) 0)
+                .putShort((short) group.length).put(group)
+                .putShort((short) topic.length).put(topic)
+                .putInt(0).array();
+        byte[] value = ByteBuffer.allocate(2 + 8 + 4 + 4 + 8)
+                .putShort((short) 1).putLong(42).putInt(3).putInt(0).putLong(ManualScheduler.START_MS).array();
+        log.append(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(ManualScheduler.START_MS, keyV1, value)));
+
+        restartCleanly();
+
+        assertEquals(Map.of(ORDERS_0, offset(42, "")), store.offsets(new GroupKey(Tenant.DEFAULT_ID, "legacy")));
     }
 
     // ---------------------------------------------------------------- helpers
@@ -220,28 +264,28 @@ class OffsetStoreTest {
     }
 
     private void assertHistory() {
-        assertEquals(Set.of("g1", "g2", "g4"), store.groups());
+        assertEquals(Set.of(key("g1"), key("g2"), key("g4")), store.groups());
         assertEquals(Map.of(ORDERS_0, new CommittedOffset(8, 3, "second", ManualScheduler.START_MS + 1000)),
                 offsetsOf("g1"));
         assertEquals(Map.of(ORDERS_0, offset(100, "two")), offsetsOf("g2"));
-        assertFalse(store.hasOffsets("g3"));
+        assertFalse(store.hasOffsets(key("g3")));
         assertEquals(Map.of(PAYMENTS_0, new CommittedOffset(2, 3, "\u00fcnicode \u2713",
                 ManualScheduler.START_MS + 1000)), offsetsOf("g4"));
     }
 
     private void commit(String group, TopicPartition tp, long offset, String metadata) {
-        CompletableFuture<Void> durable = store.commit(group, Map.of(tp, new CommittedOffset(offset, 3, metadata,
+        CompletableFuture<Void> durable = store.commit(key(group), Map.of(tp, new CommittedOffset(offset, 3, metadata,
                 time.nowMs())));
         assertTrue(durable.isDone(), "page cache policy: acknowledged once written");
         durable.join();
     }
 
     private void delete(String group, List<TopicPartition> partitions) {
-        store.delete(group, partitions).join();
+        store.delete(key(group), partitions).join();
     }
 
     private Map<TopicPartition, CommittedOffset> offsetsOf(String group) {
-        return store.offsets(group);
+        return store.offsets(key(group));
     }
 
     private static CommittedOffset offset(long offset, String metadata) {

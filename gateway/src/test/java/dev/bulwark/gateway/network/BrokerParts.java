@@ -1,8 +1,11 @@
 package dev.bulwark.gateway.network;
 
+import dev.bulwark.auth.AuthenticatedPrincipal;
+import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.BulwarkServer;
 import dev.bulwark.gateway.cluster.ClusterIdentity;
 import dev.bulwark.gateway.cluster.ProducerIds;
+import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.group.GroupCoordinator;
@@ -54,6 +57,7 @@ final class BrokerParts implements AutoCloseable {
     final ClusterIdentity cluster;
     final FetchPurgatory purgatory;
     final LogManager logs;
+    final TopicCatalog catalog;
     final Topics topics;
     final GroupCoordinator groups;
     final ApiRegistry apis;
@@ -65,12 +69,13 @@ final class BrokerParts implements AutoCloseable {
         cluster = ClusterIdentity.loadOrCreate(dir.resolve("cluster.meta"), NODE_ID);
         purgatory = new FetchPurgatory(Runnable::run);
         logs = LogManager.open(dir.resolve("log"), TestLogs.settings(), broker.values(), timer.clock(), purgatory);
-        topics = new Topics(logs, broker);
+        catalog = new TopicCatalog(logs, broker);
+        topics = catalog.forTenant(Tenant.DEFAULT_ID);
         OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()),
                 dir.resolve("log").resolve("consumer-offsets.snapshot"), timer.clock());
         groups = new GroupCoordinator(new GroupSettings(Duration.ofSeconds(6), Duration.ofMinutes(30), Duration.ZERO,
                 Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
-        apis = BulwarkServer.apis(cluster, broker, topics, ProducerIds.open(dir.resolve("producer-ids")),
+        apis = BulwarkServer.apis(cluster, broker, catalog, ProducerIds.open(dir.resolve("producer-ids")),
                 new FetchSessions(1000, timer.clock()), purgatory, groups, timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
@@ -107,7 +112,7 @@ final class BrokerParts implements AutoCloseable {
         RequestContext context = new RequestContext(header, "conn-1", InetAddress.getLoopbackAddress(),
                 KafkaPrincipal.ANONYMOUS, ListenerName.normalised(LISTENER.name()), SecurityProtocol.PLAINTEXT,
                 ClientInformation.EMPTY, false);
-        return new Request(context, body, LISTENER);
+        return new Request(context, body, LISTENER, AuthenticatedPrincipal.anonymous("ANONYMOUS"));
     }
 
     @Override

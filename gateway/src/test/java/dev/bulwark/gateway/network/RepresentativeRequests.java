@@ -1,7 +1,9 @@
 package dev.bulwark.gateway.network;
 
+import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.group.CommittedOffset;
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.JoinResult;
 import dev.bulwark.storage.TopicMetadata;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription;
@@ -67,7 +69,7 @@ final class RepresentativeRequests {
         this.broker = broker;
         this.orders = broker.orders;
         stableMember = joinAndSync(STABLE_GROUP, null);
-        broker.groups.commit(COMMITTED_GROUP, -1, "", null, Map.of(
+        broker.groups.commit(new GroupKey(Tenant.DEFAULT_ID, COMMITTED_GROUP), -1, "", null, Map.of(
                 new TopicPartition("orders", 0), new CommittedOffset(COMMITTED_OFFSET, 0, "meta", broker.timer.nowMs())))
                 .join();
 
@@ -421,7 +423,7 @@ final class RepresentativeRequests {
                                                                 boolean requireKnownMemberId) {
         LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
         protocols.put("range", subscription());
-        return new GroupCoordinator.JoinRequest(group, memberId, instanceId, "client", "/127.0.0.1", 30_000, 60_000,
+        return new GroupCoordinator.JoinRequest(new GroupKey(Tenant.DEFAULT_ID, group), memberId, instanceId, "client", "/127.0.0.1", 30_000, 60_000,
                 "consumer", protocols, requireKnownMemberId, true);
     }
 
@@ -432,7 +434,7 @@ final class RepresentativeRequests {
     /** A member alone in a stable group. */
     private String joinAndSync(String group, String instanceId) {
         JoinResult joined = broker.groups.join(coordinatorJoin(group, "", instanceId, false)).join();
-        broker.groups.sync(group, joined.generationId(), joined.memberId(), instanceId, "consumer", "range",
+        broker.groups.sync(new GroupKey(Tenant.DEFAULT_ID, group), joined.generationId(), joined.memberId(), instanceId, "consumer", "range",
                 Map.of(joined.memberId(), new byte[] {1, 2, 3})).join();
         return joined.memberId();
     }
@@ -534,7 +536,7 @@ final class RepresentativeRequests {
 
     private List<ApiMessage> offsetDelete(int v) {
         String group = "offset-delete-v" + v;
-        broker.groups.commit(group, -1, "", null, Map.of(new TopicPartition("orders", 0),
+        broker.groups.commit(new GroupKey(Tenant.DEFAULT_ID, group), -1, "", null, Map.of(new TopicPartition("orders", 0),
                 new CommittedOffset(1, 0, "", broker.timer.nowMs()))).join();
         OffsetDeleteRequestData data = new OffsetDeleteRequestData().setGroupId(group);
         data.topics().add(new OffsetDeleteRequestData.OffsetDeleteRequestTopic().setName("orders").setPartitions(
@@ -568,7 +570,7 @@ final class RepresentativeRequests {
 
     private List<ApiMessage> deleteGroups(int v) {
         String deletable = "deletable-v" + v;
-        Errors committed = broker.groups.commit(deletable, -1, "", null, Map.of(new TopicPartition("orders", 0),
+        Errors committed = broker.groups.commit(new GroupKey(Tenant.DEFAULT_ID, deletable), -1, "", null, Map.of(new TopicPartition("orders", 0),
                 new CommittedOffset(1, 0, "", broker.timer.nowMs()))).join();
         if (committed != Errors.NONE) {
             throw new IllegalStateException("setting up " + deletable + ": " + committed);
