@@ -42,6 +42,7 @@ public final class Authentication {
     private final Clock clock;
     private State state = State.IN_PROGRESS;
     private int messages;
+    private boolean errorChallengeSent;
     private AuthenticatedPrincipal principal;
 
     Authentication(String mechanism, String clientAddress, SaslServer server, Attempt attempt, TenantStore tenants,
@@ -78,6 +79,11 @@ public final class Authentication {
             throw new IllegalSaslStateException("the SASL/" + mechanism + " exchange is already "
                     + (state == State.COMPLETE ? "complete" : "failed") + "; a new one starts with SaslHandshake");
         }
+        if (errorChallengeSent) {
+            // RFC 7628: after the error challenge the exchange can only fail. kafka-clients' server would take a
+            // fresh token here; that would let a client try token after token without a counted failure.
+            throw fail(attempt.failure, null);
+        }
         messages++;
         byte[] challenge;
         try {
@@ -89,6 +95,7 @@ public final class Authentication {
             throw fail(FailureReason.INTERNAL_ERROR, e);
         }
         if (!server.isComplete()) {
+            errorChallengeSent = attempt.failure != null;
             return challenge == null ? new byte[0] : challenge;
         }
         AuthenticatedPrincipal candidate = attempt.candidate;

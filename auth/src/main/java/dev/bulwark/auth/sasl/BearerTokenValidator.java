@@ -31,7 +31,8 @@ public interface BearerTokenValidator {
      *
      * @param principal   the user and the tenant (by name) the token is for; its {@link UserName#saslUsername()} is
      *                    the OAUTHBEARER authorization id
-     * @param role        the role its claims grant
+     * @param role        the role its claims grant ({@link Role#OPERATOR} only for default-tenant principals, or the
+     *                    login fails)
      * @param scope       the token's scope (may be empty)
      * @param issuedAtMs  the token's issue time, ms since the epoch, or -1 when it has none
      * @param expiresAtMs the token's expiry, ms since the epoch: the session ends there (KIP-368 reauthentication)

@@ -1,6 +1,7 @@
 package dev.bulwark.auth.sasl;
 
 import dev.bulwark.auth.AuthenticatedPrincipal;
+import dev.bulwark.auth.Role;
 import dev.bulwark.auth.Tenant;
 import org.apache.kafka.common.security.auth.AuthenticateCallbackHandler;
 import org.apache.kafka.common.security.oauthbearer.OAuthBearerExtensionsValidatorCallback;
@@ -18,7 +19,8 @@ import java.util.Set;
 /**
  * Answers kafka-clients' {@code OAuthBearerSaslServer}: the token goes to the {@link BearerTokenValidator}, the tenant
  * it names is resolved by name. A refused token becomes the RFC 7628 error challenge ({@code invalid_token}) the
- * server sends before failing the exchange. SASL extensions are ignored.
+ * server sends before failing the exchange. A token that makes an operator of a tenant's user is refused: operators
+ * belong to the default tenant. SASL extensions are ignored.
  */
 final class OAuthBearerCallbackHandler implements AuthenticateCallbackHandler {
 
@@ -66,6 +68,12 @@ final class OAuthBearerCallbackHandler implements AuthenticateCallbackHandler {
         Optional<Tenant> tenant = lookup.tenantOf(token.principal());
         if (tenant.isEmpty()) {
             attempt.fail(FailureReason.UNKNOWN_TENANT);
+            callback.error(INVALID_TOKEN, null, null);
+            return;
+        }
+        if (token.role() == Role.OPERATOR && !tenant.get().isDefault()) {
+            attempt.fail(FailureReason.INVALID_TOKEN);
+            attempt.tokenProblem = "an operator must belong to the default tenant";
             callback.error(INVALID_TOKEN, null, null);
             return;
         }

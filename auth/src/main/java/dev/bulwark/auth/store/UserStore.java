@@ -189,9 +189,11 @@ public final class UserStore {
      *
      * @throws DuplicateResourceException      when the user exists
      * @throws UnacceptableCredentialException when the name or the password is not acceptable
+     * @throws IllegalArgumentException        when asked for an operator outside the default tenant
      */
     public User create(String tenantId, String name, Role role, String password) throws IOException {
         validateName(name);
+        checkRole(tenantId, role);
         requirePassword(password);
         Map<ScramMechanism, ScramCredential> credentials = deriveAll(password);
         synchronized (writeLock) {
@@ -268,8 +270,10 @@ public final class UserStore {
      * Changes a user's role.
      *
      * @throws ResourceNotFoundException when the user does not exist
+     * @throws IllegalArgumentException  when asked for an operator outside the default tenant
      */
     public User setRole(String tenantId, String name, Role role) throws IOException {
+        checkRole(tenantId, role);
         synchronized (writeLock) {
             Entry existing = users.get(new Key(tenantId, name));
             if (existing == null) {
@@ -445,6 +449,13 @@ public final class UserStore {
             return MessageDigest.isEqual(storedKey, credential.storedKey());
         } catch (InvalidKeyException e) {
             throw new IllegalStateException("cannot derive a " + mechanism.mechanismName() + " key", e);
+        }
+    }
+
+    /** Operators are super users across tenants, so they belong to the default tenant (DESIGN.md, "Roles"). */
+    private static void checkRole(String tenantId, Role role) {
+        if (role == Role.OPERATOR && !Tenant.DEFAULT_ID.equals(tenantId)) {
+            throw new IllegalArgumentException("operators belong to the default tenant, not to tenant " + tenantId);
         }
     }
 

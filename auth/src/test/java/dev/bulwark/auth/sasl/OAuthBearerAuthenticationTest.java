@@ -94,6 +94,26 @@ class OAuthBearerAuthenticationTest {
     }
 
     @Test
+    void afterTheErrorChallengeEvenAGoodTokenCannotRescueTheExchange() throws Exception {
+        Authentication auth = mechanisms.start("OAUTHBEARER", "10.0.0.1");
+        auth.evaluate(client("garbage").evaluateChallenge(new byte[0]));
+
+        byte[] goodToken = client("carol@acme|MEMBER|" + inOneHour).evaluateChallenge(new byte[0]);
+        AuthenticationFailedException e = assertThrows(AuthenticationFailedException.class,
+                () -> auth.evaluate(goodToken));
+        assertEquals(FailureReason.INVALID_TOKEN, e.reason());
+        assertFalse(auth.isComplete());
+    }
+
+    @Test
+    void aTokenCannotMakeATenantUserAnOperator() {
+        AuthenticationFailedException e = failure("carol@acme|OPERATOR|" + inOneHour);
+        assertEquals(FailureReason.INVALID_TOKEN, e.reason());
+        assertEquals("Authentication failed: invalid token: an operator must belong to the default tenant",
+                e.getMessage());
+    }
+
+    @Test
     void aTokenForAnUnknownTenantFails() {
         AuthenticationFailedException e = failure("carol@nowhere|MEMBER|" + inOneHour);
         assertEquals(FailureReason.UNKNOWN_TENANT, e.reason());

@@ -192,6 +192,17 @@ class UserStoreTest {
         assertEquals(3, store.list().size());
     }
 
+    @Test
+    void operatorsBelongToTheDefaultTenant() throws IOException {
+        UserStore store = open();
+        assertThrows(IllegalArgumentException.class, () -> store.create(ACME, "op", Role.OPERATOR, "p"));
+        store.create(ACME, "alice", Role.MEMBER, "p");
+        assertThrows(IllegalArgumentException.class, () -> store.setRole(ACME, "alice", Role.OPERATOR));
+        assertEquals(Role.TENANT_ADMIN, store.setRole(ACME, "alice", Role.TENANT_ADMIN).role());
+        assertEquals(Role.TENANT_ADMIN, open().get(ACME, "alice").orElseThrow().role());
+        store.create(Tenant.DEFAULT_ID, "op", Role.OPERATOR, "p");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "a@b", "a b", "tab\t", "nul\u0000"})
     void refusesInvalidUserNames(String name) throws IOException {
