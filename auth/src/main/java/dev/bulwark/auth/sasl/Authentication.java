@@ -95,7 +95,8 @@ public final class Authentication {
             throw fail(FailureReason.INTERNAL_ERROR, e);
         }
         if (!server.isComplete()) {
-            errorChallengeSent = attempt.failure != null;
+            // Only OAUTHBEARER answers a refusal with a challenge; a SCRAM decoy runs on to the proof check.
+            errorChallengeSent = SaslMechanisms.OAUTHBEARER.equals(mechanism) && attempt.failure != null;
             return challenge == null ? new byte[0] : challenge;
         }
         AuthenticatedPrincipal candidate = attempt.candidate;

@@ -87,6 +87,8 @@ class ScramAuthenticationTest {
         assertEquals(FailureReason.UNKNOWN_USER, unknownUser.reason());
         assertEquals(FailureReason.UNKNOWN_TENANT, unknownTenant.reason());
         assertEquals("mallory@acme", unknownUser.attemptedUsername().orElseThrow());
+        assertEquals(wrong.getCause().getMessage(), unknownUser.getCause().getMessage(),
+                "both were refused by the server's proof check, at the same step");
         assertTrue(wrong instanceof SaslAuthenticationException, "maps to SASL_AUTHENTICATION_FAILED");
     }
 

@@ -327,6 +327,27 @@ class UserStoreTest {
         assertFalse(payload.hasRemaining());
     }
 
+    @Test
+    void concurrentChangesAllLand() throws Exception {
+        UserStore store = open();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<User>> futures = new java.util.ArrayList<>();
+            for (int i = 0; i < 24; i++) {
+                String name = "u" + i;
+                futures.add(pool.submit(() -> store.create(ACME, name, Role.MEMBER, "p")));
+                futures.add(pool.submit(() -> store.create("other", name, Role.MEMBER, "p")));
+            }
+            for (java.util.concurrent.Future<User> future : futures) {
+                future.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(48, store.list().size());
+        assertEquals(48, open().list().size());
+    }
+
     private static boolean contains(byte[] haystack, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= haystack.length; i++) {
