@@ -196,7 +196,8 @@ public final class DevCertificateAuthority {
                 names.add(isIpLiteral(host) ? new GeneralName(GeneralName.iPAddress, host)
                         : new GeneralName(GeneralName.dNSName, host));
             }
-            String commonName = hosts.stream().filter(h -> !LOCAL_HOSTS.contains(h)).findFirst().orElse("localhost");
+            String commonName = hosts.size() > LOCAL_HOSTS.size() ? List.copyOf(hosts).get(LOCAL_HOSTS.size())
+                    : "localhost";
             X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build();
             X509Certificate cert = issue(pair.getPublic(), subject, KeyPurposeId.id_kp_serverAuth, names,
                     SERVER_VALIDITY);
@@ -293,6 +294,7 @@ public final class DevCertificateAuthority {
         return null;
     }
 
+    /** The local names, then the extra host (if any, and not among them), normalized. */
     private static Set<String> requestedHosts(String extraHost) {
         Set<String> hosts = new LinkedHashSet<>();
         for (String h : LOCAL_HOSTS) {
