@@ -15,8 +15,8 @@ import dev.bulwark.auth.Role;
 import dev.bulwark.auth.UserName;
 
 /**
- * Who an mTLS client is: its certificate's subject DN (RFC 2253, as {@link javax.security.auth.x500.X500Principal#getName()}
- * writes it: {@code CN=alice,OU=acme,O=Example}) mapped by Kafka's {@code ssl.principal.mapping.rules} (kafka-clients'
+ * Who an mTLS client is: its certificate's subject DN (RFC 2253, as
+ * {@link javax.security.auth.x500.X500Principal#getName()} writes it: {@code CN=alice,OU=acme,O=Example}) mapped by Kafka's {@code ssl.principal.mapping.rules} (kafka-clients'
  * {@link SslPrincipalMapper}; {@code DEFAULT} keeps the whole DN), then read with the SASL username convention:
  * {@code alice@acme} is user {@code alice} of tenant {@code acme}, a name without {@code @} belongs to the default
  * tenant.

@@ -31,6 +31,19 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: {@link #checkNow()} reads files, so it runs off the event loop: on the scheduler passed to
  * {@link #schedule}, or on a worker (Vert.x {@code executeBlocking}) driven by a periodic timer. The listener runs on
  * that thread. {@link #current()} may be read from any thread.
+ *
+ * <p>With Vert.x 4.5 the gateway swaps a running listener's material (new connections get it, open ones keep theirs):
+ * <pre>{@code
+ * CertificateReloader reloader = CertificateReloader.open(sources, m -> {
+ *     SSLOptions ssl = new SSLOptions()
+ *             .setKeyCertOptions(KeyCertOptions.wrap(m.keyManager().orElseThrow()))
+ *             .setEnabledSecureTransportProtocols(new LinkedHashSet<>(TlsMaterial.PROTOCOLS));
+ *     m.trustManager().ifPresent(tm -> ssl.setTrustOptions(TrustOptions.wrap(tm)));     // mTLS
+ *     TlsMaterial.CIPHER_SUITES.forEach(ssl::addEnabledCipherSuite);
+ *     netServer.updateSSLOptions(ssl, true);    // force: apply even if Vert.x finds the options equal
+ * });
+ * vertx.setPeriodic(10_000, id -> vertx.executeBlocking(() -> reloader.checkNow(), false));
+ * }</pre>
  */
 public final class CertificateReloader implements AutoCloseable {
 

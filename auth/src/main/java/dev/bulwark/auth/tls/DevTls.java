@@ -26,9 +26,10 @@ public record DevTls(Path caCertificate, Path serverCertificate, Path serverKey,
 
     /** What to print at start, so a newcomer's client trusts the server in one step. */
     public String clientHint() {
-        return "TLS uses a development CA" + (caCreated ? " created now" : "") + ": " + caCertificate.toAbsolutePath()
-                + ". Clients trust it with ssl.truststore.type=PEM and ssl.truststore.location="
-                + caCertificate.toAbsolutePath() + " (kcat/librdkafka: ssl.ca.location=" + caCertificate.toAbsolutePath()
-                + "). Configure your own certificates for anything but development.";
+        Path ca = caCertificate.toAbsolutePath();
+        return "TLS uses a development CA" + (caCreated ? " created now" : "") + ": " + ca
+                + ". Clients trust it with ssl.truststore.type=PEM and ssl.truststore.location=" + ca
+                + " (kcat/librdkafka: ssl.ca.location=" + ca + "). Configure your own certificates for anything"
+                + " but development.";
     }
 }

@@ -31,7 +31,8 @@ public sealed interface KeySource {
 
         @Override
         public List<Path> files() {
-            return certificateChain.equals(privateKey) ? List.of(certificateChain) : List.of(certificateChain, privateKey);
+            return certificateChain.equals(privateKey) ? List.of(certificateChain)
+                    : List.of(certificateChain, privateKey);
         }
 
         @Override
@@ -66,7 +67,8 @@ public sealed interface KeySource {
         @Override
         public String toString() {
             return "Pkcs12[file=" + file + (password == null ? "" : ", password=***")
-                    + (keyPassword == null ? "" : ", keyPassword=***") + (alias == null ? "" : ", alias=" + alias) + "]";
+                    + (keyPassword == null ? "" : ", keyPassword=***")
+                    + (alias == null ? "" : ", alias=" + alias) + "]";
         }
     }
 }

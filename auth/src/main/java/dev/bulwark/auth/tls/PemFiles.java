@@ -15,13 +15,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -122,7 +119,8 @@ final class PemFiles {
         } catch (PKCSException | PEMException e) {
             throw new TlsMaterialException(file + ": the private key cannot be decrypted (wrong password?)", e);
         } catch (OperatorCreationException e) {
-            throw new TlsMaterialException(file + ": the private key's encryption is not supported: " + e.getMessage(), e);
+            throw new TlsMaterialException(file + ": the private key's encryption is not supported: "
+                    + e.getMessage(), e);
         } catch (IOException e) {
             throw new TlsMaterialException(file + ": the private key cannot be read: " + e.getMessage(), e);
         }
@@ -141,16 +139,6 @@ final class PemFiles {
         } catch (PEMException e) {
             throw new TlsMaterialException(file + ": the private key's algorithm is not supported ("
                     + info.getPrivateKeyAlgorithm().getAlgorithm() + ")", e);
-        }
-    }
-
-    /** Re-encodes a key from another provider (a PKCS12 store read by Bouncy Castle) as the JDK's own key. */
-    static PrivateKey toJdkKey(String where, PrivateKey key) {
-        try {
-            return KeyFactory.getInstance(key.getAlgorithm()).generatePrivate(new PKCS8EncodedKeySpec(key.getEncoded()));
-        } catch (GeneralSecurityException e) {
-            throw new TlsMaterialException(where + ": the private key's algorithm is not supported ("
-                    + key.getAlgorithm() + ")", e);
         }
     }
 

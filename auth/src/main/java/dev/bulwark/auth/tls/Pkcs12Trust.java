@@ -36,7 +36,8 @@ final class Pkcs12Trust {
         List<X509Certificate> certificates = new ArrayList<>();
         try {
             PKCS12PfxPdu pfx = new PKCS12PfxPdu(Files.readAllBytes(file));
-            if (pfx.hasMac() && !pfx.isMacValid(new JcePKCS12MacCalculatorBuilderProvider().setProvider(PemFiles.BC), pw)) {
+            if (pfx.hasMac()
+                    && !pfx.isMacValid(new JcePKCS12MacCalculatorBuilderProvider().setProvider(PemFiles.BC), pw)) {
                 throw new TlsMaterialException(file + " cannot be opened: wrong password");
             }
             JcaX509CertificateConverter converter = new JcaX509CertificateConverter();

@@ -2,6 +2,7 @@ package dev.bulwark.auth.tls;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -14,6 +15,7 @@ import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.UnrecoverableKeyException;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
@@ -262,7 +264,8 @@ public final class TlsMaterial {
         } catch (AccessDeniedException e) {
             throw new TlsMaterialException(file + " cannot be read: permission denied", e);
         } catch (IOException e) {
-            if (e.getCause() instanceof UnrecoverableKeyException || String.valueOf(e.getMessage()).contains("password")) {
+            if (e.getCause() instanceof UnrecoverableKeyException
+                    || String.valueOf(e.getMessage()).contains("password")) {
                 throw new TlsMaterialException(file + " cannot be opened: wrong password", e);
             }
             throw new TlsMaterialException(file + " is not a PKCS12 file, or it is damaged: " + e.getMessage(), e);
@@ -298,7 +301,7 @@ public final class TlsMaterial {
             return true; // a key type JSSE itself will judge in the handshake
         }
         try {
-            byte[] challenge = UUID.randomUUID().toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] challenge = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
             Signature signer = Signature.getInstance(algorithm);
             signer.initSign(key);
             signer.update(challenge);
@@ -358,14 +361,14 @@ public final class TlsMaterial {
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType)
-                throws java.security.cert.CertificateException {
-            throw new java.security.cert.CertificateException("no trusted certificates are configured");
+                throws CertificateException {
+            throw new CertificateException("no trusted certificates are configured");
         }
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType)
-                throws java.security.cert.CertificateException {
-            throw new java.security.cert.CertificateException("no trusted certificates are configured");
+                throws CertificateException {
+            throw new CertificateException("no trusted certificates are configured");
         }
 
         @Override

@@ -153,6 +153,18 @@ class JwtValidatorTest {
                 "an EC algorithm with the id of an RSA key");
     }
 
+    /** Keys a token brings along ({@code jwk}, {@code jku}) are never used: only the configured JWK Set's. */
+    @Test
+    void keysNamedByTheTokenItselfAreIgnored() throws Exception {
+        RSAKey attacker = TestTokens.rsa("rsa-1");
+        JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").jwk(attacker.toPublicJWK())
+                .jwkURL(java.net.URI.create("https://attacker.test/jwks.json")).build();
+        assertEquals(Reason.BAD_SIGNATURE, rejection(validator(), sign(attacker, header, claims(T0).build())));
+        JWSHeader otherKid = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("attacker")
+                .jwk(TestTokens.rsa("attacker").toPublicJWK()).build();
+        assertEquals(Reason.UNKNOWN_KEY, rejection(validator(), sign(attacker, otherKid, claims(T0).build())));
+    }
+
     @Test
     void aDisallowedAlgorithmIsRefused() {
         JwtValidationException e = assertThrows(JwtValidationException.class,
@@ -414,7 +426,8 @@ class JwtValidatorTest {
 
     @Test
     void jwksLocations() {
-        assertEquals(new JwksSource.File(Path.of("/etc/bulwark/jwks.json")), JwksSource.parse("/etc/bulwark/jwks.json"));
+        assertEquals(new JwksSource.File(Path.of("/etc/bulwark/jwks.json")),
+                JwksSource.parse("/etc/bulwark/jwks.json"));
         assertEquals(new JwksSource.File(Path.of("/etc/jwks.json")), JwksSource.parse("file:///etc/jwks.json"));
         assertTrue(JwksSource.parse("https://idp.example/certs") instanceof JwksSource.Url);
         assertTrue(JwksSource.parse("http://127.0.0.1:8180/certs") instanceof JwksSource.Url);

@@ -162,7 +162,8 @@ class DevCertificateAuthorityTest {
 
         Path other = data.resolve("other");
         DevCertificateAuthority.ensure(other, null, at(T0));
-        Files.copy(other.resolve("server.pem"), tls().resolve("server.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(other.resolve("server.pem"), tls().resolve("server.pem"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.copy(other.resolve("server-key.pem"), tls().resolve("server-key.pem"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         DevTls fixed = DevCertificateAuthority.ensure(tls(), null, at(T0));

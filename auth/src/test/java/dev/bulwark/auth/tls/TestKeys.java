@@ -162,8 +162,9 @@ final class TestKeys {
             bags.add(new JcaPKCS12SafeBagBuilder(c).build());
         }
         PKCS12PfxPdu pfx = new PKCS12PfxPduBuilder()
-                .addEncryptedData(new JcePKCSPBEOutputEncryptorBuilder(PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC)
-                        .setProvider(PemFiles.BC).build(pw), bags.toArray(PKCS12SafeBag[]::new))
+                .addEncryptedData(new JcePKCSPBEOutputEncryptorBuilder(
+                        PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC).setProvider(PemFiles.BC).build(pw),
+                        bags.toArray(PKCS12SafeBag[]::new))
                 .build(new JcePKCS12MacCalculatorBuilder(NISTObjectIdentifiers.id_sha256).setProvider(PemFiles.BC), pw);
         return Files.write(file, pfx.getEncoded());
     }
