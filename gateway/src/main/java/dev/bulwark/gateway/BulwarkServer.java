@@ -37,6 +37,10 @@ import dev.bulwark.gateway.kafka.ListOffsetsHandler;
 import dev.bulwark.gateway.kafka.MetadataHandler;
 import dev.bulwark.gateway.kafka.OffsetForLeaderEpochHandler;
 import dev.bulwark.gateway.kafka.ProduceHandler;
+import dev.bulwark.gateway.kafka.AlterUserScramCredentialsHandler;
+import dev.bulwark.gateway.kafka.DescribeUserScramCredentialsHandler;
+import dev.bulwark.gateway.kafka.SaslOutOfSequenceHandler;
+import dev.bulwark.gateway.kafka.ScramUserNames;
 import dev.bulwark.gateway.network.KafkaListener;
 import dev.bulwark.gateway.network.ListenerSpec;
 import dev.bulwark.gateway.protocol.ApiRegistry;
@@ -46,7 +50,6 @@ import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.StorageSettings;
 import io.vertx.core.Vertx;
 import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,20 +79,22 @@ public final class BulwarkServer implements AutoCloseable {
     private final LogManager logs;
     private final ExecutorService requestPool;
     private final FetchPurgatory purgatory;
-    private final ScheduledExecutorService groupTimer;
+    private final ScheduledExecutorService timer;
     private final GroupCoordinator groups;
     private final ConsumerLag consumerLag;
+    private final Security security;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
-                          ScheduledExecutorService groupTimer, GroupCoordinator groups, ConsumerLag consumerLag,
-                          List<KafkaListener> listeners) {
+                          ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
+                          Security security, List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
-        this.groupTimer = groupTimer;
+        this.timer = timer;
         this.groups = groups;
         this.consumerLag = consumerLag;
+        this.security = security;
         this.listeners = listeners;
     }
 
@@ -98,14 +103,9 @@ public final class BulwarkServer implements AutoCloseable {
         Path dataDir = Path.of(config.dataDir()).toAbsolutePath();
         Files.createDirectories(dataDir);
         List<ListenerSpec> specs = ListenerSpec.parseList(config.listeners());
-        for (ListenerSpec spec : specs) {
-            if (spec.securityProtocol() != SecurityProtocol.PLAINTEXT) {
-                throw new IllegalArgumentException("Listener " + spec + ": this Bulwark version terminates PLAINTEXT "
-                        + "listeners only; TLS and SASL listeners are not available yet");
-            }
-        }
 
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
+        Security security = Security.open(config, broker, specs, dataDir, clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
@@ -119,8 +119,8 @@ public final class BulwarkServer implements AutoCloseable {
                         Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS))),
                 broker.values(), clock, purgatory);
-        ScheduledExecutorService groupTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "bulwark-group-timer");
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bulwark-timer");
             t.setDaemon(true);
             return t;
         });
@@ -131,31 +131,34 @@ public final class BulwarkServer implements AutoCloseable {
             OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of(
                     LogConfig.SEGMENT_BYTES, Integer.toString(64 << 20), LogConfig.RETENTION_MS, "-1")),
                     dataDir.resolve("log").resolve("consumer-offsets.snapshot"), clock);
-            GroupCoordinator groups = new GroupCoordinator(groupSettings(broker), offsets, groupTimer, clock);
+            GroupCoordinator groups = new GroupCoordinator(groupSettings(broker), offsets, timer, clock);
             long retentionCheck = broker.longValue(BrokerConfigs.OFFSETS_RETENTION_CHECK_INTERVAL_MS);
-            groupTimer.scheduleWithFixedDelay(groups::expireOffsets, retentionCheck, retentionCheck,
+            timer.scheduleWithFixedDelay(groups::expireOffsets, retentionCheck, retentionCheck,
                     TimeUnit.MILLISECONDS);
-            groupTimer.scheduleWithFixedDelay(() -> snapshot(offsets), 1, 1, TimeUnit.MINUTES);
+            timer.scheduleWithFixedDelay(() -> snapshot(offsets), 1, 1, TimeUnit.MINUTES);
 
-            ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, clock);
+            ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, security,
+                    clock);
             RequestPipeline pipeline = new RequestPipeline(apis);
 
-            KafkaListener.Settings settings = new KafkaListener.Settings(SecurityProtocol.PLAINTEXT,
+            KafkaListener.Settings settings = new KafkaListener.Settings(
                     broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
                     Duration.ofMillis(broker.longValue(BrokerConfigs.CONNECTIONS_MAX_IDLE_MS)));
+            security.watchCertificates(config, timer);
             List<KafkaListener> listeners = new ArrayList<>();
             for (ListenerSpec spec : specs) {
                 KafkaListener listener = new KafkaListener(spec, config.advertisedHost(), settings, apis, pipeline,
-                        requestPool);
+                        requestPool, security.tls(), security.sasl());
                 listener.start(vertx);
                 listeners.add(listener);
             }
             LOG.info("Bulwark node {} of cluster {} is serving {} topic(s) from {}", cluster.nodeId(),
                     cluster.clusterId(), logs.topics().size(), dataDir);
-            return new BulwarkServer(logs, requestPool, purgatory, groupTimer, groups, new ConsumerLag(groups, topics),
-                    listeners);
+            return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
+                    security, listeners);
         } catch (IOException | RuntimeException e) {
-            groupTimer.shutdownNow();
+            timer.shutdownNow();
+            security.close();
             purgatory.close();
             requestPool.shutdownNow();
             logs.close();
@@ -167,6 +170,11 @@ public final class BulwarkServer implements AutoCloseable {
         return consumerLag;
     }
 
+    /** Tenants, users and token validation, for the REST API. */
+    public Security security() {
+        return security;
+    }
+
     /**
      * Every API this broker serves, each with its handler: the table ApiVersions advertises and requests are checked
      * against. Built apart from {@link #start} so that tests use this very table without starting anything.
@@ -174,7 +182,8 @@ public final class BulwarkServer implements AutoCloseable {
     public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, TopicCatalog topics,
                                    ProducerIds producerIds,
                                    FetchSessions sessions, FetchPurgatory purgatory, GroupCoordinator groups,
-                                   Clock clock) {
+                                   Security security, Clock clock) {
+        ScramUserNames scramUsers = new ScramUserNames(security.tenants(), security.users());
         ApiRegistry apis = new ApiRegistry();
         apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics))
@@ -203,7 +212,13 @@ public final class BulwarkServer implements AutoCloseable {
                 .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups))
                 .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
                 .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups))
-                .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups));
+                .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups))
+                .register(ApiKeys.SASL_HANDSHAKE, new SaslOutOfSequenceHandler())
+                .register(ApiKeys.SASL_AUTHENTICATE, new SaslOutOfSequenceHandler())
+                .register(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS,
+                        new DescribeUserScramCredentialsHandler(security.users(), scramUsers))
+                .register(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS,
+                        new AlterUserScramCredentialsHandler(security.users(), scramUsers));
         return apis;
     }
 
@@ -240,7 +255,8 @@ public final class BulwarkServer implements AutoCloseable {
         LOG.info("Bulwark is shutting down");
         listeners.forEach(KafkaListener::stop);
         groups.shutdown();
-        groupTimer.shutdownNow();
+        timer.shutdownNow();
+        security.close();
         purgatory.close();
         requestPool.shutdown();
         try {

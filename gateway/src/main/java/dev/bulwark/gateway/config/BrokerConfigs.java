@@ -45,6 +45,10 @@ public final class BrokerConfigs {
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
     public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
     public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
+    public static final String SASL_ENABLED_MECHANISMS = "sasl.enabled.mechanisms";
+    public static final String CONNECTIONS_MAX_REAUTH_MS = "connections.max.reauth.ms";
+    public static final String SSL_CLIENT_AUTH = "ssl.client.auth";
+    public static final String SSL_PRINCIPAL_MAPPING_RULES = "ssl.principal.mapping.rules";
 
     /** Every broker setting Bulwark knows: the topic defaults of the log store plus the broker's own. */
     public static final ConfigDef DEFINITIONS = new ConfigDef(LogConfig.SERVER_DEFAULTS)
@@ -86,7 +90,18 @@ public final class BrokerConfigs {
             .define(OFFSETS_RETENTION_CHECK_INTERVAL_MS, Type.LONG, 600_000L, Range.atLeast(1), Importance.HIGH,
                     "How often expired offsets are removed.")
             .define(OFFSET_METADATA_MAX_BYTES, Type.INT, 4096, Range.atLeast(0), Importance.HIGH,
-                    "The largest metadata string a committed offset may carry (OFFSET_METADATA_TOO_LARGE above).");
+                    "The largest metadata string a committed offset may carry (OFFSET_METADATA_TOO_LARGE above).")
+            .define(SASL_ENABLED_MECHANISMS, Type.LIST, "SCRAM-SHA-512,SCRAM-SHA-256,PLAIN", Importance.HIGH,
+                    "SASL mechanisms SASL listeners offer: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (needs "
+                            + "bulwark.jwt).")
+            .define(CONNECTIONS_MAX_REAUTH_MS, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
+                    "The longest a SASL session lasts before the client must re-authenticate (KIP-368); 0 for no "
+                            + "limit but a token's expiry.")
+            .define(SSL_CLIENT_AUTH, Type.STRING, "none", ConfigDef.ValidString.in("none", "requested", "required"),
+                    Importance.MEDIUM, "Whether TLS listeners ask clients for certificates (mTLS).")
+            .define(SSL_PRINCIPAL_MAPPING_RULES, Type.STRING, "DEFAULT", Importance.MEDIUM,
+                    "Rules that map a client certificate's distinguished name to a principal, as Kafka's; "
+                            + "user@tenant names a tenant.");
 
     /** The settings that IncrementalAlterConfigs may change at run time: the topic defaults. */
     public static final Set<String> DYNAMIC = LogConfig.SERVER_DEFAULTS.names();

@@ -5,7 +5,9 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Bulwark's settings. Each key is documented in the README with its default; environment variables follow Quarkus's
@@ -22,7 +24,7 @@ public interface BulwarkConfig {
      * Kafka listeners, as Kafka's {@code listeners} setting: comma-separated {@code PROTOCOL://host:port}. Port 0
      * binds a free port (it is logged and advertised).
      */
-    @WithDefault("PLAINTEXT://127.0.0.1:9092")
+    @WithDefault("PLAINTEXT://127.0.0.1:9092,SASL_SSL://127.0.0.1:9093")
     String listeners();
 
     /** The host clients are told to connect to (Metadata, FindCoordinator, DescribeCluster). */
@@ -35,6 +37,21 @@ public interface BulwarkConfig {
 
     /** The embedded log store. */
     Storage storage();
+
+    /**
+     * An operator (super user) to create at start when absent, as {@code name:password}: SCRAM-SHA-256, SCRAM-SHA-512
+     * and PLAIN credentials in the default tenant. An existing operator is never changed.
+     */
+    Optional<String> operator();
+
+    /** SASL on SASL_PLAINTEXT and SASL_SSL listeners. */
+    Sasl sasl();
+
+    /** TLS on SSL and SASL_SSL listeners. */
+    Tls tls();
+
+    /** JWT validation, for OAUTHBEARER and the REST API's bearer tokens. */
+    Jwt jwt();
 
     /**
      * Apache Kafka broker settings Bulwark honours, by their Kafka name: {@code bulwark.kafka.log.retention.ms=...}
@@ -57,5 +74,87 @@ public interface BulwarkConfig {
         /** Threads that run fsyncs in parallel. */
         @WithDefault("4")
         int flushThreads();
+    }
+
+    interface Sasl {
+        /** Iterations of the SCRAM credentials Bulwark derives from passwords (4096 to 16384). */
+        @WithDefault("4096")
+        int scramIterations();
+
+        /** The delay before answering a first failed authentication; it doubles with each further failure. */
+        @WithDefault("100ms")
+        Duration failureDelay();
+
+        /** The longest a failed authentication is delayed. */
+        @WithDefault("5s")
+        Duration failureDelayMax();
+
+        /** How long failures of a source address or a username are remembered after the last one. */
+        @WithDefault("5m")
+        Duration failureWindow();
+    }
+
+    interface Tls {
+        /**
+         * The server's certificate chain, PEM (end entity first). With neither this nor a keystore, a development
+         * CA and server certificate are generated under {@code <data-dir>/tls}.
+         */
+        Optional<String> certificateFile();
+
+        /** The server's private key, PEM (PKCS#8, PKCS#1 or SEC1; encrypted with key-password-file). */
+        Optional<String> keyFile();
+
+        /** A file holding the password of an encrypted key-file. */
+        Optional<String> keyPasswordFile();
+
+        /** The server's key and certificate chain as a PKCS12 keystore, instead of certificate-file and key-file. */
+        Optional<String> keystoreFile();
+
+        /** A file holding the keystore's password. */
+        Optional<String> keystorePasswordFile();
+
+        /** CA certificates trusted for client certificates (mTLS): PEM, or PKCS12 when it ends in .p12 or .pfx. */
+        Optional<String> truststoreFile();
+
+        /** A file holding the PKCS12 truststore's password. */
+        Optional<String> truststorePasswordFile();
+
+        /** How often the TLS files are checked for changes; changed material is used by new connections. */
+        @WithDefault("30s")
+        Duration reloadInterval();
+    }
+
+    interface Jwt {
+        /** A JWK Set file of the keys that sign accepted JWTs (re-read when it changes). */
+        Optional<String> jwksFile();
+
+        /** A JWK Set URL (https, or http on loopback), cached; instead of jwks-file. */
+        Optional<String> jwksUrl();
+
+        /** The required {@code iss}. */
+        Optional<String> issuer();
+
+        /** The required {@code aud}. */
+        Optional<String> audience();
+
+        /** Allowed signature algorithms (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512). */
+        @WithDefault("RS256,ES256")
+        List<String> algorithms();
+
+        /** Tolerated clock difference for {@code exp} and {@code nbf}. */
+        @WithDefault("30s")
+        Duration clockSkew();
+
+        /** The claim naming the principal inside its tenant. */
+        @WithDefault("sub")
+        String principalClaim();
+
+        /** The claim naming the principal's tenant (the default tenant when absent); a dotted path for nested claims. */
+        @WithDefault("tenant")
+        String tenantClaim();
+
+        /** The claim listing roles: operator, tenant-admin, auditor; anything else is a member. */
+        @WithDefault("roles")
+        String rolesClaim();
     }
 }

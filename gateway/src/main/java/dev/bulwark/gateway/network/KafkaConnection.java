@@ -22,6 +22,7 @@ import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,7 @@ final class KafkaConnection {
     private final Context context;
     private final String connectionId;
     private final Request.Listener listener;
+    private final SecurityProtocol securityProtocol;
     private final KafkaListener.Settings settings;
     private final ApiRegistry apis;
     private final RequestPipeline pipeline;
@@ -62,11 +64,12 @@ final class KafkaConnection {
     private final String remote;
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     private volatile ClientInformation clientInformation = ClientInformation.EMPTY;
-    private volatile AuthenticatedPrincipal principal = AuthenticatedPrincipal.anonymous("ANONYMOUS");
+    private final AuthenticatedPrincipal principal;
+    private final SaslSession sasl;
     private boolean readPaused;
     private volatile boolean closed;
 
-    /** A request awaiting its turn to be answered. */
+    /** A request awaiting its turn to be answered; a raw SASL token has no header. */
     private static final class InFlight {
         final RequestHeader header;
         Reply reply;
@@ -76,15 +79,24 @@ final class KafkaConnection {
         }
     }
 
+    /**
+     * @param principal who the connection is when it does not authenticate with SASL (anonymous, or the TLS client
+     *                  certificate's principal)
+     * @param sasl      the SASL exchange of a SASL listener's connection, or null
+     */
     KafkaConnection(NetSocketInternal socket, Context context, String connectionId, Request.Listener listener,
-                    KafkaListener.Settings settings, ApiRegistry apis, RequestPipeline pipeline, Executor requestPool) {
+                    SecurityProtocol securityProtocol, KafkaListener.Settings settings, ApiRegistry apis,
+                    RequestPipeline pipeline, Executor requestPool, AuthenticatedPrincipal principal, SaslSession sasl) {
         this.socket = socket;
         this.context = context;
         this.connectionId = connectionId;
         this.listener = listener;
+        this.securityProtocol = securityProtocol;
         this.settings = settings;
         this.apis = apis;
         this.pipeline = pipeline;
+        this.principal = principal;
+        this.sasl = sasl;
         this.decoder = new FrameDecoder(settings.maxRequestBytes(), ByteBufAllocator.DEFAULT);
         this.executor = new SerialExecutor(requestPool);
         SocketAddress address = socket.remoteAddress();
@@ -133,6 +145,16 @@ final class KafkaConnection {
             return;
         }
         ByteBuffer buffer = frame.nioBuffer();
+        if (sasl != null && sasl.expectsRawToken()) {
+            InFlight slot = enqueue(null);
+            try {
+                executor.execute(() -> processRawToken(slot, frame, buffer));
+            } catch (RejectedExecutionException e) {
+                frame.release();
+                close();
+            }
+            return;
+        }
         RequestHeader header;
         try {
             header = RequestHeader.parse(buffer);
@@ -190,9 +212,27 @@ final class KafkaConnection {
                 clientInformation = new ClientInformation(versions.clientSoftwareName(),
                         versions.clientSoftwareVersion());
             }
-            RequestContext context = new RequestContext(header, connectionId, clientAddress, KafkaPrincipal.ANONYMOUS,
-                    ListenerName.normalised(listener.name()), settings.securityProtocol(), clientInformation, false);
-            request = new Request(context, body, listener, principal);
+            SaslSession.Admission admission = sasl == null ? SaslSession.Admission.SERVE
+                    : sasl.admit(header.apiKey(), header.apiVersion());
+            if (admission == SaslSession.Admission.REFUSE) {
+                frame.release();
+                LOG.warn("closing connection {} from {} (client {}): {}", connectionId, remote, header.clientId(),
+                        sasl.refusal());
+                complete(slot, new Reply.Close(sasl.refusal()));
+                return;
+            }
+            AuthenticatedPrincipal sender = sasl == null ? principal
+                    : sasl.principal() == null ? AuthenticatedPrincipal.anonymous("SASL") : sasl.principal();
+            RequestContext context = new RequestContext(header, connectionId, clientAddress,
+                    new KafkaPrincipal(KafkaPrincipal.USER_TYPE, sender.user()),
+                    ListenerName.normalised(listener.name()), securityProtocol, clientInformation, false);
+            request = new Request(context, body, listener, sender);
+            if (admission == SaslSession.Admission.EXCHANGE) {
+                frame.release();
+                sasl.exchange(request).whenComplete((reply, error) -> complete(slot, error == null ? reply
+                        : closeOnFailure(request.apiKey(), request.version(), error)));
+                return;
+            }
         } catch (RuntimeException e) {
             frame.release();
             LOG.warn("closing connection from {} (client {}): malformed {} v{} request: {}", remote,
@@ -202,16 +242,27 @@ final class KafkaConnection {
         }
         try {
             pipeline.process(request).whenComplete((reply, error) -> complete(slot, error == null ? reply
-                    : closeOnFailure(request, error)));
+                    : closeOnFailure(request.apiKey(), request.version(), error)));
         } finally {
             frame.release();
         }
     }
 
-    private Reply closeOnFailure(Request request, Throwable error) {
+    private void processRawToken(InFlight slot, ByteBuf frame, ByteBuffer token) {
+        try {
+            sasl.rawToken(token).whenComplete((reply, error) -> complete(slot, error == null ? reply
+                    : closeOnFailure(ApiKeys.SASL_AUTHENTICATE, (short) 0, error)));
+        } catch (RuntimeException e) {
+            LOG.warn("closing connection {} from {}: unreadable SASL token: {}", connectionId, remote, e.toString());
+            complete(slot, new Reply.Close("unreadable SASL token"));
+        } finally {
+            frame.release();
+        }
+    }
+
+    private Reply closeOnFailure(ApiKeys api, short version, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        LOG.error("{} v{} from {} could not be answered; closing the connection", request.apiKey(), request.version(),
-                remote, cause);
+        LOG.error("{} v{} from {} could not be answered; closing the connection", api, version, remote, cause);
         return new Reply.Close("internal error");
     }
 
@@ -239,6 +290,12 @@ final class KafkaConnection {
             } finally {
                 respond.release().run();
             }
+        } else if (done.reply instanceof Reply.RespondAndClose last) {
+            write(done.header, last.body());
+            close();
+        } else if (done.reply instanceof Reply.RawToken raw) {
+            ByteBuf frame = ByteBufAllocator.DEFAULT.buffer(4 + raw.token().length);
+            socket.writeMessage(frame.writeInt(raw.token().length).writeBytes(raw.token()));
         } else if (done.reply instanceof Reply.Close) {
             close();
         }

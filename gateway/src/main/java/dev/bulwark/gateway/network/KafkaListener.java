@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.network;
 
+import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.gateway.protocol.RequestPipeline;
@@ -16,14 +17,17 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A Kafka listener: a Vert.x TCP server whose connections speak the Kafka protocol. */
+/**
+ * A Kafka listener: a Vert.x TCP server whose connections speak the Kafka protocol, secured as its security
+ * protocol says: TLS on SSL and SASL_SSL, SASL authentication on SASL_PLAINTEXT and SASL_SSL.
+ */
 public final class KafkaListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaListener.class);
     private static final AtomicLong CONNECTION_IDS = new AtomicLong();
 
     /** What a listener's connections need to know. */
-    public record Settings(SecurityProtocol securityProtocol, int maxRequestBytes, Duration idleTimeout) {
+    public record Settings(int maxRequestBytes, Duration idleTimeout) {
     }
 
     private final ListenerSpec spec;
@@ -32,11 +36,27 @@ public final class KafkaListener {
     private final ApiRegistry apis;
     private final RequestPipeline pipeline;
     private final Executor requestPool;
+    private final TlsTermination tls;
+    private final SaslSessions sasl;
     private NetServer server;
     private volatile Request.Listener advertised;
 
+    /**
+     * @param tls  TLS termination; required by SSL and SASL_SSL listeners, ignored by the others
+     * @param sasl the SASL mechanisms and failure policy; required by SASL listeners, ignored by the others
+     */
     public KafkaListener(ListenerSpec spec, String advertisedHost, Settings settings, ApiRegistry apis,
-                         RequestPipeline pipeline, Executor requestPool) {
+                         RequestPipeline pipeline, Executor requestPool, TlsTermination tls,
+                         SaslSessions sasl) {
+        SecurityProtocol protocol = spec.securityProtocol();
+        boolean usesTls = protocol == SecurityProtocol.SSL || protocol == SecurityProtocol.SASL_SSL;
+        boolean usesSasl = protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL;
+        if (usesTls && tls == null || usesSasl && sasl == null) {
+            throw new IllegalArgumentException("Listener " + spec + " needs " + (usesTls && tls == null ? "TLS" : "SASL")
+                    + " settings");
+        }
+        this.tls = usesTls ? tls : null;
+        this.sasl = usesSasl ? sasl : null;
         this.spec = spec;
         this.advertisedHost = advertisedHost;
         this.settings = settings;
@@ -54,13 +74,32 @@ public final class KafkaListener {
                 .setReuseAddress(true)
                 .setIdleTimeout((int) settings.idleTimeout().toMillis())
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+        if (tls != null) {
+            tls.secure(options);
+        }
         server = vertx.createNetServer(options);
         server.connectHandler(socket -> {
             String id = spec.name() + "-" + CONNECTION_IDS.incrementAndGet();
-            new KafkaConnection((NetSocketInternal) socket, vertx.getOrCreateContext(), id, advertised, settings, apis,
-                    pipeline, requestPool).start();
+            AuthenticatedPrincipal principal;
+            try {
+                principal = tls != null ? tls.principalOf(socket)
+                        : AuthenticatedPrincipal.anonymous(spec.securityProtocol().name);
+            } catch (TlsTermination.RefusedCertificateException e) {
+                LOG.warn("refusing connection {} from {}: {}", id, socket.remoteAddress(), e.getMessage());
+                socket.close();
+                return;
+            }
+            String host = socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().host();
+            new KafkaConnection((NetSocketInternal) socket, vertx.getOrCreateContext(), id, advertised,
+                    spec.securityProtocol(), settings, apis, pipeline, requestPool, principal,
+                    sasl == null ? null : sasl.open(host, id)).start();
         });
+        server.exceptionHandler(error -> LOG.info("{} listener: a connection failed before it was established "
+                + "(a TLS handshake, say): {}", spec.name(), error.toString()));
         server.listen().toCompletionStage().toCompletableFuture().join();
+        if (tls != null) {
+            tls.serving(server);
+        }
         advertised = new Request.Listener(spec.name(), advertisedHost, server.actualPort());
         LOG.info("Listening for Kafka clients on {}://{}:{} (advertised as {}:{})", spec.name(), spec.host(),
                 server.actualPort(), advertisedHost, server.actualPort());
@@ -72,6 +111,9 @@ public final class KafkaListener {
 
     public void stop() {
         if (server != null) {
+            if (tls != null) {
+                tls.stopped(server);
+            }
             server.close().toCompletionStage().toCompletableFuture().join();
         }
     }

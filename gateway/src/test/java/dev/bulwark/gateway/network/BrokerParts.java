@@ -1,7 +1,11 @@
 package dev.bulwark.gateway.network;
 
 import dev.bulwark.auth.AuthenticatedPrincipal;
+import dev.bulwark.auth.Role;
 import dev.bulwark.auth.Tenant;
+import dev.bulwark.auth.store.TenantStore;
+import dev.bulwark.auth.store.UserStore;
+import dev.bulwark.gateway.Security;
 import dev.bulwark.gateway.BulwarkServer;
 import dev.bulwark.gateway.cluster.ClusterIdentity;
 import dev.bulwark.gateway.cluster.ProducerIds;
@@ -41,6 +45,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The broker's real parts without a listener: a log store in a temporary directory, topics, producer ids, fetch
@@ -51,6 +56,9 @@ final class BrokerParts implements AutoCloseable {
 
     static final int NODE_ID = 1;
     static final Request.Listener LISTENER = new Request.Listener("PLAINTEXT", "127.0.0.1", 9092);
+    /** Who sends the requests: an operator, who sees the default tenant as anonymous clients do and may manage users. */
+    static final AuthenticatedPrincipal OPERATOR = new AuthenticatedPrincipal("admin", Tenant.DEFAULT_ID,
+            Role.OPERATOR, "SCRAM-SHA-512", -1);
 
     final ManualScheduler timer = new ManualScheduler();
     final BrokerConfigs broker;
@@ -60,6 +68,7 @@ final class BrokerParts implements AutoCloseable {
     final TopicCatalog catalog;
     final Topics topics;
     final GroupCoordinator groups;
+    final Security security;
     final ApiRegistry apis;
     final TopicMetadata orders;
     private int correlationId;
@@ -75,8 +84,12 @@ final class BrokerParts implements AutoCloseable {
                 dir.resolve("log").resolve("consumer-offsets.snapshot"), timer.clock());
         groups = new GroupCoordinator(new GroupSettings(Duration.ofSeconds(6), Duration.ofMinutes(30), Duration.ZERO,
                 Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
+        Path securityDir = dir.resolve("security");
+        security = new Security(TenantStore.open(securityDir, timer.clock()),
+                UserStore.open(securityDir, UserStore.MIN_ITERATIONS, timer.clock()), Optional.empty(), null, null);
+        security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         apis = BulwarkServer.apis(cluster, broker, catalog, ProducerIds.open(dir.resolve("producer-ids")),
-                new FetchSessions(1000, timer.clock()), purgatory, groups, timer.clock());
+                new FetchSessions(1000, timer.clock()), purgatory, groups, security, timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);
@@ -110,9 +123,9 @@ final class BrokerParts implements AutoCloseable {
         AbstractRequest body = AbstractRequest.parseRequest(key, version,
                 new ByteBufferAccessor(MessageUtil.toByteBufferAccessor(data, version).buffer())).request;
         RequestContext context = new RequestContext(header, "conn-1", InetAddress.getLoopbackAddress(),
-                KafkaPrincipal.ANONYMOUS, ListenerName.normalised(LISTENER.name()), SecurityProtocol.PLAINTEXT,
+                new KafkaPrincipal(KafkaPrincipal.USER_TYPE, OPERATOR.user()), ListenerName.normalised(LISTENER.name()), SecurityProtocol.PLAINTEXT,
                 ClientInformation.EMPTY, false);
-        return new Request(context, body, LISTENER, AuthenticatedPrincipal.anonymous("ANONYMOUS"));
+        return new Request(context, body, LISTENER, OPERATOR);
     }
 
     @Override

@@ -20,6 +20,8 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.MessageUtil;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.AlterUserScramCredentialsResponse;
+import org.apache.kafka.common.requests.DescribeUserScramCredentialsResponse;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.DescribeGroupsResponse;
 import org.apache.kafka.common.requests.FetchResponse;
@@ -41,6 +43,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
@@ -236,6 +239,21 @@ class ProtocolRoundTripTest {
                 assertEquals(1, groups.get(0).members().size(), what);
                 assertEquals("Dead", groups.get(2).groupState(), what);
             }
+            case SASL_HANDSHAKE, SASL_AUTHENTICATE -> assertEquals(Map.of(Errors.ILLEGAL_SASL_STATE, 1),
+                    parsed.errorCounts(), what + ": no SASL exchange on a PLAINTEXT connection");
+            case DESCRIBE_USER_SCRAM_CREDENTIALS -> {
+                var results = ((DescribeUserScramCredentialsResponse) parsed).data().results();
+                assertEquals(BrokerParts.OPERATOR.user(), results.get(0).user(), what);
+                assertEquals(Set.of((byte) 1, (byte) 2), results.get(0).credentialInfos().stream()
+                        .map(c -> c.mechanism()).collect(Collectors.toSet()), what + ": both SCRAM mechanisms");
+                if (sample == 1) {
+                    assertEquals(Errors.RESOURCE_NOT_FOUND.code(), results.get(1).errorCode(), what + ": nobody");
+                }
+            }
+            case ALTER_USER_SCRAM_CREDENTIALS -> assertEquals(Set.of("alice:NONE", "nobody:RESOURCE_NOT_FOUND"),
+                    ((AlterUserScramCredentialsResponse) parsed).data().results().stream()
+                            .map(r -> r.user() + ":" + Errors.forCode(r.errorCode())).collect(Collectors.toSet()),
+                    what);
             default -> { }
         }
     }

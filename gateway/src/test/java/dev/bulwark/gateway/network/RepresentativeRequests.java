@@ -37,6 +37,10 @@ import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
+import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
+import org.apache.kafka.common.message.SaslAuthenticateRequestData;
+import org.apache.kafka.common.message.SaslHandshakeRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
@@ -100,6 +104,11 @@ final class RepresentativeRequests {
         byApi.put(ApiKeys.LIST_GROUPS, this::listGroups);
         byApi.put(ApiKeys.DESCRIBE_GROUPS, this::describeGroups);
         byApi.put(ApiKeys.DELETE_GROUPS, this::deleteGroups);
+        byApi.put(ApiKeys.SASL_HANDSHAKE, v -> List.of(new SaslHandshakeRequestData().setMechanism("PLAIN")));
+        byApi.put(ApiKeys.SASL_AUTHENTICATE, v -> List.of(new SaslAuthenticateRequestData()
+                .setAuthBytes("\0admin\0secret".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        byApi.put(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, this::describeUserScramCredentials);
+        byApi.put(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, this::alterUserScramCredentials);
     }
 
     /** The APIs this class has requests for. */
@@ -109,6 +118,24 @@ final class RepresentativeRequests {
 
     List<ApiMessage> requests(ApiKeys key, short version) {
         return byApi.get(key).apply(version);
+    }
+
+    // ---------------------------------------------------------------- users
+
+    private List<ApiMessage> describeUserScramCredentials(int v) {
+        return List.of(new DescribeUserScramCredentialsRequestData().setUsers(null),
+                new DescribeUserScramCredentialsRequestData().setUsers(List.of(
+                        new DescribeUserScramCredentialsRequestData.UserName().setName(BrokerParts.OPERATOR.user()),
+                        new DescribeUserScramCredentialsRequestData.UserName().setName("nobody"))));
+    }
+
+    private List<ApiMessage> alterUserScramCredentials(int v) {
+        return List.of(new AlterUserScramCredentialsRequestData()
+                .setUpsertions(List.of(new AlterUserScramCredentialsRequestData.ScramCredentialUpsertion()
+                        .setName("alice").setMechanism((byte) 1).setIterations(4096)
+                        .setSalt(new byte[]{1, 2, 3, 4}).setSaltedPassword(new byte[32])))
+                .setDeletions(List.of(new AlterUserScramCredentialsRequestData.ScramCredentialDeletion()
+                        .setName("nobody").setMechanism((byte) 2))));
     }
 
     // ---------------------------------------------------------------- cluster and topics
