@@ -6,7 +6,6 @@ import org.apache.kafka.common.errors.UnsupportedSaslMechanismException;
 import org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerSaslServer;
 import org.apache.kafka.common.security.plain.internals.PlainSaslServer;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
-import org.apache.kafka.common.security.scram.internals.ScramSaslServer;
 
 import javax.security.sasl.SaslServer;
 import java.security.NoSuchAlgorithmException;
@@ -18,8 +17,9 @@ import java.util.Objects;
 /**
  * The SASL mechanisms a listener offers, and the factory of each connection's {@link Authentication}.
  *
- * <p>The exchanges are kafka-clients' own server implementations ({@link PlainSaslServer}, {@link ScramSaslServer},
- * {@link OAuthBearerSaslServer}), so the bytes on the wire are Kafka's; Bulwark supplies their callback handlers:
+ * <p>The exchanges are kafka-clients' own server implementations ({@link PlainSaslServer},
+ * {@link OAuthBearerSaslServer}) and {@link ScramServer} (Kafka's SCRAM server, tolerant of librdkafka's nonce), so
+ * the bytes on the wire are Kafka's; Bulwark supplies their callback handlers:
  * PLAIN checks the password against the stored SCRAM credential, SCRAM is given the stored credential, OAUTHBEARER
  * asks the {@link BearerTokenValidator}. Usernames are {@code user@tenant} ({@link dev.bulwark.auth.UserName}).
  *
@@ -85,7 +85,7 @@ public final class SaslMechanisms {
         } else {
             ScramMechanism scram = ScramMechanism.forMechanismName(mechanism);
             try {
-                server = new ScramSaslServer(scram, Map.of(), new ScramCallbackHandler(scram, lookup, attempt));
+                server = new ScramServer(scram, new ScramCallbackHandler(scram, lookup, attempt));
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException(mechanism + " is unavailable in this JVM", e);
             }

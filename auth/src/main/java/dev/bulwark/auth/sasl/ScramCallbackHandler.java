@@ -15,7 +15,7 @@ import javax.security.auth.callback.UnsupportedCallbackException;
 import java.util.Optional;
 
 /**
- * Answers kafka-clients' {@code ScramSaslServer} with the stored credential of the named user. For a user or tenant
+ * Answers {@link ScramServer} with the stored credential of the named user. For a user or tenant
  * that does not exist it answers with a decoy ({@link dev.bulwark.auth.store.UserStore#decoyCredential}), so the
  * exchange runs to the client's proof and fails there, exactly as a wrong password does.
  *
