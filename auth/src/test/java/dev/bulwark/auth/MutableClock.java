@@ -13,7 +13,19 @@ public final class MutableClock extends Clock {
     /** 2023-11-14T22:13:20Z: an arbitrary, fixed start so timestamps in tests are reproducible. */
     public static final long START_MS = 1_700_000_000_000L;
 
-    private final AtomicLong millis = new AtomicLong(START_MS);
+    private final AtomicLong millis;
+
+    public MutableClock() {
+        this(Instant.ofEpochMilli(START_MS));
+    }
+
+    public MutableClock(Instant start) {
+        millis = new AtomicLong(start.toEpochMilli());
+    }
+
+    public void set(Instant instant) {
+        millis.set(instant.toEpochMilli());
+    }
 
     public void advance(Duration by) {
         millis.addAndGet(by.toMillis());

@@ -1,5 +1,7 @@
 package dev.bulwark.auth.jwt;
 
+import dev.bulwark.auth.MutableClock;
+
 import static dev.bulwark.auth.jwt.TestTokens.AUDIENCE;
 import static dev.bulwark.auth.jwt.TestTokens.ISSUER;
 import static dev.bulwark.auth.jwt.TestTokens.claims;

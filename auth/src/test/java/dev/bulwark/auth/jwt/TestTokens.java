@@ -24,16 +24,16 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 
-/** Signing keys and tokens made for the tests. */
-final class TestTokens {
+/** Signing keys and tokens made for the tests; shared with the gateway's integration tests through the test jar. */
+public final class TestTokens {
 
-    static final String ISSUER = "https://idp.test/realms/bulwark";
-    static final String AUDIENCE = "bulwark";
+    public static final String ISSUER = "https://idp.test/realms/bulwark";
+    public static final String AUDIENCE = "bulwark";
 
     private TestTokens() {
     }
 
-    static RSAKey rsa(String kid) {
+    public static RSAKey rsa(String kid) {
         try {
             return new RSAKeyGenerator(2048).keyID(kid).generate();
         } catch (JOSEException e) {
@@ -41,7 +41,7 @@ final class TestTokens {
         }
     }
 
-    static ECKey ec(String kid) {
+    public static ECKey ec(String kid) {
         try {
             return new ECKeyGenerator(Curve.P_256).keyID(kid).generate();
         } catch (JOSEException e) {
@@ -50,17 +50,17 @@ final class TestTokens {
     }
 
     /** A JWK Set file of the public halves of {@code keys}. */
-    static Path jwksFile(Path file, JWK... keys) throws IOException {
+    public static Path jwksFile(Path file, JWK... keys) throws IOException {
         Files.writeString(file, jwks(keys));
         return file;
     }
 
-    static String jwks(JWK... keys) {
+    public static String jwks(JWK... keys) {
         return new JWKSet(List.of(keys)).toPublicJWKSet().toString();
     }
 
     /** Claims that pass every check at {@code now}: alice of acme, tenant-admin, valid for ten minutes. */
-    static JWTClaimsSet.Builder claims(Instant now) {
+    public static JWTClaimsSet.Builder claims(Instant now) {
         return new JWTClaimsSet.Builder()
                 .issuer(ISSUER)
                 .audience(List.of(AUDIENCE, "other-service"))
@@ -74,12 +74,12 @@ final class TestTokens {
                 .expirationTime(Date.from(now.plusSeconds(600)));
     }
 
-    static String sign(JWK key, JWSAlgorithm algorithm, JWTClaimsSet claims) {
+    public static String sign(JWK key, JWSAlgorithm algorithm, JWTClaimsSet claims) {
         return sign(key, new JWSHeader.Builder(algorithm).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(),
                 claims);
     }
 
-    static String sign(JWK key, JWSHeader header, JWTClaimsSet claims) {
+    public static String sign(JWK key, JWSHeader header, JWTClaimsSet claims) {
         try {
             JWSSigner signer = key instanceof RSAKey r ? new RSASSASigner(r) : new ECDSASigner((ECKey) key);
             SignedJWT jwt = new SignedJWT(header, claims);

@@ -20,22 +20,25 @@ import java.util.regex.Pattern;
  */
 public final class BulwarkProcess implements AutoCloseable {
 
-    private static final Pattern LISTENING = Pattern.compile("Listening for Kafka clients on PLAINTEXT://[^:]+:(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("Listening for Kafka clients on (\\w+)://[^:]+:(\\d+)");
     private static final Pattern HTTP = Pattern.compile("Listening on: http://[^:]+:(\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path dataDir;
     private final Path logFile;
     private final Map<String, String> env;
+    private final String listeners;
+    private final Map<String, Integer> ports = new HashMap<>();
     private Process process;
     private int port;
     private int httpPort;
     private int starts;
 
-    private BulwarkProcess(Path dataDir, Map<String, String> env) {
+    private BulwarkProcess(Path dataDir, Map<String, String> env, String listeners) {
         this.dataDir = dataDir;
         this.logFile = logFileFor(dataDir);
         this.env = env;
+        this.listeners = listeners;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (process != null) {
                 process.destroyForcibly();
@@ -59,10 +62,21 @@ public final class BulwarkProcess implements AutoCloseable {
         }
     }
 
-    /** Starts a server on {@code dataDir} with extra environment settings ({@code BULWARK_KAFKA_...}). */
+    /**
+     * Starts a server on {@code dataDir} with extra environment settings ({@code BULWARK_KAFKA_...}). A
+     * {@code BULWARK_LISTENERS} among them may use port 0: each such listener gets a free port of its own, kept across
+     * restarts; without it the server has one PLAINTEXT listener.
+     */
     public static BulwarkProcess start(Path dataDir, Map<String, String> env) throws IOException {
-        BulwarkProcess server = new BulwarkProcess(dataDir, env);
-        server.port = freePort();
+        Map<String, String> rest = new HashMap<>(env);
+        String listeners = rest.remove("BULWARK_LISTENERS");
+        StringBuilder bound = new StringBuilder();
+        for (String listener : (listeners == null ? "PLAINTEXT://127.0.0.1:0" : listeners).split(",")) {
+            bound.append(bound.length() == 0 ? "" : ",")
+                    .append(listener.endsWith(":0") ? listener.substring(0, listener.length() - 1) + freePort()
+                            : listener);
+        }
+        BulwarkProcess server = new BulwarkProcess(dataDir, rest, bound.toString());
         server.launch();
         return server;
     }
@@ -86,7 +100,7 @@ public final class BulwarkProcess implements AutoCloseable {
                 "-Xmx1g", "-jar", jar);
         Map<String, String> environment = builder.environment();
         environment.put("BULWARK_DATA_DIR", dataDir.toString());
-        environment.put("BULWARK_LISTENERS", "PLAINTEXT://127.0.0.1:" + port);
+        environment.put("BULWARK_LISTENERS", listeners);
         environment.put("BULWARK_ADVERTISED_HOST", "127.0.0.1");
         environment.put("QUARKUS_HTTP_PORT", "0");
         environment.putAll(env);
@@ -98,10 +112,13 @@ public final class BulwarkProcess implements AutoCloseable {
         Instant deadline = Instant.now().plus(START_TIMEOUT);
         while (Instant.now().isBefore(deadline)) {
             String log = Files.exists(logFile) ? readFrom(logStart) : "";
-            Matcher m = LISTENING.matcher(log);
             Matcher http = HTTP.matcher(log);
-            if (m.find() && http.find()) {
-                port = Integer.parseInt(m.group(1));
+            if (http.find()) {
+                Matcher m = LISTENING.matcher(log);
+                while (m.find()) {
+                    ports.put(m.group(1), Integer.parseInt(m.group(2)));
+                }
+                port = ports.getOrDefault("PLAINTEXT", -1);
                 httpPort = Integer.parseInt(http.group(1));
                 return;
             }
@@ -122,6 +139,15 @@ public final class BulwarkProcess implements AutoCloseable {
 
     public String bootstrap() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The bootstrap address of the listener named {@code listener} ({@code SASL_SSL}, ...). */
+    public String bootstrap(String listener) {
+        Integer listenerPort = ports.get(listener);
+        if (listenerPort == null) {
+            throw new IllegalArgumentException("no " + listener + " listener; listening on " + ports);
+        }
+        return "127.0.0.1:" + listenerPort;
     }
 
     public int port() {
