@@ -30,6 +30,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -40,8 +42,9 @@ import java.util.concurrent.RejectedExecutionException;
  *
  * <p>Threads: bytes arrive and frames are cut on the connection's event loop; each request is parsed and handled on
  * the request pool, one at a time per connection in arrival order ({@link SerialExecutor}); handlers complete
- * whenever their answer is ready (after an fsync, a long poll) on whatever thread that is, and responses leave in
- * request order regardless. Reading pauses while too many requests are in flight or the socket's write queue is full.
+ * whenever their answer is ready (after an fsync, a long poll) on whatever thread that is, and the event loop writes
+ * the responses in request order regardless. Reading pauses while too many requests are in flight or the socket's
+ * write queue is full.
  */
 final class KafkaConnection {
 
@@ -66,6 +69,7 @@ final class KafkaConnection {
     private volatile ClientInformation clientInformation = ClientInformation.EMPTY;
     private final AuthenticatedPrincipal principal;
     private final SaslSession sasl;
+    /** Event loop only. */
     private boolean readPaused;
     private volatile boolean closed;
 
@@ -190,12 +194,14 @@ final class KafkaConnection {
 
     private InFlight enqueue(RequestHeader header) {
         InFlight slot = new InFlight(header);
+        int waiting;
         synchronized (inFlight) {
             inFlight.addLast(slot);
-            if (inFlight.size() >= MAX_IN_FLIGHT && !readPaused) {
-                readPaused = true;
-                socket.pause();
-            }
+            waiting = inFlight.size();
+        }
+        if (waiting >= MAX_IN_FLIGHT && !readPaused) {
+            readPaused = true;
+            socket.pause();
         }
         return slot;
     }
@@ -266,18 +272,37 @@ final class KafkaConnection {
         return new Reply.Close("internal error");
     }
 
-    // ---------------------------------------------------------------- any thread: responses out, in order
+    // ---------------------------------------------------------------- responses out, in order, on the event loop
 
+    /**
+     * Any thread: records a request's reply and hands every reply now at the head of the queue to the event loop, in
+     * order. The socket is only ever touched on the event loop: Vert.x calls the drain handler holding the socket's
+     * lock, so a request thread that held this queue's lock while writing could deadlock with it.
+     */
     private void complete(InFlight slot, Reply reply) {
         synchronized (inFlight) {
             slot.reply = reply;
+            List<InFlight> ready = null;
             while (!inFlight.isEmpty() && inFlight.peekFirst().reply != null) {
-                InFlight done = inFlight.pollFirst();
-                if (!closed) {
-                    send(done);
-                } else if (done.reply instanceof Reply.Respond respond) {
-                    respond.release().run();
+                if (ready == null) {
+                    ready = new ArrayList<>(2);
                 }
+                ready.add(inFlight.pollFirst());
+            }
+            if (ready != null) {
+                // Scheduled under the lock, so batches reach the event loop in the order they left the queue.
+                List<InFlight> batch = ready;
+                context.runOnContext(ignored -> deliver(batch));
+            }
+        }
+    }
+
+    private void deliver(List<InFlight> batch) {
+        for (InFlight done : batch) {
+            if (!closed) {
+                send(done);
+            } else if (done.reply instanceof Reply.Respond respond) {
+                respond.release().run();
             }
         }
         maybeResume();
@@ -325,16 +350,18 @@ final class KafkaConnection {
         }
     }
 
+    /** Event loop: reads again once enough responses left and the socket's write queue drained. */
     private void maybeResume() {
-        boolean resume;
-        synchronized (inFlight) {
-            resume = readPaused && inFlight.size() < MAX_IN_FLIGHT / 2 && !socket.writeQueueFull();
-            if (resume) {
-                readPaused = false;
-            }
+        if (!readPaused || closed) {
+            return;
         }
-        if (resume && !closed) {
-            context.runOnContext(ignored -> socket.resume());
+        int waiting;
+        synchronized (inFlight) {
+            waiting = inFlight.size();
+        }
+        if (waiting < MAX_IN_FLIGHT / 2 && !socket.writeQueueFull()) {
+            readPaused = false;
+            socket.resume();
         }
     }
 

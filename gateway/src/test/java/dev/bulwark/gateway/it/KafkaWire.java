@@ -80,6 +80,26 @@ public final class KafkaWire implements AutoCloseable {
         }
     }
 
+    /** Whether the server closes the connection within {@code timeout}, whatever it sends first (a TLS alert). */
+    public boolean closedByServerAfterAnyAnswer(Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
+        byte[] buffer = new byte[4096];
+        long received = 0;
+        try {
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                received += n;
+                if (received > 1 << 20) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (EOFException | java.net.SocketException e) {
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        }
+    }
+
     /** Whether response bytes have arrived and wait to be read (does not block). */
     public boolean hasPendingBytes() throws IOException {
         return in.available() > 0;
