@@ -1,5 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.auth.AuthenticatedPrincipal;
+import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.cluster.ClusterIdentity;
 import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
@@ -14,6 +16,7 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -107,6 +110,10 @@ public final class AlterConfigsHandler implements ApiHandler {
             if (type == ConfigResource.Type.TOPIC) {
                 alterTopic(catalog.forTenant(request.tenantId()), name, changes, incremental, validateOnly);
             } else if (type == ConfigResource.Type.BROKER) {
+                if (!mayAlterBroker(request.principal())) {
+                    throw new ClusterAuthorizationException("Broker configs are the installation's: only operators "
+                            + "and principals of the default tenant alter them");
+                }
                 alterBroker(name, changes, incremental, validateOnly);
             } else {
                 throw new InvalidRequestException("Bulwark does not alter configs of resource type " + type);
@@ -119,6 +126,11 @@ public final class AlterConfigsHandler implements ApiHandler {
         } catch (IOException e) {
             return new Outcome(Errors.KAFKA_STORAGE_ERROR, e.getMessage());
         }
+    }
+
+    /** Broker settings reach every tenant, so a tenant's principals never change them. */
+    private static boolean mayAlterBroker(AuthenticatedPrincipal principal) {
+        return principal.isOperator() || Tenant.DEFAULT_ID.equals(principal.tenantId());
     }
 
     private void alterTopic(Topics topics, String name, List<Change> changes, boolean incremental,

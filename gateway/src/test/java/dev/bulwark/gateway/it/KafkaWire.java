@@ -1,11 +1,15 @@
 package dev.bulwark.gateway.it;
 
+import org.apache.kafka.common.message.SaslAuthenticateRequestData;
+import org.apache.kafka.common.message.SaslHandshakeRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.MessageUtil;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.SaslAuthenticateResponse;
+import org.apache.kafka.common.requests.SaslHandshakeResponse;
 
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -14,6 +18,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
@@ -37,6 +42,27 @@ public final class KafkaWire implements AutoCloseable {
         Socket socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(30_000);
         return new KafkaWire(socket);
+    }
+
+    /**
+     * Authenticates with SASL/PLAIN (SaslHandshake v1, SaslAuthenticate v2), as a SASL listener requires first.
+     *
+     * @throws IOException when the server refuses
+     */
+    public KafkaWire authenticatePlain(String username, String password) throws IOException {
+        RequestHeader handshake = send(ApiKeys.SASL_HANDSHAKE, (short) 1,
+                new SaslHandshakeRequestData().setMechanism("PLAIN"));
+        SaslHandshakeResponse handshaken = (SaslHandshakeResponse) receive(handshake);
+        if (handshaken.data().errorCode() != 0) {
+            throw new IOException("SaslHandshake failed with error " + handshaken.data().errorCode());
+        }
+        RequestHeader authenticate = send(ApiKeys.SASL_AUTHENTICATE, (short) 2, new SaslAuthenticateRequestData()
+                .setAuthBytes(("\0" + username + "\0" + password).getBytes(StandardCharsets.UTF_8)));
+        SaslAuthenticateResponse authenticated = (SaslAuthenticateResponse) receive(authenticate);
+        if (authenticated.data().errorCode() != 0) {
+            throw new IOException("SaslAuthenticate failed: " + authenticated.data().errorMessage());
+        }
+        return this;
     }
 
     /** Sends a request; returns its header (to parse the response with). */
