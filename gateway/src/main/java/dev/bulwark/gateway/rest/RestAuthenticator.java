@@ -29,7 +29,8 @@ import java.util.Optional;
  * tells nothing to someone who does not hold them.
  *
  * <p>Every refusal carries a reason for the server's log and a message for the client; the client's message for a
- * username and password is always the same, so it cannot tell an unknown tenant or user from a wrong password.
+ * username and password that do not check out is always the same, so it cannot tell an unknown tenant or user from
+ * a wrong password.
  *
  * <p>Blocking: a password costs a PBKDF2 derivation (milliseconds of CPU) and a token may wait for a JWKS URL, so
  * never call {@link #authenticate} on an event loop. Thread-safe.
@@ -38,6 +39,8 @@ final class RestAuthenticator {
 
     /** What a client whose username or password did not check out is told, whatever the reason. */
     static final String FAILED = "authentication failed";
+    /** What a client whose credentials are right is told when its tenant is suspended: it proved who it is. */
+    static final String SUSPENDED = "authentication failed: the principal's tenant is suspended";
 
     /** No tenant has this id: checking a password against it costs a decoy derivation and fails. */
     private static final String NO_TENANT = "";
@@ -98,7 +101,7 @@ final class RestAuthenticator {
             return new Refused(username, "wrong password", FAILED);
         }
         if (tenant.get().state() != Tenant.State.ACTIVE) {
-            return new Refused(username, "tenant suspended", FAILED);
+            return new Refused(username, "tenant suspended", SUSPENDED);
         }
         // HTTP Basic carries what SASL PLAIN carries, checked the same way.
         return new Authenticated(new Caller(new AuthenticatedPrincipal(name.user(), tenantId, user.get().role(),
@@ -125,7 +128,7 @@ final class RestAuthenticator {
             return new Refused(null, "token of " + who + " grants operator outside the default tenant", FAILED);
         }
         if (tenant.get().state() != Tenant.State.ACTIVE) {
-            return new Refused(null, "token of " + who + ": tenant suspended", FAILED);
+            return new Refused(null, "token of " + who + ": tenant suspended", SUSPENDED);
         }
         return new Authenticated(new Caller(token.principal(tenant.get().id()), tenant.get().name()));
     }

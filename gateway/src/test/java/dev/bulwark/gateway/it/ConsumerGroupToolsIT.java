@@ -78,7 +78,7 @@ class ConsumerGroupToolsIT {
         assertEquals(2, totalLag(described), "lag is the two records produced after the group read up to the end:\n"
                 + described);
         HttpResponse<String> lag = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create(server.http() + "/api/v1/groups/auditors/lag"))
+                        URI.create(server.http() + "/api/v1/tenants/default/groups/auditors/lag"))
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                         OPERATOR.getBytes(StandardCharsets.UTF_8)))
                 .build(), HttpResponse.BodyHandlers.ofString());

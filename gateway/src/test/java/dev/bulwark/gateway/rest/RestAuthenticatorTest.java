@@ -104,7 +104,8 @@ class RestAuthenticatorTest {
         tenants.setState(acme.id(), Tenant.State.SUSPENDED);
         assertEquals("tenant suspended", refused(basic("alice@acme", "alice-secret")).reason());
         assertEquals("wrong password", refused(basic("alice@acme", "guess")).reason());
-        assertEquals(RestAuthenticator.FAILED, refused(basic("alice@acme", "alice-secret")).clientMessage());
+        assertEquals(RestAuthenticator.SUSPENDED, refused(basic("alice@acme", "alice-secret")).clientMessage());
+        assertEquals(RestAuthenticator.FAILED, refused(basic("alice@acme", "guess")).clientMessage());
         String token = TestJwts.sign(key, TestJwts.claims(NOW, "carol", "acme", "tenant-admin").build());
         assertTrue(refused("Bearer " + token).reason().contains("tenant suspended"));
 
