@@ -4,6 +4,7 @@ import dev.bulwark.auth.AuthenticationFailures;
 import dev.bulwark.auth.jwt.ValidatedToken;
 import dev.bulwark.gateway.BulwarkLifecycle;
 import dev.bulwark.gateway.Security;
+import dev.bulwark.gateway.config.BulwarkConfig;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.http.HttpServerRequest;
@@ -18,6 +19,7 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLPeerUnverifiedException;
 import java.security.Principal;
 import java.time.Duration;
 
@@ -25,6 +27,9 @@ import java.time.Duration;
  * Authenticates every request the REST API serves, before it is matched to a resource, so that an unknown path, a
  * wrong method and an encoded path are refused as a known one is. Health ({@code /q/health/*}) is served by its own
  * routes ahead of the REST API's and never gets here.
+ *
+ * <p>With {@code bulwark.rest.require-client-certificate}, a request that did not come over HTTPS with a verified
+ * client certificate is refused (403) before its credentials are looked at.
  *
  * <p>A request with good credentials ({@link RestAuthenticator}) goes on with its {@link Caller} as the security
  * context's user principal. Any other gets 401 with {@code WWW-Authenticate} challenges and {@code {"error": ...}}.
@@ -38,16 +43,24 @@ import java.time.Duration;
 public class AuthenticationFilter {
 
     private static final Logger LOG = LoggerFactory.getLogger(AuthenticationFilter.class);
-    static final String REALM = "realm=\"bulwark\"";
+    private static final String REALM = "realm=\"bulwark\"";
+    private static final String CLIENT_CERTIFICATE_REQUIRED =
+            "this API requires HTTPS with a client certificate (mutual TLS)";
 
     @Inject
     BulwarkLifecycle lifecycle;
+
+    @Inject
+    BulwarkConfig config;
 
     @ServerRequestFilter(preMatching = true, priority = Priorities.AUTHENTICATION)
     public Uni<Response> authenticate(ContainerRequestContext request, HttpServerRequest http) {
         Security security = lifecycle.security().orElse(null);
         if (security == null) {
             return Uni.createFrom().item(RestErrors.response(Response.Status.SERVICE_UNAVAILABLE, "starting"));
+        }
+        if (config.rest().requireClientCertificate() && !presentedCertificate(http)) {
+            return Uni.createFrom().item(RestErrors.response(Response.Status.FORBIDDEN, CLIENT_CERTIFICATE_REQUIRED));
         }
         boolean bearerAccepted = security.jwt().isPresent();
         String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
@@ -89,6 +102,21 @@ public class AuthenticationFilter {
             response.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer " + REALM);
         }
         return response.build();
+    }
+
+    /**
+     * Whether the client presented a certificate in the TLS handshake, which verified it against the HTTP server's
+     * trust store ({@code quarkus.http.ssl.client-auth=request} asks for one).
+     */
+    private static boolean presentedCertificate(HttpServerRequest http) {
+        if (!http.isSSL()) {
+            return false;
+        }
+        try {
+            return !http.connection().peerCertificates().isEmpty();
+        } catch (SSLPeerUnverifiedException e) {
+            return false;
+        }
     }
 
     /** A client's text with control characters replaced, so that it cannot forge log lines. */
