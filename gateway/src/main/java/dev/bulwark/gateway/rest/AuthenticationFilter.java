@@ -74,9 +74,10 @@ public class AuthenticationFilter {
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .onItem().transformToUni(result -> {
                     if (result instanceof RestAuthenticator.Authenticated authenticated) {
-                        Caller caller = authenticated.caller();
-                        security.failures().recordSuccess(caller.getName());
-                        request.setSecurityContext(new CallerContext(caller, http.isSSL()));
+                        if (authenticated.claimedUsername() != null) {
+                            security.failures().recordSuccess(authenticated.claimedUsername());
+                        }
+                        request.setSecurityContext(new CallerContext(authenticated.caller(), http.isSSL()));
                         return Uni.createFrom().nullItem();
                     }
                     return refuse((RestAuthenticator.Refused) result, security.failures(), source, bearerAccepted);

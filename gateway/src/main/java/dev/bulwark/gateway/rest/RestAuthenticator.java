@@ -58,7 +58,12 @@ final class RestAuthenticator {
     sealed interface Result {
     }
 
-    record Authenticated(Caller caller) implements Result {
+    /**
+     * @param caller          who sent the request
+     * @param claimedUsername the SASL username as the client gave it (Basic), whose failure count a success resets;
+     *                        null for tokens, whose failures are not counted by username
+     */
+    record Authenticated(Caller caller, String claimedUsername) implements Result {
     }
 
     /**
@@ -105,7 +110,7 @@ final class RestAuthenticator {
         }
         // HTTP Basic carries what SASL PLAIN carries, checked the same way.
         return new Authenticated(new Caller(new AuthenticatedPrincipal(name.user(), tenantId, user.get().role(),
-                SaslMechanisms.PLAIN, -1), tenant.get().name()));
+                SaslMechanisms.PLAIN, -1), tenant.get().name()), username);
     }
 
     private Result token(String compactJwt) {
@@ -130,6 +135,6 @@ final class RestAuthenticator {
         if (tenant.get().state() != Tenant.State.ACTIVE) {
             return new Refused(null, "token of " + who + ": tenant suspended", SUSPENDED);
         }
-        return new Authenticated(new Caller(token.principal(tenant.get().id()), tenant.get().name()));
+        return new Authenticated(new Caller(token.principal(tenant.get().id()), tenant.get().name()), null);
     }
 }

@@ -77,6 +77,8 @@ class RestAuthenticatorTest {
         assertEquals("alice@acme", alice.getName());
         assertEquals(Role.TENANT_ADMIN, authenticated(basic("bob@acme", "bob-secret")).role());
 
+        assertEquals("alice@acme", assertInstanceOf(RestAuthenticator.Authenticated.class,
+                authenticator.authenticate(basic("alice@acme", "alice-secret"))).claimedUsername());
         Caller root = authenticated(basic("root", "root-secret"));
         assertTrue(root.isOperator());
         assertEquals(Tenant.DEFAULT_NAME, root.tenantName());
