@@ -35,6 +35,12 @@ public class BulwarkLifecycle {
         return running == null ? Optional.empty() : Optional.of(running.consumerLag());
     }
 
+    /** Tenants, users and token validation, once the broker is up. */
+    public Optional<Security> security() {
+        BulwarkServer running = server;
+        return running == null ? Optional.empty() : Optional.of(running.security());
+    }
+
     /** Whether the broker is up: storage recovered and every listener bound. */
     public boolean running() {
         return server != null;

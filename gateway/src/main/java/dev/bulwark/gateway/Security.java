@@ -37,17 +37,20 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Who may connect and as whom, composed from configuration: the tenant and user stores (with the configured
- * operator), JWT validation, the SASL mechanisms of SASL listeners and the TLS termination of TLS listeners (with a
- * development CA when no TLS material is configured).
+ * operator), JWT validation, the failed-authentication counts, the SASL mechanisms of SASL listeners and the TLS
+ * termination of TLS listeners (with a development CA when no TLS material is configured).
  *
- * @param tenants the tenants
- * @param users   the users and their credentials
- * @param jwt     validates bearer tokens, when {@code bulwark.jwt} names a key set
- * @param sasl    what SASL listeners' connections authenticate with; null without SASL listeners
- * @param tls     TLS termination; null without TLS listeners
+ * @param tenants  the tenants
+ * @param users    the users and their credentials
+ * @param jwt      validates bearer tokens, when {@code bulwark.jwt} names a key set
+ * @param failures failed authentications per source address and username, shared by the SASL listeners and the
+ *                 REST API so that guessing through one does not reset or halve the delay earned through the other
+ * @param sasl     what SASL listeners' connections authenticate with; null without SASL listeners
+ * @param tls      TLS termination; null without TLS listeners
  */
-public record Security(TenantStore tenants, UserStore users, Optional<JwtValidator> jwt, SaslSessions sasl,
-                       TlsTermination tls) implements AutoCloseable {
+public record Security(TenantStore tenants, UserStore users, Optional<JwtValidator> jwt,
+                       AuthenticationFailures failures, SaslSessions sasl, TlsTermination tls)
+        implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Security.class);
 
@@ -65,6 +68,9 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
             });
         }
         Optional<JwtValidator> jwt = jwtValidator(config.jwt(), clock);
+        AuthenticationFailures failures = new AuthenticationFailures(new AuthenticationFailures.Config(
+                config.sasl().failureDelay(), config.sasl().failureDelayMax(), config.sasl().failureWindow(),
+                100_000), clock);
 
         SaslSessions sasl = null;
         if (listeners.stream().anyMatch(l -> usesSasl(l.securityProtocol()))) {
@@ -76,9 +82,7 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
                         + "bulwark.jwt.jwks-file or bulwark.jwt.jwks-url");
             }
             sasl = new SaslSessions(new SaslMechanisms(mechanisms, tenants, users,
-                    jwt.map(JwtBearerTokens::new).orElse(null), clock),
-                    new AuthenticationFailures(new AuthenticationFailures.Config(config.sasl().failureDelay(),
-                            config.sasl().failureDelayMax(), config.sasl().failureWindow(), 100_000), clock),
+                    jwt.map(JwtBearerTokens::new).orElse(null), clock), failures,
                     broker.longValue(BrokerConfigs.CONNECTIONS_MAX_REAUTH_MS), clock);
         }
 
@@ -88,7 +92,7 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
                     ClientAuth.parse(broker.valueString(BrokerConfigs.SSL_CLIENT_AUTH)),
                     new CertificatePrincipals(broker.valueString(BrokerConfigs.SSL_PRINCIPAL_MAPPING_RULES)), tenants);
         }
-        return new Security(tenants, users, jwt, sasl, tls);
+        return new Security(tenants, users, jwt, failures, sasl, tls);
     }
 
     /** Checks the TLS files for changes, as often as {@code bulwark.tls.reload-interval} says. */

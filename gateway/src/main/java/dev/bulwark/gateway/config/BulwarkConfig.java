@@ -53,6 +53,9 @@ public interface BulwarkConfig {
     /** JWT validation, for OAUTHBEARER and the REST API's bearer tokens. */
     Jwt jwt();
 
+    /** The REST API ({@code /api/v1}) on the Quarkus HTTP port. */
+    Rest rest();
+
     /**
      * Apache Kafka broker settings Bulwark honours, by their Kafka name: {@code bulwark.kafka.log.retention.ms=...}
      * or {@code BULWARK_KAFKA_LOG_RETENTION_MS=...}. The README lists every supported name and its default.
@@ -122,6 +125,15 @@ public interface BulwarkConfig {
         /** How often the TLS files are checked for changes; changed material is used by new connections. */
         @WithDefault("30s")
         Duration reloadInterval();
+    }
+
+    interface Rest {
+        /**
+         * Whether REST API requests must come over HTTPS with a client certificate that the HTTP server's trust
+         * store verified (mutual TLS), on top of their Basic or Bearer credentials. Health stays open, for probes.
+         */
+        @WithDefault("false")
+        boolean requireClientCertificate();
     }
 
     interface Jwt {

@@ -13,9 +13,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -29,6 +31,7 @@ class ConsumerGroupToolsIT {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
     private static final String GROUPS = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand";
+    private static final String OPERATOR = "root:root-secret";
 
     @TempDir
     static Path dir;
@@ -36,7 +39,8 @@ class ConsumerGroupToolsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = BulwarkProcess.start(dir.resolve("data"), Map.of("BULWARK_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0"));
+        server = BulwarkProcess.start(dir.resolve("data"), Map.of("BULWARK_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0",
+                "BULWARK_OPERATOR", OPERATOR));
     }
 
     @AfterAll
@@ -74,7 +78,10 @@ class ConsumerGroupToolsIT {
         assertEquals(2, totalLag(described), "lag is the two records produced after the group read up to the end:\n"
                 + described);
         HttpResponse<String> lag = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(server.http() + "/api/v1/groups/auditors/lag")).build(), HttpResponse.BodyHandlers.ofString());
+                        URI.create(server.http() + "/api/v1/tenants/default/groups/auditors/lag"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                        OPERATOR.getBytes(StandardCharsets.UTF_8)))
+                .build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, lag.statusCode());
         assertTrue(lag.body().contains("\"totalLag\":2"), "the server computes the same lag: " + lag.body());
 

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.network;
 
 import dev.bulwark.auth.AuthenticatedPrincipal;
+import dev.bulwark.auth.AuthenticationFailures;
 import dev.bulwark.auth.Role;
 import dev.bulwark.auth.Tenant;
 import dev.bulwark.auth.store.TenantStore;
@@ -86,7 +87,8 @@ final class BrokerParts implements AutoCloseable {
                 Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
         Path securityDir = dir.resolve("security");
         security = new Security(TenantStore.open(securityDir, timer.clock()),
-                UserStore.open(securityDir, UserStore.MIN_ITERATIONS, timer.clock()), Optional.empty(), null, null);
+                UserStore.open(securityDir, UserStore.MIN_ITERATIONS, timer.clock()), Optional.empty(),
+                new AuthenticationFailures(AuthenticationFailures.Config.defaults(), timer.clock()), null, null);
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         apis = BulwarkServer.apis(cluster, broker, catalog, ProducerIds.open(dir.resolve("producer-ids")),
                 new FetchSessions(1000, timer.clock()), purgatory, groups, security, timer.clock());
