@@ -74,6 +74,19 @@ public final class TestTokens {
                 .expirationTime(Date.from(now.plusSeconds(600)));
     }
 
+    /**
+     * Claims that pass every check from {@code now} for ten minutes: {@code sub} {@code user}, {@code tenant} (left
+     * out when null), {@code roles}.
+     */
+    public static JWTClaimsSet.Builder claims(Instant now, String user, String tenant, String... roles) {
+        return claims(now).audience(AUDIENCE).subject(user).claim("tenant", tenant).claim("roles", List.of(roles));
+    }
+
+    /** Signed with RS256 (an RSA key) or ES256 (an EC key). */
+    public static String sign(JWK key, JWTClaimsSet claims) {
+        return sign(key, key instanceof RSAKey ? JWSAlgorithm.RS256 : JWSAlgorithm.ES256, claims);
+    }
+
     public static String sign(JWK key, JWSAlgorithm algorithm, JWTClaimsSet claims) {
         return sign(key, new JWSHeader.Builder(algorithm).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(),
                 claims);

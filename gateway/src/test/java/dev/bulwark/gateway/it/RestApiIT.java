@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jose.jwk.RSAKey;
-import dev.bulwark.gateway.testing.TestJwts;
+import dev.bulwark.auth.jwt.TestTokens;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -60,13 +60,13 @@ class RestApiIT {
 
     @BeforeAll
     static void start() throws Exception {
-        signingKey = TestJwts.rsa("it-key");
-        Path jwks = TestJwts.writeJwks(dir.resolve("jwks.json"), signingKey);
+        signingKey = TestTokens.rsa("it-key");
+        Path jwks = TestTokens.jwksFile(dir.resolve("jwks.json"), signingKey);
         server = BulwarkProcess.start(dir.resolve("data"), Map.of(
                 "BULWARK_OPERATOR", "root:root-secret",
                 "BULWARK_JWT_JWKS_FILE", jwks.toString(),
-                "BULWARK_JWT_ISSUER", TestJwts.ISSUER,
-                "BULWARK_JWT_AUDIENCE", TestJwts.AUDIENCE,
+                "BULWARK_JWT_ISSUER", TestTokens.ISSUER,
+                "BULWARK_JWT_AUDIENCE", TestTokens.AUDIENCE,
                 "BULWARK_SASL_FAILURE_DELAY", FAILURE_DELAY.toMillis() + "ms",
                 "BULWARK_SASL_FAILURE_DELAY_MAX", "200ms"));
         assertEquals(201, post("/api/v1/tenants", ROOT, "{\"name\": \"acme\"}").status());
@@ -253,32 +253,32 @@ class RestApiIT {
     @Test
     void bearerTokensSignedByTheConfiguredKeysAuthenticate() throws Exception {
         Instant now = Instant.now();
-        String operator = bearer(TestJwts.sign(signingKey, TestJwts.claims(now, "ops", null, "operator").build()));
+        String operator = bearer(TestTokens.sign(signingKey, TestTokens.claims(now, "ops", null, "operator").build()));
         Reply tenants = get("/api/v1/tenants", operator);
         assertEquals(200, tenants.status(), tenants.toString());
         assertTrue(tenants.json().size() >= 3, tenants.toString());
 
-        String tina = bearer(TestJwts.sign(signingKey, TestJwts.claims(now, "tina", "acme", "tenant-admin").build()));
+        String tina = bearer(TestTokens.sign(signingKey, TestTokens.claims(now, "tina", "acme", "tenant-admin").build()));
         assertEquals(200, get("/api/v1/tenants/acme/users", tina).status());
         assertEquals(403, get("/api/v1/tenants/globex/users", tina).status());
 
-        Reply expired = get("/api/v1/tenants", bearer(TestJwts.sign(signingKey,
-                TestJwts.claims(now.minusSeconds(3600), "ops", null, "operator").build())));
+        Reply expired = get("/api/v1/tenants", bearer(TestTokens.sign(signingKey,
+                TestTokens.claims(now.minusSeconds(3600), "ops", null, "operator").build())));
         assertEquals(401, expired.status());
         assertTrue(expired.json().get("error").asText().startsWith("token expired"), expired.toString());
 
-        Reply audience = get("/api/v1/tenants", bearer(TestJwts.sign(signingKey,
-                TestJwts.claims(now, "ops", null, "operator").audience("another-service").build())));
+        Reply audience = get("/api/v1/tenants", bearer(TestTokens.sign(signingKey,
+                TestTokens.claims(now, "ops", null, "operator").audience("another-service").build())));
         assertEquals(401, audience.status());
         assertTrue(audience.json().get("error").asText().contains("audience"), audience.toString());
 
-        Reply forged = get("/api/v1/tenants", bearer(TestJwts.sign(TestJwts.rsa(signingKey.getKeyID()),
-                TestJwts.claims(now, "ops", null, "operator").build())));
+        Reply forged = get("/api/v1/tenants", bearer(TestTokens.sign(TestTokens.rsa(signingKey.getKeyID()),
+                TestTokens.claims(now, "ops", null, "operator").build())));
         assertEquals(401, forged.status());
         assertEquals("token signature does not verify", forged.json().get("error").asText());
 
-        Reply tenantOperator = get("/api/v1/tenants", bearer(TestJwts.sign(signingKey,
-                TestJwts.claims(now, "eve", "acme", "operator").build())));
+        Reply tenantOperator = get("/api/v1/tenants", bearer(TestTokens.sign(signingKey,
+                TestTokens.claims(now, "eve", "acme", "operator").build())));
         assertEquals(401, tenantOperator.status(), "an operator belongs to the default tenant");
     }
 

@@ -8,7 +8,7 @@ import dev.bulwark.auth.jwt.JwtValidator;
 import dev.bulwark.auth.jwt.JwtValidatorConfig;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.auth.store.UserStore;
-import dev.bulwark.gateway.testing.TestJwts;
+import dev.bulwark.auth.jwt.TestTokens;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,10 +47,10 @@ class RestAuthenticatorTest {
         acme = tenants.create("acme");
         users.create(acme.id(), "alice", Role.MEMBER, "alice-secret");
         users.create(acme.id(), "bob", Role.TENANT_ADMIN, "bob-secret");
-        key = TestJwts.rsa("k1");
+        key = TestTokens.rsa("k1");
         JwtValidator jwt = new JwtValidator(JwtValidatorConfig.builder(
-                new JwksSource.File(TestJwts.writeJwks(dir.resolve("jwks.json"), key)), TestJwts.ISSUER,
-                TestJwts.AUDIENCE).build(), CLOCK);
+                new JwksSource.File(TestTokens.jwksFile(dir.resolve("jwks.json"), key)), TestTokens.ISSUER,
+                TestTokens.AUDIENCE).build(), CLOCK);
         authenticator = new RestAuthenticator(tenants, users, Optional.of(jwt));
     }
 
@@ -108,7 +108,7 @@ class RestAuthenticatorTest {
         assertEquals("wrong password", refused(basic("alice@acme", "guess")).reason());
         assertEquals(RestAuthenticator.SUSPENDED, refused(basic("alice@acme", "alice-secret")).clientMessage());
         assertEquals(RestAuthenticator.FAILED, refused(basic("alice@acme", "guess")).clientMessage());
-        String token = TestJwts.sign(key, TestJwts.claims(NOW, "carol", "acme", "tenant-admin").build());
+        String token = TestTokens.sign(key, TestTokens.claims(NOW, "carol", "acme", "tenant-admin").build());
         assertTrue(refused("Bearer " + token).reason().contains("tenant suspended"));
 
         tenants.setState(acme.id(), Tenant.State.ACTIVE);
@@ -117,14 +117,14 @@ class RestAuthenticatorTest {
 
     @Test
     void aTokenAuthenticatesItsPrincipalWithItsRoleEvenWithoutAStoredUser() {
-        Caller carol = authenticated("Bearer " + TestJwts.sign(key,
-                TestJwts.claims(NOW, "carol", "acme", "tenant-admin").build()));
+        Caller carol = authenticated("Bearer " + TestTokens.sign(key,
+                TestTokens.claims(NOW, "carol", "acme", "tenant-admin").build()));
         assertEquals("carol", carol.user());
         assertEquals(acme.id(), carol.tenantId());
         assertEquals(Role.TENANT_ADMIN, carol.role());
         assertEquals("OAUTHBEARER", carol.principal().mechanism());
 
-        Caller ops = authenticated("Bearer " + TestJwts.sign(key, TestJwts.claims(NOW, "ops", null, "operator")
+        Caller ops = authenticated("Bearer " + TestTokens.sign(key, TestTokens.claims(NOW, "ops", null, "operator")
                 .build()));
         assertTrue(ops.isOperator());
         assertEquals(Tenant.DEFAULT_NAME, ops.tenantName());
@@ -132,31 +132,31 @@ class RestAuthenticatorTest {
 
     @Test
     void anInvalidTokenIsRefusedWithTheValidatorsReason() {
-        RestAuthenticator.Refused expired = refused("Bearer " + TestJwts.sign(key,
-                TestJwts.claims(NOW.minusSeconds(3600), "ops", null, "operator").build()));
+        RestAuthenticator.Refused expired = refused("Bearer " + TestTokens.sign(key,
+                TestTokens.claims(NOW.minusSeconds(3600), "ops", null, "operator").build()));
         assertTrue(expired.clientMessage().startsWith("token expired"), expired.clientMessage());
         assertTrue(expired.reason().contains("EXPIRED"), expired.reason());
         assertNull(expired.claimedUsername());
 
-        RestAuthenticator.Refused stranger = refused("Bearer " + TestJwts.sign(TestJwts.rsa("k1"),
-                TestJwts.claims(NOW, "ops", null, "operator").build()));
+        RestAuthenticator.Refused stranger = refused("Bearer " + TestTokens.sign(TestTokens.rsa("k1"),
+                TestTokens.claims(NOW, "ops", null, "operator").build()));
         assertEquals("token signature does not verify", stranger.clientMessage());
 
-        RestAuthenticator.Refused audience = refused("Bearer " + TestJwts.sign(key,
-                TestJwts.claims(NOW, "ops", null, "operator").audience("another-service").build()));
+        RestAuthenticator.Refused audience = refused("Bearer " + TestTokens.sign(key,
+                TestTokens.claims(NOW, "ops", null, "operator").audience("another-service").build()));
         assertTrue(audience.reason().contains("WRONG_AUDIENCE"), audience.reason());
         assertTrue(refused("Bearer not-a-jwt").reason().contains("MALFORMED"));
     }
 
     @Test
     void aTokenForAnUnknownTenantOrAnOperatorOfATenantIsRefused() {
-        RestAuthenticator.Refused unknown = refused("Bearer " + TestJwts.sign(key,
-                TestJwts.claims(NOW, "carol", "nowhere", "tenant-admin").build()));
+        RestAuthenticator.Refused unknown = refused("Bearer " + TestTokens.sign(key,
+                TestTokens.claims(NOW, "carol", "nowhere", "tenant-admin").build()));
         assertEquals(RestAuthenticator.FAILED, unknown.clientMessage());
         assertTrue(unknown.reason().contains("unknown tenant"), unknown.reason());
 
-        RestAuthenticator.Refused tenantOperator = refused("Bearer " + TestJwts.sign(key,
-                TestJwts.claims(NOW, "carol", "acme", "operator").build()));
+        RestAuthenticator.Refused tenantOperator = refused("Bearer " + TestTokens.sign(key,
+                TestTokens.claims(NOW, "carol", "acme", "operator").build()));
         assertTrue(tenantOperator.reason().contains("operator outside the default tenant"), tenantOperator.reason());
     }
 
@@ -164,7 +164,7 @@ class RestAuthenticatorTest {
     void withoutAKeySetBearerTokensAreRefusedAndPasswordsStillWork() {
         RestAuthenticator passwordsOnly = new RestAuthenticator(tenants, users, Optional.empty());
         RestAuthenticator.Refused refused = assertInstanceOf(RestAuthenticator.Refused.class,
-                passwordsOnly.authenticate("Bearer " + TestJwts.sign(key, TestJwts.claims(NOW, "ops", null,
+                passwordsOnly.authenticate("Bearer " + TestTokens.sign(key, TestTokens.claims(NOW, "ops", null,
                         "operator").build())));
         assertEquals("bearer tokens are not accepted here", refused.clientMessage());
         assertInstanceOf(RestAuthenticator.Authenticated.class, passwordsOnly.authenticate(basic("root",
