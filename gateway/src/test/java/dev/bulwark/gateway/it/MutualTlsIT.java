@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.it;
 
 import dev.bulwark.auth.tls.DevCertificateAuthority;
+import dev.bulwark.auth.tls.DevTls;
 import dev.bulwark.auth.tls.IssuedCertificate;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -40,15 +41,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * An SSL listener that requires client certificates (mTLS): a client with a certificate from the trusted CA is
- * served, one without a certificate or with another CA's is refused in the handshake, a certificate that maps to no
- * known tenant is refused after it, and a renewed server certificate is used without a restart.
+ * An SSL listener on configured PEM files that requires client certificates (mTLS): a client with a certificate from
+ * the trusted CA is served, one without a certificate or with another CA's is refused in the handshake, a
+ * certificate that maps to no known tenant is refused after it, and a renewed server certificate file is used
+ * without a restart.
  */
 @Timeout(180)
 class MutualTlsIT {
@@ -60,13 +63,22 @@ class MutualTlsIT {
 
     @BeforeAll
     static void start() throws Exception {
+        DevTls files = DevCertificateAuthority.ensure(dir.resolve("pki"), "127.0.0.1", Clock.systemUTC());
+        ca = DevCertificateAuthority.openOrCreate(dir.resolve("pki"), Clock.systemUTC());
         server = BulwarkProcess.start(dir.resolve("data"), Map.of(
                 "BULWARK_LISTENERS", "SSL://127.0.0.1:0",
+                "BULWARK_TLS_CERTIFICATE_FILE", files.serverCertificate().toString(),
+                "BULWARK_TLS_KEY_FILE", files.serverKey().toString(),
+                "BULWARK_TLS_TRUSTSTORE_FILE", files.caCertificate().toString(),
                 "BULWARK_KAFKA_SSL_CLIENT_AUTH", "required",
                 "BULWARK_KAFKA_SSL_PRINCIPAL_MAPPING_RULES",
                 "RULE:^CN=([^,]+),OU=([^,]+)$/$1@$2/,RULE:^CN=([^,]+)$/$1/",
                 "BULWARK_TLS_RELOAD_INTERVAL", "200ms"));
-        ca = DevCertificateAuthority.openOrCreate(server.dataDir().resolve("tls"), Clock.systemUTC());
+    }
+
+    @Test
+    void configuredMaterialNeedsNoDevelopmentCa() {
+        assertFalse(Files.exists(server.dataDir().resolve("tls")), "no development CA beside configured files");
     }
 
     @AfterAll
@@ -129,8 +141,7 @@ class MutualTlsIT {
     @Test
     void aRenewedServerCertificateIsUsedWithoutARestart() throws Exception {
         BigInteger before = serverCertificateSerial();
-        Path tls = server.dataDir().resolve("tls");
-        Files.delete(tls.resolve(DevCertificateAuthority.SERVER_CERTIFICATE));
+        Files.delete(dir.resolve("pki").resolve(DevCertificateAuthority.SERVER_CERTIFICATE));
         ca.ensureServerCertificate("127.0.0.1");
 
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -125,7 +126,9 @@ class VerifiableClientsIT {
             assertEquals(MESSAGES, total, "every record was acknowledged");
 
             List<Member> all = List.of(a, b, c, d);
-            await("every acknowledged record consumed", () -> missing(acknowledged, all).isEmpty());
+            await(() -> "every acknowledged record consumed; missing " + new TreeSet<>(missing(acknowledged, all))
+                    .stream().limit(20).toList() + ", consumed up to " + consumedUpTo(all),
+                    () -> missing(acknowledged, all).isEmpty());
             for (Map.Entry<Integer, Set<Long>> partition : acknowledged.entrySet()) {
                 long max = partition.getValue().stream().mapToLong(Long::longValue).max().orElse(-1);
                 TreeSet<Long> covered = covered(partition.getKey(), all);
@@ -152,6 +155,19 @@ class VerifiableClientsIT {
             }
         }
         return missing;
+    }
+
+    /** Per member, the highest offset consumed of each partition: what a stall shows on failure. */
+    private static String consumedUpTo(List<Member> members) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < members.size(); i++) {
+            Map<Integer, Long> highest = new java.util.TreeMap<>();
+            members.get(i).consumed.forEach((partition, ranges) -> highest.put(partition,
+                    ranges.stream().mapToLong(r -> r[1]).max().orElse(-1)));
+            out.append(" member ").append(i).append(" owns ").append(members.get(i).owned).append(" read ")
+                    .append(highest);
+        }
+        return out.toString();
     }
 
     private static TreeSet<Long> covered(int partition, List<Member> members) {
@@ -183,10 +199,14 @@ class VerifiableClientsIT {
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        await(() -> what, condition);
+    }
+
+    private static void await(Supplier<String> what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
+                throw new AssertionError("timed out waiting for " + what.get());
             }
             Thread.sleep(100);
         }
