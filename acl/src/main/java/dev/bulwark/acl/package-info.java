@@ -1,5 +1,5 @@
 /**
- * Authorization with Kafka's ACL semantics, and quotas. Plain Java that knows nothing of sockets: the gateway asks it
- * about principals, resources and operations. Empty until ACLs and quotas land; every request is allowed today.
+ * Authorization with Kafka's ACL semantics inside each tenant, and quotas. Plain Java that knows nothing of sockets:
+ * the gateway asks it about principals, resources and operations.
  */
 package dev.bulwark.acl;

@@ -2,6 +2,7 @@ package dev.bulwark.auth.store;
 
 import dev.bulwark.auth.Tenant;
 import dev.bulwark.storage.MetadataFile;
+import dev.bulwark.storage.MetadataPayload;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.DuplicateResourceException;
 import org.apache.kafka.common.errors.ResourceNotFoundException;
@@ -168,7 +169,7 @@ public final class TenantStore {
     }
 
     private static void write(Path file, List<Tenant> tenants) throws IOException {
-        Payload.Writer out = new Payload.Writer().i32(tenants.size());
+        MetadataPayload.Writer out = new MetadataPayload.Writer().i32(tenants.size());
         for (Tenant tenant : tenants) {
             out.string(tenant.id()).string(tenant.name())
                     .i8(tenant.state() == Tenant.State.ACTIVE ? STATE_ACTIVE : STATE_SUSPENDED)
@@ -186,7 +187,7 @@ public final class TenantStore {
             throw new MetadataFile.CorruptFileException(file, "unsupported tenant file version "
                     + content.get().version() + " (this version reads " + FILE_VERSION + ")");
         }
-        Payload.Reader in = new Payload.Reader(file, content.get().payload());
+        MetadataPayload.Reader in = new MetadataPayload.Reader(file, content.get().payload());
         int count = in.count(4 + 4 + 1 + 8);
         List<Tenant> tenants = new ArrayList<>(count);
         Set<String> seenIds = new HashSet<>();

@@ -3,6 +3,7 @@ package dev.bulwark.auth.store;
 import dev.bulwark.auth.Role;
 import dev.bulwark.auth.Tenant;
 import dev.bulwark.storage.MetadataFile;
+import dev.bulwark.storage.MetadataPayload;
 import org.apache.kafka.common.errors.DuplicateResourceException;
 import org.apache.kafka.common.errors.ResourceNotFoundException;
 import org.apache.kafka.common.errors.UnacceptableCredentialException;
@@ -502,7 +503,7 @@ public final class UserStore {
     private static byte[] encode(byte[] decoySecret, Collection<Entry> entries) {
         List<Entry> ordered = new ArrayList<>(entries);
         ordered.sort(Entry.ORDER);
-        Payload.Writer out = new Payload.Writer().bytes(decoySecret).i32(ordered.size());
+        MetadataPayload.Writer out = new MetadataPayload.Writer().bytes(decoySecret).i32(ordered.size());
         for (Entry entry : ordered) {
             out.string(entry.key.tenantId).string(entry.key.name).i8(roleCode(entry.role)).i64(entry.createdMs)
                     .i8(entry.credentials.size());
@@ -522,7 +523,7 @@ public final class UserStore {
             throw new MetadataFile.CorruptFileException(file, "unsupported user file version " + content.version()
                     + " (this version reads " + FILE_VERSION + ")");
         }
-        Payload.Reader in = new Payload.Reader(file, content.payload());
+        MetadataPayload.Reader in = new MetadataPayload.Reader(file, content.payload());
         byte[] secret = in.bytes();
         if (secret.length != DECOY_SECRET_BYTES) {
             throw in.corrupt("decoy secret of " + secret.length + " bytes, expected " + DECOY_SECRET_BYTES);

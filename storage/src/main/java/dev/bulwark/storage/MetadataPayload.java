@@ -1,4 +1,4 @@
-package dev.bulwark.auth.store;
+package dev.bulwark.storage;
 
 import dev.bulwark.storage.MetadataFile.CorruptFileException;
 
@@ -8,27 +8,27 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
- * The primitives the stores' file payloads are made of, all big-endian: {@code i8}, {@code i32}, {@code i64}, and
+ * The primitives the metadata stores' file payloads (tenants, users, ACLs, quotas) are made of, all big-endian: {@code i8}, {@code i32}, {@code i64}, and
  * byte strings as an {@code i32} length followed by that many bytes (strings are UTF-8).
  *
  * <p>Design note: a payload that passed {@link dev.bulwark.storage.MetadataFile}'s checksum can still be one this
  * code cannot read (written by a newer version, or by a bug); the reader checks every length against what is left
  * and reports the file as corrupt instead of throwing an unchecked buffer exception.
  */
-final class Payload {
+public final class MetadataPayload {
 
-    private Payload() {
+    private MetadataPayload() {
     }
 
-    static final class Writer {
+    public static final class Writer {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
 
-        Writer i8(int value) {
+        public Writer i8(int value) {
             out.write(value);
             return this;
         }
 
-        Writer i32(int value) {
+        public Writer i32(int value) {
             out.write(value >>> 24);
             out.write(value >>> 16);
             out.write(value >>> 8);
@@ -36,52 +36,52 @@ final class Payload {
             return this;
         }
 
-        Writer i64(long value) {
+        public Writer i64(long value) {
             i32((int) (value >>> 32));
             return i32((int) value);
         }
 
-        Writer bytes(byte[] value) {
+        public Writer bytes(byte[] value) {
             i32(value.length);
             out.write(value, 0, value.length);
             return this;
         }
 
-        Writer string(String value) {
+        public Writer string(String value) {
             return bytes(value.getBytes(StandardCharsets.UTF_8));
         }
 
-        byte[] toByteArray() {
+        public byte[] toByteArray() {
             return out.toByteArray();
         }
     }
 
-    static final class Reader {
+    public static final class Reader {
         private final Path path;
         private final ByteBuffer buffer;
 
-        Reader(Path path, ByteBuffer buffer) {
+        public Reader(Path path, ByteBuffer buffer) {
             this.path = path;
             this.buffer = buffer;
         }
 
-        byte i8() throws CorruptFileException {
+        public byte i8() throws CorruptFileException {
             need(1, "i8");
             return buffer.get();
         }
 
-        int i32() throws CorruptFileException {
+        public int i32() throws CorruptFileException {
             need(4, "i32");
             return buffer.getInt();
         }
 
-        long i64() throws CorruptFileException {
+        public long i64() throws CorruptFileException {
             need(8, "i64");
             return buffer.getLong();
         }
 
         /** A count of entries that each take at least {@code minEntryBytes}: bounded by what is left. */
-        int count(int minEntryBytes) throws CorruptFileException {
+        public int count(int minEntryBytes) throws CorruptFileException {
             int count = i32();
             if (count < 0 || (long) count * minEntryBytes > buffer.remaining()) {
                 throw new CorruptFileException(path, "entry count " + count + " does not fit the "
@@ -90,7 +90,7 @@ final class Payload {
             return count;
         }
 
-        byte[] bytes() throws CorruptFileException {
+        public byte[] bytes() throws CorruptFileException {
             int length = i32();
             if (length < 0) {
                 throw new CorruptFileException(path, "negative length " + length + " at byte " + (buffer.position() - 4));
@@ -101,17 +101,17 @@ final class Payload {
             return value;
         }
 
-        String string() throws CorruptFileException {
+        public String string() throws CorruptFileException {
             return new String(bytes(), StandardCharsets.UTF_8);
         }
 
-        void end() throws CorruptFileException {
+        public void end() throws CorruptFileException {
             if (buffer.hasRemaining()) {
                 throw new CorruptFileException(path, buffer.remaining() + " unexpected bytes after the last entry");
             }
         }
 
-        CorruptFileException corrupt(String reason) {
+        public CorruptFileException corrupt(String reason) {
             return new CorruptFileException(path, reason);
         }
 
