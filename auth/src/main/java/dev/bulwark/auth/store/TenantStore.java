@@ -1,6 +1,7 @@
 package dev.bulwark.auth.store;
 
 import dev.bulwark.auth.Tenant;
+import dev.bulwark.auth.TenantLimits;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.MetadataPayload;
 import org.apache.kafka.common.Uuid;
@@ -19,7 +20,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -29,7 +33,11 @@ import java.util.regex.Pattern;
  * <p>The built-in default tenant ({@link Tenant#DEFAULT_ID}, {@link Tenant#DEFAULT_NAME}) always exists and is
  * always active: operators belong to it, so suspending it would lock everyone out.
  *
- * <p>File {@value #FILE_NAME}, a {@link MetadataFile} with magic {@code "BWTN"} and payload version 1:
+ * <p>A tenant created without saying otherwise has no limits and denies what no ACL allows
+ * ({@code allowEveryoneIfNoAcl} false, as DESIGN.md's "no ACL means deny"). The default tenant allows it: it holds the
+ * anonymous clients of PLAINTEXT listeners, which have no ACLs to be granted by.
+ *
+ * <p>File {@value #FILE_NAME}, a {@link MetadataFile} with magic {@code "BWTN"} and payload version 2:
  * <pre>
  * i32     tenant count
  * then per tenant, ordered by name:
@@ -37,8 +45,15 @@ import java.util.regex.Pattern;
  *   bytes   name (UTF-8)
  *   i8      state: 1 ACTIVE, 2 SUSPENDED
  *   i64     created, ms since the epoch
+ *   i8      allow everyone if no ACL: 0 no, 1 yes
+ *   i32     max topics, -1 for no limit
+ *   i32     max partitions, -1 for no limit
+ *   i64     max stored bytes, -1 for no limit
+ *   i32     max connections, -1 for no limit
  * </pre>
- * ({@code bytes} is an i32 length and that many bytes.)
+ * ({@code bytes} is an i32 length and that many bytes.) Version 1 files, which end each tenant after its creation
+ * time, are still read: their tenants have no limits, and only the default tenant allows everyone when no ACL
+ * matches. The next change writes version 2.
  *
  * <p>Thread safety: reads are lock-free on an immutable snapshot; changes are serialized, written to the file and
  * only then made visible, so a failed write changes nothing.
@@ -47,12 +62,14 @@ public final class TenantStore {
 
     static final String FILE_NAME = "tenants";
     static final int FILE_MAGIC = 0x4257544E; // "BWTN"
-    static final byte FILE_VERSION = 1;
+    static final byte FILE_VERSION = 2;
+    private static final byte FILE_VERSION_1 = 1;
 
     /** Like a Kafka topic name without '.', which Bulwark keeps for its own separators; at most 64 characters. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final int STATE_ACTIVE = 1;
     private static final int STATE_SUSPENDED = 2;
+    private static final int NO_LIMIT = -1;
 
     private static final Logger LOG = LoggerFactory.getLogger(TenantStore.class);
 
@@ -80,7 +97,8 @@ public final class TenantStore {
         if (store.snapshot.byId.get(Tenant.DEFAULT_ID) == null) {
             synchronized (store.writeLock) {
                 List<Tenant> withDefault = new ArrayList<>(tenants);
-                withDefault.add(new Tenant(Tenant.DEFAULT_ID, Tenant.DEFAULT_NAME, Tenant.State.ACTIVE, clock.millis()));
+                withDefault.add(new Tenant(Tenant.DEFAULT_ID, Tenant.DEFAULT_NAME, Tenant.State.ACTIVE, clock.millis(),
+                        TenantLimits.UNLIMITED, true));
                 store.replace(withDefault);
             }
         }
@@ -96,13 +114,24 @@ public final class TenantStore {
     }
 
     /**
-     * Creates an active tenant with a fresh id.
+     * Creates an active tenant with a fresh id, no limits, and no access where no ACL allows it.
      *
      * @throws IllegalArgumentException   when the name breaks {@link #validateName the rules}
      * @throws DuplicateResourceException when a tenant of that name exists
      */
     public Tenant create(String name) throws IOException {
+        return create(name, TenantLimits.UNLIMITED, false);
+    }
+
+    /**
+     * Creates an active tenant with a fresh id, the given limits and no-ACL rule.
+     *
+     * @throws IllegalArgumentException   when the name breaks {@link #validateName the rules}
+     * @throws DuplicateResourceException when a tenant of that name exists
+     */
+    public Tenant create(String name, TenantLimits limits, boolean allowEveryoneIfNoAcl) throws IOException {
         validateName(name);
+        Objects.requireNonNull(limits, "limits");
         synchronized (writeLock) {
             Snapshot current = snapshot;
             if (current.byName.containsKey(name)) {
@@ -112,11 +141,12 @@ public final class TenantStore {
             do {
                 id = Uuid.randomUuid().toString();
             } while (current.byId.containsKey(id));
-            Tenant tenant = new Tenant(id, name, Tenant.State.ACTIVE, clock.millis());
+            Tenant tenant = new Tenant(id, name, Tenant.State.ACTIVE, clock.millis(), limits, allowEveryoneIfNoAcl);
             List<Tenant> tenants = new ArrayList<>(current.byId.values());
             tenants.add(tenant);
             replace(tenants);
-            LOG.info("Created tenant {} ({})", name, id);
+            LOG.info("Created tenant {} ({}) with limits ({}), allowEveryoneIfNoAcl {}", name, id, limits,
+                    allowEveryoneIfNoAcl);
             return tenant;
         }
     }
@@ -142,24 +172,72 @@ public final class TenantStore {
      */
     public Tenant setState(String id, Tenant.State state) throws IOException {
         synchronized (writeLock) {
-            Snapshot current = snapshot;
-            Tenant tenant = current.byId.get(id);
-            if (tenant == null) {
-                throw new ResourceNotFoundException("no tenant has id " + id);
-            }
+            Tenant tenant = existing(id);
             if (tenant.state() == state) {
                 return tenant;
             }
             if (tenant.isDefault()) {
                 throw new IllegalArgumentException("the default tenant is always active");
             }
-            Tenant changed = new Tenant(tenant.id(), tenant.name(), state, tenant.createdMs());
-            List<Tenant> tenants = new ArrayList<>(current.byId.values());
-            tenants.replaceAll(t -> t.id().equals(id) ? changed : t);
-            replace(tenants);
+            Tenant changed = tenant.withState(state);
+            store(changed);
             LOG.info("Tenant {} ({}) is now {}", tenant.name(), id, state);
             return changed;
         }
+    }
+
+    /**
+     * Replaces a tenant's limits. Lowering a limit below what the tenant holds takes nothing away: it refuses what
+     * would add to it.
+     *
+     * @throws ResourceNotFoundException when no tenant has that id
+     */
+    public Tenant setLimits(String id, TenantLimits limits) throws IOException {
+        Objects.requireNonNull(limits, "limits");
+        synchronized (writeLock) {
+            Tenant tenant = existing(id);
+            if (tenant.limits().equals(limits)) {
+                return tenant;
+            }
+            Tenant changed = tenant.withLimits(limits);
+            store(changed);
+            LOG.info("Tenant {} ({}) now has limits ({})", tenant.name(), id, limits);
+            return changed;
+        }
+    }
+
+    /**
+     * Sets whether a resource of the tenant that no ACL names is open to all its principals.
+     *
+     * @throws ResourceNotFoundException when no tenant has that id
+     */
+    public Tenant setAllowEveryoneIfNoAcl(String id, boolean allow) throws IOException {
+        synchronized (writeLock) {
+            Tenant tenant = existing(id);
+            if (tenant.allowEveryoneIfNoAcl() == allow) {
+                return tenant;
+            }
+            Tenant changed = tenant.withAllowEveryoneIfNoAcl(allow);
+            store(changed);
+            LOG.info("Tenant {} ({}) now has allowEveryoneIfNoAcl {}", tenant.name(), id, allow);
+            return changed;
+        }
+    }
+
+    /** Called under the write lock. */
+    private Tenant existing(String id) {
+        Tenant tenant = snapshot.byId.get(id);
+        if (tenant == null) {
+            throw new ResourceNotFoundException("no tenant has id " + id);
+        }
+        return tenant;
+    }
+
+    /** Replaces the tenant of {@code changed}'s id; called under the write lock. */
+    private void store(Tenant changed) throws IOException {
+        List<Tenant> tenants = new ArrayList<>(snapshot.byId.values());
+        tenants.replaceAll(t -> t.id().equals(changed.id()) ? changed : t);
+        replace(tenants);
     }
 
     private void replace(List<Tenant> tenants) throws IOException {
@@ -173,7 +251,13 @@ public final class TenantStore {
         for (Tenant tenant : tenants) {
             out.string(tenant.id()).string(tenant.name())
                     .i8(tenant.state() == Tenant.State.ACTIVE ? STATE_ACTIVE : STATE_SUSPENDED)
-                    .i64(tenant.createdMs());
+                    .i64(tenant.createdMs())
+                    .i8(tenant.allowEveryoneIfNoAcl() ? 1 : 0);
+            TenantLimits limits = tenant.limits();
+            out.i32(limits.maxTopics().orElse(NO_LIMIT))
+                    .i32(limits.maxPartitions().orElse(NO_LIMIT))
+                    .i64(limits.maxStoredBytes().orElse(NO_LIMIT))
+                    .i32(limits.maxConnections().orElse(NO_LIMIT));
         }
         MetadataFile.write(file, FILE_MAGIC, FILE_VERSION, out.toByteArray());
     }
@@ -183,12 +267,14 @@ public final class TenantStore {
         if (content.isEmpty()) {
             return List.of();
         }
-        if (content.get().version() != FILE_VERSION) {
-            throw new MetadataFile.CorruptFileException(file, "unsupported tenant file version "
-                    + content.get().version() + " (this version reads " + FILE_VERSION + ")");
+        byte version = content.get().version();
+        if (version != FILE_VERSION && version != FILE_VERSION_1) {
+            throw new MetadataFile.CorruptFileException(file, "unsupported tenant file version " + version
+                    + " (this version reads " + FILE_VERSION_1 + " and " + FILE_VERSION + ")");
         }
+        boolean withLimits = version == FILE_VERSION;
         MetadataPayload.Reader in = new MetadataPayload.Reader(file, content.get().payload());
-        int count = in.count(4 + 4 + 1 + 8);
+        int count = in.count(4 + 4 + 1 + 8 + (withLimits ? 1 + 4 + 4 + 8 + 4 : 0));
         List<Tenant> tenants = new ArrayList<>(count);
         Set<String> seenIds = new HashSet<>();
         Set<String> seenNames = new HashSet<>();
@@ -202,13 +288,44 @@ public final class TenantStore {
                 default -> throw in.corrupt("tenant " + name + " has unknown state code " + stateCode);
             };
             long createdMs = in.i64();
+            boolean allowEveryoneIfNoAcl;
+            TenantLimits limits;
+            if (withLimits) {
+                byte allowCode = in.i8();
+                if (allowCode != 0 && allowCode != 1) {
+                    throw in.corrupt("tenant " + name + " has allow-everyone code " + allowCode);
+                }
+                allowEveryoneIfNoAcl = allowCode == 1;
+                limits = readLimits(in, name);
+            } else {
+                allowEveryoneIfNoAcl = Tenant.DEFAULT_ID.equals(id);
+                limits = TenantLimits.UNLIMITED;
+            }
             if (!seenIds.add(id) || !seenNames.add(name)) {
                 throw in.corrupt("tenant name or id appears twice: " + name + " (" + id + ")");
             }
-            tenants.add(new Tenant(id, name, state, createdMs));
+            tenants.add(new Tenant(id, name, state, createdMs, limits, allowEveryoneIfNoAcl));
         }
         in.end();
         return tenants;
+    }
+
+    private static TenantLimits readLimits(MetadataPayload.Reader in, String name) throws IOException {
+        int maxTopics = in.i32();
+        int maxPartitions = in.i32();
+        long maxStoredBytes = in.i64();
+        int maxConnections = in.i32();
+        try {
+            return new TenantLimits(intLimit(maxTopics), intLimit(maxPartitions),
+                    maxStoredBytes == NO_LIMIT ? OptionalLong.empty() : OptionalLong.of(maxStoredBytes),
+                    intLimit(maxConnections));
+        } catch (IllegalArgumentException e) {
+            throw in.corrupt("tenant " + name + ": " + e.getMessage());
+        }
+    }
+
+    private static OptionalInt intLimit(int value) {
+        return value == NO_LIMIT ? OptionalInt.empty() : OptionalInt.of(value);
     }
 
     private record Snapshot(Map<String, Tenant> byId, Map<String, Tenant> byName, List<Tenant> ordered) {
