@@ -35,6 +35,12 @@ public class BulwarkLifecycle {
         return running == null ? Optional.empty() : Optional.of(running.consumerLag());
     }
 
+    /** What each tenant holds against its limits, once the broker is up. */
+    public Optional<TenantUsage> tenantUsage() {
+        BulwarkServer running = server;
+        return running == null ? Optional.empty() : Optional.of(running.tenantUsage());
+    }
+
     /** Tenants, users and token validation, once the broker is up. */
     public Optional<Security> security() {
         BulwarkServer running = server;

@@ -82,18 +82,20 @@ public final class BulwarkServer implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final GroupCoordinator groups;
     private final ConsumerLag consumerLag;
+    private final TenantUsage tenantUsage;
     private final Security security;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
-                          Security security, List<KafkaListener> listeners) {
+                          TenantUsage tenantUsage, Security security, List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
         this.timer = timer;
         this.groups = groups;
         this.consumerLag = consumerLag;
+        this.tenantUsage = tenantUsage;
         this.security = security;
         this.listeners = listeners;
     }
@@ -125,7 +127,7 @@ public final class BulwarkServer implements AutoCloseable {
             return t;
         });
         try {
-            TopicCatalog topics = new TopicCatalog(logs, broker);
+            TopicCatalog topics = new TopicCatalog(logs, broker, security.tenants(), clock);
             ProducerIds producerIds = ProducerIds.open(dataDir.resolve("producer-ids"));
             FetchSessions sessions = new FetchSessions(broker.intValue(BrokerConfigs.FETCH_SESSION_SLOTS), clock);
             OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of(
@@ -148,14 +150,14 @@ public final class BulwarkServer implements AutoCloseable {
             List<KafkaListener> listeners = new ArrayList<>();
             for (ListenerSpec spec : specs) {
                 KafkaListener listener = new KafkaListener(spec, config.advertisedHost(), settings, apis, pipeline,
-                        requestPool, security.tls(), security.sasl());
+                        requestPool, security.tls(), security.sasl(), security.connections());
                 listener.start(vertx);
                 listeners.add(listener);
             }
             LOG.info("Bulwark node {} of cluster {} is serving {} topic(s) from {}", cluster.nodeId(),
                     cluster.clusterId(), logs.topics().size(), dataDir);
             return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
-                    security, listeners);
+                    new TenantUsage(topics, security.connections()), security, listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
@@ -168,6 +170,11 @@ public final class BulwarkServer implements AutoCloseable {
 
     public ConsumerLag consumerLag() {
         return consumerLag;
+    }
+
+    /** What each tenant holds against its limits, for the REST API. */
+    public TenantUsage tenantUsage() {
+        return tenantUsage;
     }
 
     /** Tenants, users and token validation, for the REST API. */

@@ -20,6 +20,7 @@ import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.gateway.network.ListenerSpec;
 import dev.bulwark.gateway.network.SaslSessions;
+import dev.bulwark.gateway.network.TenantConnections;
 import dev.bulwark.gateway.network.TlsTermination;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.slf4j.Logger;
@@ -37,8 +38,8 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Who may connect and as whom, composed from configuration: the tenant and user stores (with the configured
- * operator), JWT validation, the failed-authentication counts, the SASL mechanisms of SASL listeners and the TLS
- * termination of TLS listeners (with a development CA when no TLS material is configured).
+ * operator), JWT validation, the failed-authentication counts, the SASL mechanisms of SASL listeners, the TLS
+ * termination of TLS listeners, and the count of each tenant's connections (with a development CA when no TLS material is configured).
  *
  * @param tenants  the tenants
  * @param users    the users and their credentials
@@ -47,9 +48,11 @@ import java.util.concurrent.ScheduledExecutorService;
  *                 REST API so that guessing through one does not reset or halve the delay earned through the other
  * @param sasl     what SASL listeners' connections authenticate with; null without SASL listeners
  * @param tls      TLS termination; null without TLS listeners
+ * @param connections each tenant's live authenticated connections, held to its max-connections
  */
 public record Security(TenantStore tenants, UserStore users, Optional<JwtValidator> jwt,
-                       AuthenticationFailures failures, SaslSessions sasl, TlsTermination tls)
+                       AuthenticationFailures failures, SaslSessions sasl, TlsTermination tls,
+                       TenantConnections connections)
         implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Security.class);
@@ -72,6 +75,7 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
                 config.sasl().failureDelay(), config.sasl().failureDelayMax(), config.sasl().failureWindow(),
                 100_000), clock);
 
+        TenantConnections connections = new TenantConnections(tenants);
         SaslSessions sasl = null;
         if (listeners.stream().anyMatch(l -> usesSasl(l.securityProtocol()))) {
             @SuppressWarnings("unchecked")
@@ -83,7 +87,7 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
             }
             sasl = new SaslSessions(new SaslMechanisms(mechanisms, tenants, users,
                     jwt.map(JwtBearerTokens::new).orElse(null), clock), failures,
-                    broker.longValue(BrokerConfigs.CONNECTIONS_MAX_REAUTH_MS), clock);
+                    broker.longValue(BrokerConfigs.CONNECTIONS_MAX_REAUTH_MS), clock, connections);
         }
 
         TlsTermination tls = null;
@@ -92,7 +96,7 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
                     ClientAuth.parse(broker.valueString(BrokerConfigs.SSL_CLIENT_AUTH)),
                     new CertificatePrincipals(broker.valueString(BrokerConfigs.SSL_PRINCIPAL_MAPPING_RULES)), tenants);
         }
-        return new Security(tenants, users, jwt, failures, sasl, tls);
+        return new Security(tenants, users, jwt, failures, sasl, tls, connections);
     }
 
     /** Checks the TLS files for changes, as often as {@code bulwark.tls.reload-interval} says. */

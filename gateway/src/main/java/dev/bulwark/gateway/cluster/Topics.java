@@ -1,5 +1,7 @@
 package dev.bulwark.gateway.cluster;
 
+import dev.bulwark.auth.Tenant;
+import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
@@ -16,10 +18,13 @@ import java.io.IOException;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Function;
 
 /**
  * One tenant's topics, with Kafka's rules on top of the log store: legal names, no '.'/'_' collisions, replication
- * factor 1, defaults from the broker settings, and auto-creation when enabled. Another tenant's topics do not exist
+ * factor 1, defaults from the broker settings, and auto-creation when enabled; and the tenant's limits on topics,
+ * partitions and stored bytes. Another tenant's topics do not exist
  * here: not by name, not by topic id.
  */
 public final class Topics {
@@ -27,11 +32,18 @@ public final class Topics {
     private final LogManager logs;
     private final BrokerConfigs broker;
     private final String tenantId;
+    private final TenantStore tenants;
+    private final TenantStoredBytes storedBytes;
+    private final Object creationLock;
 
-    Topics(LogManager logs, BrokerConfigs broker, String tenantId) {
+    Topics(LogManager logs, BrokerConfigs broker, String tenantId, TenantStore tenants, TenantStoredBytes storedBytes,
+           Object creationLock) {
         this.logs = logs;
         this.broker = broker;
         this.tenantId = tenantId;
+        this.tenants = tenants;
+        this.storedBytes = storedBytes;
+        this.creationLock = creationLock;
     }
 
     public String tenantId() {
@@ -52,6 +64,24 @@ public final class Topics {
 
     public Optional<PartitionLog> partition(TopicMetadata topic, int partition) {
         return owned(topic) ? logs.log(topic.id(), partition) : Optional.empty();
+    }
+
+    /** How many partitions this tenant's topics have together. */
+    public int partitionCount() {
+        int partitions = 0;
+        for (TopicMetadata topic : all()) {
+            partitions += topic.partitions();
+        }
+        return partitions;
+    }
+
+    /** The bytes this tenant's partitions' logs hold, summed now. */
+    public long storedBytes() {
+        return storedBytes.measure(tenantId);
+    }
+
+    private Tenant tenant() {
+        return tenants.byId(tenantId).orElseThrow(() -> new IllegalStateException("no tenant has id " + tenantId));
     }
 
     private boolean owned(TopicMetadata topic) {
@@ -96,7 +126,25 @@ public final class Topics {
         return new Plan(name, count, factor, configs);
     }
 
-    public TopicMetadata create(Plan plan) {
+    /**
+     * Runs {@code work}, which creates topics or partitions, holding this tenant's creation lock, with an allowance
+     * that counts the tenant's topics and partitions against its limits: counting and creating are one step, so
+     * concurrent requests cannot both slip past a limit. Creation is not a hot path; other tenants are not held up.
+     */
+    public <T> T creating(Function<TopicAllowance, T> work) {
+        synchronized (creationLock) {
+            Tenant tenant = tenant();
+            return work.apply(new TopicAllowance(tenant.name(), tenant.limits(), all().size(), partitionCount()));
+        }
+    }
+
+    /**
+     * Creates a planned topic, when {@code allowance} (of {@link #creating}) admits it.
+     *
+     * @throws org.apache.kafka.common.errors.PolicyViolationException when it would take the tenant past a limit
+     */
+    public TopicMetadata create(Plan plan, TopicAllowance allowance) {
+        allowance.admitTopic(plan.partitions());
         try {
             return logs.createTopic(tenantId, plan.name(), plan.partitions(), plan.configs());
         } catch (IOException e) {
@@ -104,18 +152,22 @@ public final class Topics {
         }
     }
 
-    /** Creates {@code name} with the broker's defaults when auto-creation is on and the name is valid. */
+    /**
+     * Creates {@code name} with the broker's defaults when auto-creation is on and the name is valid.
+     *
+     * @throws org.apache.kafka.common.errors.PolicyViolationException when it would take the tenant past a limit
+     */
     public Optional<TopicMetadata> autoCreate(String name) {
         if (!broker.booleanValue(BrokerConfigs.AUTO_CREATE_TOPICS) || !Topic.isValid(name)) {
             return Optional.empty();
         }
-        synchronized (logs) {
+        return creating(allowance -> {
             Optional<TopicMetadata> existing = byName(name);
             if (existing.isPresent()) {
                 return existing;
             }
-            return Optional.of(create(plan(name, -1, (short) -1, Map.of())));
-        }
+            return Optional.of(create(plan(name, -1, (short) -1, Map.of()), allowance));
+        });
     }
 
     public void delete(TopicMetadata topic) throws IOException {
@@ -124,8 +176,39 @@ public final class Topics {
         }
     }
 
-    public TopicMetadata addPartitions(TopicMetadata topic, int count) throws IOException {
-        return logs.addPartitions(requireOwned(topic).id(), count);
+    /**
+     * Grows a topic to {@code count} partitions, when {@code allowance} (of {@link #creating}) admits the new ones.
+     *
+     * @throws org.apache.kafka.common.errors.PolicyViolationException when they would take the tenant past
+     *                                                                 max-partitions
+     */
+    public TopicMetadata addPartitions(TopicMetadata topic, int count, TopicAllowance allowance) throws IOException {
+        requireOwned(topic);
+        allowance.admitPartitions(count - topic.partitions());
+        return logs.addPartitions(topic.id(), count);
+    }
+
+    /**
+     * Reserves room for a batch of {@code bytes} under the tenant's max-stored-bytes: nothing when it has none.
+     *
+     * @return what was reserved, for {@link #releaseStorage} when the batch is not written after all
+     * @throws org.apache.kafka.common.errors.PolicyViolationException naming the limit when the batch does not fit
+     */
+    public long reserveStorage(long bytes) {
+        Tenant tenant = tenant();
+        OptionalLong limit = tenant.limits().maxStoredBytes();
+        if (limit.isEmpty()) {
+            return 0;
+        }
+        storedBytes.reserve(tenantId, tenant.name(), limit.getAsLong(), bytes);
+        return bytes;
+    }
+
+    /** Gives back a {@link #reserveStorage reservation} whose batch was not written. */
+    public void releaseStorage(long reserved) {
+        if (reserved > 0) {
+            storedBytes.release(tenantId, reserved);
+        }
     }
 
     /** Checks topic config overrides against the current broker defaults without applying them. */

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.TopicAllowance;
 import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
@@ -22,7 +23,10 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
-/** CreatePartitions: grows a topic; new partitions start empty on this node. */
+/**
+ * CreatePartitions: grows a topic; new partitions start empty on this node. Partitions that would take the tenant past
+ * its max-partitions fail with POLICY_VIOLATION; the topics of one request count together, validated ones too.
+ */
 public final class CreatePartitionsHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
@@ -38,38 +42,48 @@ public final class CreatePartitionsHandler implements ApiHandler {
         Topics topics = catalog.forTenant(request.tenantId());
         CreatePartitionsRequestData data = request.data();
         CreatePartitionsResponseData response = new CreatePartitionsResponseData();
-        for (CreatePartitionsTopic topic : data.topics()) {
-            CreatePartitionsTopicResult result = new CreatePartitionsTopicResult().setName(topic.name());
-            try {
-                TopicMetadata current = topics.byName(topic.name()).orElseThrow(() ->
-                        new UnknownTopicOrPartitionException("The topic '" + topic.name() + "' does not exist."));
-                int added = topic.count() - current.partitions();
-                if (added <= 0) {
-                    throw new InvalidPartitionsException("Topic currently has " + current.partitions()
-                            + " partitions, which is higher than the requested " + topic.count() + ".");
-                }
-                if (topic.assignments() != null) {
-                    if (topic.assignments().size() != added) {
-                        throw new InvalidReplicaAssignmentException("Increasing the number of partitions by " + added
-                                + " but " + topic.assignments().size() + " assignments provided.");
-                    }
-                    for (CreatePartitionsAssignment assignment : topic.assignments()) {
-                        if (!assignment.brokerIds().equals(List.of(cluster.nodeId()))) {
-                            throw new InvalidReplicaAssignmentException("Assignment " + assignment.brokerIds()
-                                    + " names brokers other than " + cluster.nodeId());
-                        }
-                    }
-                }
-                if (!data.validateOnly()) {
-                    topics.addPartitions(current, topic.count());
-                }
-            } catch (ApiException e) {
-                result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
-            } catch (IOException e) {
-                result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setErrorMessage(e.getMessage());
+        topics.creating(allowance -> {
+            for (CreatePartitionsTopic topic : data.topics()) {
+                response.results().add(grow(topics, allowance, topic, data.validateOnly()));
             }
-            response.results().add(result);
-        }
+            return response;
+        });
         return Reply.completed(response);
+    }
+
+    private CreatePartitionsTopicResult grow(Topics topics, TopicAllowance allowance, CreatePartitionsTopic topic,
+                                             boolean validateOnly) {
+        CreatePartitionsTopicResult result = new CreatePartitionsTopicResult().setName(topic.name());
+        try {
+            TopicMetadata current = topics.byName(topic.name()).orElseThrow(() ->
+                    new UnknownTopicOrPartitionException("The topic '" + topic.name() + "' does not exist."));
+            int added = topic.count() - current.partitions();
+            if (added <= 0) {
+                throw new InvalidPartitionsException("Topic currently has " + current.partitions()
+                        + " partitions, which is higher than the requested " + topic.count() + ".");
+            }
+            if (topic.assignments() != null) {
+                if (topic.assignments().size() != added) {
+                    throw new InvalidReplicaAssignmentException("Increasing the number of partitions by " + added
+                            + " but " + topic.assignments().size() + " assignments provided.");
+                }
+                for (CreatePartitionsAssignment assignment : topic.assignments()) {
+                    if (!assignment.brokerIds().equals(List.of(cluster.nodeId()))) {
+                        throw new InvalidReplicaAssignmentException("Assignment " + assignment.brokerIds()
+                                + " names brokers other than " + cluster.nodeId());
+                    }
+                }
+            }
+            if (validateOnly) {
+                allowance.admitPartitions(added);
+            } else {
+                topics.addPartitions(current, topic.count(), allowance);
+            }
+        } catch (ApiException e) {
+            result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
+        } catch (IOException e) {
+            result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setErrorMessage(e.getMessage());
+        }
+        return result;
     }
 }

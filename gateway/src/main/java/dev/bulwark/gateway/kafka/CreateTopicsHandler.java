@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.gateway.cluster.ClusterIdentity;
+import dev.bulwark.gateway.cluster.TopicAllowance;
 import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.config.BrokerConfigs;
@@ -33,7 +34,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * CreateTopics: partition count, replication factor (1), replica assignments (this node only), topic configs,
- * validate_only. From v5 the result carries the topic's partition count, replication factor and configs.
+ * validate_only. From v5 the result carries the topic's partition count, replication factor and configs. A topic that
+ * would take the tenant past its max-topics or max-partitions fails with POLICY_VIOLATION, as a topic creation policy
+ * refusal does in Kafka; the topics of one request count together, validated ones too.
  */
 public final class CreateTopicsHandler implements ApiHandler {
 
@@ -59,21 +62,28 @@ public final class CreateTopicsHandler implements ApiHandler {
                 duplicated.add(topic.name());
             }
         }
-        for (CreatableTopic topic : data.topics()) {
-            CreatableTopicResult result = new CreatableTopicResult().setName(topic.name()).setTopicId(Uuid.ZERO_UUID);
-            if (duplicated.contains(topic.name())) {
-                fail(result, new InvalidRequestException("Duplicate topic name " + topic.name() + " in the request"));
-            } else if (response.topics().find(topic.name()) == null) {
-                create(topics, topic, data.validateOnly(), result);
+        topics.creating(allowance -> {
+            for (CreatableTopic topic : data.topics()) {
+                CreatableTopicResult result = new CreatableTopicResult().setName(topic.name())
+                        .setTopicId(Uuid.ZERO_UUID);
+                if (duplicated.contains(topic.name())) {
+                    fail(result, new InvalidRequestException("Duplicate topic name " + topic.name()
+                            + " in the request"));
+                } else if (response.topics().find(topic.name()) == null) {
+                    create(topics, allowance, topic, data.validateOnly(), result);
+                }
+                if (response.topics().find(topic.name()) == null) {
+                    response.topics().add(result);
+                }
             }
-            if (response.topics().find(topic.name()) == null) {
-                response.topics().add(result);
-            }
-        }
+            return response;
+        });
         return Reply.completed(response);
     }
 
-    private void create(Topics topics, CreatableTopic topic, boolean validateOnly, CreatableTopicResult result) {
+    /** Creates (or with validate_only, only admits) one topic; the tenant's limits count a validated topic too. */
+    private void create(Topics topics, TopicAllowance allowance, CreatableTopic topic, boolean validateOnly,
+                        CreatableTopicResult result) {
         try {
             if (topics.byName(topic.name()).isPresent()) {
                 throw new TopicExistsException("Topic '" + topic.name() + "' already exists.");
@@ -97,9 +107,14 @@ public final class CreateTopicsHandler implements ApiHandler {
                 configs.put(config.name(), config.value());
             }
             Topics.Plan plan = topics.plan(topic.name(), partitions, factor, configs);
-            TopicMetadata created = validateOnly
-                    ? new TopicMetadata(Uuid.ZERO_UUID, topics.tenantId(), plan.name(), plan.partitions(), plan.configs())
-                    : topics.create(plan);
+            TopicMetadata created;
+            if (validateOnly) {
+                allowance.admitTopic(plan.partitions());
+                created = new TopicMetadata(Uuid.ZERO_UUID, topics.tenantId(), plan.name(), plan.partitions(),
+                        plan.configs());
+            } else {
+                created = topics.create(plan, allowance);
+            }
             result.setTopicId(created.id())
                     .setNumPartitions(created.partitions())
                     .setReplicationFactor(plan.replicationFactor())

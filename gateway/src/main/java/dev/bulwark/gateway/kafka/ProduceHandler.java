@@ -33,7 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Produce: appends each partition's batches, then answers by acks: 0 never (a failure closes the connection, as
  * Kafka does), 1 once written, -1 (all) once the high watermark passes the batch (fsynced, under the durable flush
- * policy), or REQUEST_TIMED_OUT after the request's timeout.
+ * policy), or REQUEST_TIMED_OUT after the request's timeout. A batch that would take the tenant past its
+ * max-stored-bytes is not appended: its partition answers POLICY_VIOLATION, which Kafka clients do not retry, with a
+ * message naming the limit.
  */
 public final class ProduceHandler implements ApiHandler {
 
@@ -104,8 +106,13 @@ public final class ProduceHandler implements ApiHandler {
                     failed |= fail(result, Errors.NOT_ENOUGH_REPLICAS, "min.insync.replicas is "
                             + log.get().config().minInSyncReplicas + " but Bulwark keeps one replica");
                 } else {
+                    long reserved = 0;
                     try {
+                        reserved = topics.reserveStorage(records.sizeInBytes());
                         AppendResult appended = log.get().append(records);
+                        if (appended.duplicate() || appended.lastOffset() < 0) {
+                            topics.releaseStorage(reserved);
+                        }
                         result.setBaseOffset(appended.firstOffset())
                                 .setLogAppendTimeMs(appended.logAppendTime())
                                 .setLogStartOffset(appended.logStartOffset());
@@ -113,6 +120,7 @@ public final class ProduceHandler implements ApiHandler {
                             waits.add(awaitAcknowledgeable(log.get(), appended.lastOffset(), data.timeoutMs(), result));
                         }
                     } catch (ApiException e) {
+                        topics.releaseStorage(reserved);
                         rejections.report(request, topic.map(TopicMetadata::name).orElse(null),
                                 partitionData.index(), e);
                         failed |= fail(result, Errors.forException(e), e.getMessage());

@@ -69,6 +69,8 @@ final class KafkaConnection {
     private volatile ClientInformation clientInformation = ClientInformation.EMPTY;
     private final AuthenticatedPrincipal principal;
     private final SaslSession sasl;
+    /** The place of a connection that does not use SASL among its tenant's connections; null with SASL. */
+    private final TenantConnections.Slot slot;
     /** Event loop only. */
     private boolean readPaused;
     private volatile boolean closed;
@@ -87,10 +89,13 @@ final class KafkaConnection {
      * @param principal who the connection is when it does not authenticate with SASL (anonymous, or the TLS client
      *                  certificate's principal)
      * @param sasl      the SASL exchange of a SASL listener's connection, or null
+     * @param slot      without SASL, the connection's place among its principal's tenant's connections, given back
+     *                  when it closes; null with SASL, whose session takes one when it authenticates
      */
     KafkaConnection(NetSocketInternal socket, Context context, String connectionId, Request.Listener listener,
                     SecurityProtocol securityProtocol, KafkaListener.Settings settings, ApiRegistry apis,
-                    RequestPipeline pipeline, Executor requestPool, AuthenticatedPrincipal principal, SaslSession sasl) {
+                    RequestPipeline pipeline, Executor requestPool, AuthenticatedPrincipal principal, SaslSession sasl,
+                    TenantConnections.Slot slot) {
         this.socket = socket;
         this.context = context;
         this.connectionId = connectionId;
@@ -101,6 +106,7 @@ final class KafkaConnection {
         this.pipeline = pipeline;
         this.principal = principal;
         this.sasl = sasl;
+        this.slot = slot;
         this.decoder = new FrameDecoder(settings.maxRequestBytes(), ByteBufAllocator.DEFAULT);
         this.executor = new SerialExecutor(requestPool);
         SocketAddress address = socket.remoteAddress();
@@ -375,6 +381,12 @@ final class KafkaConnection {
     private void onClosed() {
         closed = true;
         decoder.release();
+        if (sasl != null) {
+            sasl.closed();
+        }
+        if (slot != null) {
+            slot.release();
+        }
         LOG.debug("connection {} from {} closed", connectionId, remote);
     }
 }

@@ -38,16 +38,19 @@ public final class KafkaListener {
     private final Executor requestPool;
     private final TlsTermination tls;
     private final SaslSessions sasl;
+    private final TenantConnections connections;
     private NetServer server;
     private volatile Request.Listener advertised;
 
     /**
      * @param tls  TLS termination; required by SSL and SASL_SSL listeners, ignored by the others
      * @param sasl the SASL mechanisms and failure policy; required by SASL listeners, ignored by the others
+     * @param connections each tenant's connections, which a connection joins when accepted, unless it uses SASL
+     *                    (then when it authenticates)
      */
     public KafkaListener(ListenerSpec spec, String advertisedHost, Settings settings, ApiRegistry apis,
                          RequestPipeline pipeline, Executor requestPool, TlsTermination tls,
-                         SaslSessions sasl) {
+                         SaslSessions sasl, TenantConnections connections) {
         SecurityProtocol protocol = spec.securityProtocol();
         boolean usesTls = protocol == SecurityProtocol.SSL || protocol == SecurityProtocol.SASL_SSL;
         boolean usesSasl = protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL;
@@ -63,6 +66,7 @@ public final class KafkaListener {
         this.apis = apis;
         this.pipeline = pipeline;
         this.requestPool = requestPool;
+        this.connections = connections;
     }
 
     /** Binds the listener; blocks until bound. */
@@ -89,10 +93,21 @@ public final class KafkaListener {
                 socket.close();
                 return;
             }
+            TenantConnections.Slot slot = null;
+            if (sasl == null) {
+                try {
+                    slot = connections.acquire(principal.tenantId());
+                } catch (TenantConnections.LimitReachedException e) {
+                    LOG.warn("refusing connection {} from {} of {}: {}", id, socket.remoteAddress(), principal.user(),
+                            e.getMessage());
+                    socket.close();
+                    return;
+                }
+            }
             String host = socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().host();
             new KafkaConnection((NetSocketInternal) socket, vertx.getOrCreateContext(), id, advertised,
                     spec.securityProtocol(), settings, apis, pipeline, requestPool, principal,
-                    sasl == null ? null : sasl.open(host, id)).start();
+                    sasl == null ? null : sasl.open(host, id), slot).start();
         });
         server.exceptionHandler(error -> LOG.info("{} listener: a connection failed before it was established "
                 + "(a TLS handshake, say): {}", spec.name(), error.toString()));

@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  * that grows with the failures of the source and the username, and the connection closes. Once authenticated, a
  * session lasts {@code connections.max.reauth.ms} at most and never beyond its token's expiry (KIP-368): the client
  * re-authenticates with SaslHandshake and SaslAuthenticate, as the same principal, or any later request closes the
- * connection.
+ * connection. The first authentication takes the connection's place in its tenant's max-connections
+ * ({@link TenantConnections}); when the tenant has no place left, it is answered SASL_AUTHENTICATION_FAILED naming the
+ * limit and the connection closes.
  *
  * <p>Threads: called by the connection's requests in arrival order, one at a time ({@link SerialExecutor}); the
  * state is read by the event loop only to tell whether the next frame is a raw token.
@@ -58,6 +60,9 @@ final class SaslSession {
     private AuthenticatedPrincipal principal;
     private long sessionExpiresAtMs = Long.MAX_VALUE;
     private String refusal = "";
+    /** The connection's place in its tenant's count, from the first authentication; guarded by {@code this}. */
+    private TenantConnections.Slot slot;
+    private boolean closed;
 
     SaslSession(SaslSessions settings, String clientHost, String connectionId) {
         this.settings = settings;
@@ -125,6 +130,10 @@ final class SaslSession {
                             new SaslAuthenticateResponseData().setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code())
                                     .setErrorMessage("Re-authentication must not change the principal")));
                 }
+                if (!takeSlot()) {
+                    return CompletableFuture.completedFuture(new Reply.RespondAndClose(new SaslAuthenticateResponseData()
+                            .setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(refusal)));
+                }
                 long lifetime = complete();
                 if (request.version() >= 1) {
                     response.setSessionLifetimeMs(lifetime);
@@ -148,6 +157,9 @@ final class SaslSession {
         try {
             byte[] answer = exchange.evaluate(bytes);
             if (exchange.isComplete()) {
+                if (!takeSlot()) {
+                    return CompletableFuture.completedFuture(new Reply.Close(refusal));
+                }
                 complete();
             }
             return CompletableFuture.completedFuture(new Reply.RawToken(answer));
@@ -181,6 +193,45 @@ final class SaslSession {
 
     private boolean isSamePrincipal(AuthenticatedPrincipal authenticated) {
         return authenticated.user().equals(principal.user()) && authenticated.tenantId().equals(principal.tenantId());
+    }
+
+    /**
+     * Takes the connection's place among its tenant's connections at the first authentication (a re-authentication
+     * keeps it); when the tenant is at its max-connections, fails the session with the reason in {@link #refusal}.
+     */
+    private boolean takeSlot() {
+        TenantConnections.Slot taken;
+        synchronized (this) {
+            if (slot != null) {
+                return true;
+            }
+        }
+        AuthenticatedPrincipal authenticated = exchange.principal();
+        try {
+            taken = settings.connections().acquire(authenticated.tenantId());
+        } catch (TenantConnections.LimitReachedException e) {
+            state = State.FAILED;
+            refusal = e.getMessage();
+            LOG.warn("connection {} from {}: {} of tenant {} authenticated, but {}; closing", connectionId, clientHost,
+                    authenticated.user(), authenticated.tenantId(), e.getMessage());
+            return false;
+        }
+        synchronized (this) {
+            if (!closed) {
+                slot = taken;
+                return true;
+            }
+        }
+        taken.release();
+        return true;
+    }
+
+    /** The connection closed: its place among its tenant's connections is free again. Any thread. */
+    synchronized void closed() {
+        closed = true;
+        if (slot != null) {
+            slot.release();
+        }
     }
 
     /** Authenticated: the principal is set (or renewed, when re-authenticating); returns the session lifetime. */

@@ -12,9 +12,10 @@ import java.time.Clock;
  * @param mechanisms  the enabled SASL mechanisms, answered from the tenant and user stores
  * @param failures    failed authentications per source and username, and the delay they earn
  * @param maxReauthMs {@code connections.max.reauth.ms}; 0 for no limit but a token's expiry
+ * @param connections each tenant's authenticated connections, which a first authentication joins
  */
 public record SaslSessions(SaslMechanisms mechanisms, AuthenticationFailures failures, long maxReauthMs,
-                           Clock clock) {
+                           Clock clock, TenantConnections connections) {
 
     SaslSession open(String clientHost, String connectionId) {
         return new SaslSession(this, clientHost, connectionId);

@@ -79,16 +79,17 @@ final class BrokerParts implements AutoCloseable {
         cluster = ClusterIdentity.loadOrCreate(dir.resolve("cluster.meta"), NODE_ID);
         purgatory = new FetchPurgatory(Runnable::run);
         logs = LogManager.open(dir.resolve("log"), TestLogs.settings(), broker.values(), timer.clock(), purgatory);
-        catalog = new TopicCatalog(logs, broker);
+        Path securityDir = dir.resolve("security");
+        TenantStore tenants = TenantStore.open(securityDir, timer.clock());
+        security = new Security(tenants, UserStore.open(securityDir, UserStore.MIN_ITERATIONS, timer.clock()),
+                Optional.empty(), new AuthenticationFailures(AuthenticationFailures.Config.defaults(), timer.clock()),
+                null, null, new TenantConnections(tenants));
+        catalog = new TopicCatalog(logs, broker, tenants, timer.clock());
         topics = catalog.forTenant(Tenant.DEFAULT_ID);
         OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()),
                 dir.resolve("log").resolve("consumer-offsets.snapshot"), timer.clock());
         groups = new GroupCoordinator(new GroupSettings(Duration.ofSeconds(6), Duration.ofMinutes(30), Duration.ZERO,
                 Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
-        Path securityDir = dir.resolve("security");
-        security = new Security(TenantStore.open(securityDir, timer.clock()),
-                UserStore.open(securityDir, UserStore.MIN_ITERATIONS, timer.clock()), Optional.empty(),
-                new AuthenticationFailures(AuthenticationFailures.Config.defaults(), timer.clock()), null, null);
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         apis = BulwarkServer.apis(cluster, broker, catalog, ProducerIds.open(dir.resolve("producer-ids")),
                 new FetchSessions(1000, timer.clock()), purgatory, groups, security, timer.clock());
@@ -100,7 +101,8 @@ final class BrokerParts implements AutoCloseable {
     }
 
     TopicMetadata createTopic(String name, int partitions) {
-        return topics.create(topics.plan(name, partitions, (short) -1, Map.of()));
+        return topics.creating(allowance -> topics.create(topics.plan(name, partitions, (short) -1, Map.of()),
+                allowance));
     }
 
     PartitionLog log(TopicMetadata topic, int partition) {

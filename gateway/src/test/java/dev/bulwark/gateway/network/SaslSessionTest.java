@@ -3,6 +3,7 @@ package dev.bulwark.gateway.network;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.AuthenticationFailures;
 import dev.bulwark.auth.Role;
+import dev.bulwark.auth.TenantLimits;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.auth.store.UserStore;
 import dev.bulwark.auth.sasl.SaslMechanisms;
@@ -58,17 +59,21 @@ class SaslSessionTest {
     private final ManualScheduler time = new ManualScheduler();
     private AuthenticationFailures failures;
     private SaslSession session;
+    private TenantStore tenants;
+    private TenantConnections connections;
+    private SaslSessions sessions;
 
     @BeforeEach
     void open() throws Exception {
-        TenantStore tenants = TenantStore.open(dir, time.clock());
+        tenants = TenantStore.open(dir, time.clock());
         UserStore users = UserStore.open(dir, UserStore.MIN_ITERATIONS, time.clock());
         users.create(tenants.create("acme").id(), "alice", Role.MEMBER, "alice-secret");
         users.create(tenants.byName("acme").orElseThrow().id(), "bob", Role.MEMBER, "bob-secret");
         failures = new AuthenticationFailures(new AuthenticationFailures.Config(Duration.ofMillis(1),
                 Duration.ofMillis(10), Duration.ofMinutes(5), 100), time.clock());
-        SaslSessions sessions = new SaslSessions(new SaslMechanisms(SaslMechanismsConfig.parse("PLAIN,SCRAM-SHA-512"),
-                tenants, users, null, time.clock()), failures, MAX_REAUTH_MS, time.clock());
+        connections = new TenantConnections(tenants);
+        sessions = new SaslSessions(new SaslMechanisms(SaslMechanismsConfig.parse("PLAIN,SCRAM-SHA-512"),
+                tenants, users, null, time.clock()), failures, MAX_REAUTH_MS, time.clock(), connections);
         session = sessions.open("10.0.0.7", "SASL_SSL-1");
     }
 
@@ -187,6 +192,41 @@ class SaslSessionTest {
 
         assertEquals(Errors.ILLEGAL_SASL_STATE.code(), ((SaslHandshakeResponseData)
                 assertInstanceOf(Reply.RespondAndClose.class, reply).body()).errorCode());
+    }
+
+    @Test
+    void aTenantAtItsMaxConnectionsIsRefusedAfterAuthenticationAndReauthenticationDoesNotCountTwice()
+            throws Exception {
+        String acme = tenants.byName("acme").orElseThrow().id();
+        tenants.setLimits(acme, TenantLimits.of(null, null, null, 1));
+        handshake("PLAIN", 1);
+        authenticate("alice@acme", "alice-secret");
+        assertEquals(1, connections.count(acme));
+        time.advance(Duration.ofMillis(MAX_REAUTH_MS));
+        handshake("PLAIN", 1);
+        assertEquals(Errors.NONE.code(), authenticate("alice@acme", "alice-secret").errorCode());
+        assertEquals(1, connections.count(acme), "re-authentication keeps the connection's place");
+
+        SaslSession first = session;
+        session = sessions.open("10.0.0.8", "SASL_SSL-2");
+        handshake("PLAIN", 1);
+        Reply reply = exchange(plain(2, "bob@acme", "bob-secret"));
+
+        SaslAuthenticateResponseData answer = (SaslAuthenticateResponseData)
+                assertInstanceOf(Reply.RespondAndClose.class, reply).body();
+        assertEquals(Errors.SASL_AUTHENTICATION_FAILED.code(), answer.errorCode());
+        assertEquals("tenant acme may have at most 1 connections (max-connections); it has 1", answer.errorMessage());
+        assertEquals(SaslSession.Admission.REFUSE, session.admit(ApiKeys.METADATA, (short) 12));
+        assertEquals(0, failures.principalFailures("bob@acme"), "right credentials are no failed guess");
+        session.closed();
+        assertEquals(1, connections.count(acme), "a refused connection held no place");
+
+        first.closed();
+        first.closed();
+        assertEquals(0, connections.count(acme), "a closed connection gives its place back once");
+        session = sessions.open("10.0.0.8", "SASL_SSL-3");
+        handshake("PLAIN", 1);
+        assertEquals(Errors.NONE.code(), authenticate("bob@acme", "bob-secret").errorCode());
     }
 
     // ---------------------------------------------------------------- helpers

@@ -1,0 +1,92 @@
+package dev.bulwark.gateway.cluster;
+
+import dev.bulwark.auth.TenantLimits;
+import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.errors.PolicyViolationException;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The bytes each tenant's partitions' logs hold, for {@code max-stored-bytes}: produce must not sum every partition's
+ * segments on every batch, so each tenant with a limit has a counter that produce reserves batches against and that
+ * is recomputed from the logs at most every {@link #REFRESH} (after retention, compaction, DeleteRecords or a topic
+ * deletion shrank them; the counter only ever learns of growth). Tenants without a limit have no counter and pay
+ * nothing.
+ *
+ * <p>The counter may be off, between two recomputations, by what the logs lost meanwhile (the limit then bites early)
+ * and by the batches reserved while a recomputation ran (it then bites a few batches late). Reservations are atomic,
+ * so concurrent producers cannot all pass on the same headroom.
+ */
+public final class TenantStoredBytes {
+
+    /** How stale a tenant's counter may get before a produce recomputes it from the logs. */
+    static final Duration REFRESH = Duration.ofSeconds(5);
+
+    private final LogManager logs;
+    private final Clock clock;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+    private static final class Counter {
+        final AtomicLong bytes = new AtomicLong();
+        volatile long computedAtMs = Long.MIN_VALUE;
+    }
+
+    TenantStoredBytes(LogManager logs, Clock clock) {
+        this.logs = logs;
+        this.clock = clock;
+    }
+
+    /**
+     * Reserves room for {@code bytes} more in the tenant's logs, which must stay within {@code limit}.
+     *
+     * @throws PolicyViolationException naming the limit when they do not fit; nothing is reserved then
+     */
+    void reserve(String tenantId, String tenantName, long limit, long bytes) {
+        Counter counter = counters.computeIfAbsent(tenantId, id -> new Counter());
+        long now = clock.millis();
+        if (now - counter.computedAtMs >= REFRESH.toMillis()) {
+            synchronized (counter) {
+                if (now - counter.computedAtMs >= REFRESH.toMillis()) {
+                    counter.bytes.set(measure(tenantId));
+                    counter.computedAtMs = now;
+                }
+            }
+        }
+        long after = counter.bytes.addAndGet(bytes);
+        if (after > limit) {
+            counter.bytes.addAndGet(-bytes);
+            throw new PolicyViolationException("tenant " + tenantName + " may store at most " + limit + " bytes ("
+                    + TenantLimits.MAX_STORED_BYTES + "); it stores " + (after - bytes) + " and this batch adds "
+                    + bytes);
+        }
+    }
+
+    /** Returns a reservation whose batch was not written (a duplicate, or a refused batch). */
+    void release(String tenantId, long bytes) {
+        Counter counter = counters.get(tenantId);
+        if (counter != null) {
+            counter.bytes.addAndGet(-bytes);
+        }
+    }
+
+    /** The bytes the tenant's partitions' logs hold now, summed from the logs. */
+    long measure(String tenantId) {
+        long total = 0;
+        for (TopicMetadata topic : logs.topics(tenantId)) {
+            for (int p = 0; p < topic.partitions(); p++) {
+                Optional<PartitionLog> log = logs.log(topic.id(), p);
+                if (log.isPresent()) {
+                    total += log.get().sizeInBytes();
+                }
+            }
+        }
+        return total;
+    }
+}
