@@ -2,10 +2,13 @@ package dev.bulwark.gateway.rest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import java.util.List;
 
 /**
  * Every error the REST API answers has the body {@code {"error": "..."}}: the resources' own refusals and the REST
@@ -18,7 +21,7 @@ public class RestErrors {
     @ServerExceptionMapper
     public Response webApplication(WebApplicationException e) {
         // The JSON reader reports a body that does not parse as a 400 caused by Jackson's exception.
-        String message = e.getCause() instanceof JsonProcessingException ? UNREADABLE_BODY : e.getMessage();
+        String message = e.getCause() instanceof JsonProcessingException json ? unreadable(json) : e.getMessage();
         return Response.fromResponse(e.getResponse())
                 .type(MediaType.APPLICATION_JSON_TYPE)
                 .entity(new ApiError(message))
@@ -31,7 +34,21 @@ public class RestErrors {
      */
     @ServerExceptionMapper({JsonProcessingException.class, MismatchedInputException.class})
     public Response unreadableBody(JsonProcessingException e) {
-        return response(Response.Status.BAD_REQUEST, UNREADABLE_BODY);
+        return response(Response.Status.BAD_REQUEST, unreadable(e));
+    }
+
+    /**
+     * What is wrong with a body: a field that a strict body (its record says {@code ignoreUnknown = false}) does not
+     * take is named with those it takes, so that a misspelt one is neither ignored nor a puzzle; anything else is
+     * {@link #UNREADABLE_BODY}.
+     */
+    private static String unreadable(JsonProcessingException e) {
+        if (e instanceof UnrecognizedPropertyException unknown) {
+            List<String> known = unknown.getKnownPropertyIds() == null ? List.of()
+                    : unknown.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList();
+            return "unknown field '" + unknown.getPropertyName() + "'; this endpoint takes " + String.join(", ", known);
+        }
+        return UNREADABLE_BODY;
     }
 
     static Response response(Response.Status status, String message) {

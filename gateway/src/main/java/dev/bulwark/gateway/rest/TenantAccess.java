@@ -13,7 +13,7 @@ import jakarta.ws.rs.core.Response;
  *
  * <table>
  *   <tr><th>act</th><th>operator</th><th>tenant-admin</th><th>member</th><th>auditor</th></tr>
- *   <tr><td>create tenants, change their state</td><td>yes</td><td>no</td><td>no</td><td>no</td></tr>
+ *   <tr><td>create tenants, change their state, limits and no-ACL rule</td><td>yes</td><td>no</td><td>no</td><td>no</td></tr>
  *   <tr><td>read a tenant</td><td>any</td><td>its own</td><td>its own</td><td>its own</td></tr>
  *   <tr><td>list, create and delete users</td><td>any tenant</td><td>its own, but not the default tenant</td>
  *       <td>no</td><td>no</td></tr>
