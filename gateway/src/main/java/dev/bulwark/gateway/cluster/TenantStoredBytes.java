@@ -35,7 +35,8 @@ public final class TenantStoredBytes {
 
     private static final class Counter {
         final AtomicLong bytes = new AtomicLong();
-        volatile long computedAtMs = Long.MIN_VALUE;
+        /** When the counter is next recounted from the logs; at the first reservation. */
+        volatile long recountAtMs = Long.MIN_VALUE;
     }
 
     TenantStoredBytes(LogManager logs, Clock clock) {
@@ -51,11 +52,11 @@ public final class TenantStoredBytes {
     void reserve(String tenantId, String tenantName, long limit, long bytes) {
         Counter counter = counters.computeIfAbsent(tenantId, id -> new Counter());
         long now = clock.millis();
-        if (now - counter.computedAtMs >= REFRESH.toMillis()) {
+        if (now >= counter.recountAtMs) {
             synchronized (counter) {
-                if (now - counter.computedAtMs >= REFRESH.toMillis()) {
+                if (now >= counter.recountAtMs) {
                     counter.bytes.set(measure(tenantId));
-                    counter.computedAtMs = now;
+                    counter.recountAtMs = now + REFRESH.toMillis();
                 }
             }
         }
