@@ -15,14 +15,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The bytes each tenant's partitions' logs hold, for {@code max-stored-bytes}: produce must not sum every partition's
- * segments on every batch, so each tenant with a limit has a counter that produce reserves batches against and that
- * is recomputed from the logs at most every {@link #REFRESH} (after retention, compaction, DeleteRecords or a topic
- * deletion shrank them; the counter only ever learns of growth). Tenants without a limit have no counter and pay
- * nothing.
+ * segments on every batch, so each tenant with a limit has a counter that produce reserves batches against, counted
+ * from the logs at its first reservation and again at the first reservation {@link #REFRESH} after the last count
+ * (retention, compaction, DeleteRecords and topic deletions shrink the logs behind its back; it learns of growth
+ * from the reservations). Tenants without a limit have no counter and pay nothing.
  *
- * <p>The counter may be off, between two recomputations, by what the logs lost meanwhile (the limit then bites early)
- * and by the batches reserved while a recomputation ran (it then bites a few batches late). Reservations are atomic,
- * so concurrent producers cannot all pass on the same headroom.
+ * <p>The counter may be off, between two counts, by what the logs lost meanwhile (the limit then bites early), by
+ * the batches reserved while a count ran, and by the batches appended while its tenant had no limit (it then bites a
+ * few batches late). Reservations are atomic, so concurrent producers cannot all pass on the same headroom.
  */
 public final class TenantStoredBytes {
 

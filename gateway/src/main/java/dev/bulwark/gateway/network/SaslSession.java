@@ -200,13 +200,13 @@ final class SaslSession {
      * keeps it); when the tenant is at its max-connections, fails the session with the reason in {@link #refusal}.
      */
     private boolean takeSlot() {
-        TenantConnections.Slot taken;
         synchronized (this) {
             if (slot != null) {
                 return true;
             }
         }
         AuthenticatedPrincipal authenticated = exchange.principal();
+        TenantConnections.Slot taken;
         try {
             taken = settings.connections().acquire(authenticated.tenantId());
         } catch (TenantConnections.LimitReachedException e) {
