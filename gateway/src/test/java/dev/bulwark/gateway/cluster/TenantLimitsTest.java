@@ -47,7 +47,8 @@ class TenantLimitsTest {
 
     @BeforeEach
     void open() throws Exception {
-        BrokerConfigs broker = BrokerConfigs.load(Map.of(), dir.resolve("broker.configs"));
+        BrokerConfigs broker = BrokerConfigs.load(Map.of(BrokerConfigs.AUTO_CREATE_TOPICS, "true"),
+                dir.resolve("broker.configs"));
         logs = TestLogs.open(dir.resolve("log"), time.clock());
         tenants = TenantStore.open(dir.resolve("security"), time.clock());
         acme = tenants.create("acme");
@@ -142,6 +143,18 @@ class TenantLimitsTest {
                 "the counter learns of shrinking logs only when it is recounted");
         time.advance(TenantStoredBytes.REFRESH);
         assertEquals(size, topics.reserveStorage(size), "the recount finds the room the deletion made");
+    }
+
+    @Test
+    void autoCreationKeepsToTheLimitsToo() throws Exception {
+        tenants.setLimits(acme.id(), TenantLimits.of(1, null, null, null));
+        Topics topics = catalog.forTenant(acme.id());
+        assertEquals("first", topics.autoCreate("first").orElseThrow().name());
+        assertEquals("first", topics.autoCreate("first").orElseThrow().name(), "an existing topic is no creation");
+        PolicyViolationException refused = assertThrows(PolicyViolationException.class,
+                () -> topics.autoCreate("second"));
+        assertEquals("tenant acme may have at most 1 topics (max-topics); it has 1 and this request adds 1",
+                refused.getMessage());
     }
 
     private static TopicMetadata create(Topics topics, String name, int partitions) {
