@@ -7,8 +7,10 @@ import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
@@ -22,15 +24,17 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
-/** CreatePartitions: grows a topic; new partitions start empty on this node. */
+/** CreatePartitions: grows a topic; new partitions start empty on this node. Needs ALTER on the topic. */
 public final class CreatePartitionsHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
     private final ClusterIdentity cluster;
+    private final AccessControl access;
 
-    public CreatePartitionsHandler(TopicCatalog catalog, ClusterIdentity cluster) {
+    public CreatePartitionsHandler(TopicCatalog catalog, ClusterIdentity cluster, AccessControl access) {
         this.catalog = catalog;
         this.cluster = cluster;
+        this.access = access;
     }
 
     @Override
@@ -41,6 +45,9 @@ public final class CreatePartitionsHandler implements ApiHandler {
         for (CreatePartitionsTopic topic : data.topics()) {
             CreatePartitionsTopicResult result = new CreatePartitionsTopicResult().setName(topic.name());
             try {
+                if (!access.topic(request, AclOperation.ALTER, topic.name())) {
+                    throw new TopicAuthorizationException("not authorized to alter topic " + topic.name());
+                }
                 TopicMetadata current = topics.byName(topic.name()).orElseThrow(() ->
                         new UnknownTopicOrPartitionException("The topic '" + topic.name() + "' does not exist."));
                 int added = topic.count() - current.partitions();

@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.network;
 
+import dev.bulwark.acl.AclStore;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.AuthenticationFailures;
 import dev.bulwark.auth.Role;
@@ -91,7 +92,8 @@ final class BrokerParts implements AutoCloseable {
                 new AuthenticationFailures(AuthenticationFailures.Config.defaults(), timer.clock()), null, null);
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         apis = BulwarkServer.apis(cluster, broker, catalog, ProducerIds.open(dir.resolve("producer-ids")),
-                new FetchSessions(1000, timer.clock()), purgatory, groups, security, timer.clock());
+                new FetchSessions(1000, timer.clock()), purgatory, groups, security, AclStore.open(securityDir),
+                timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);
