@@ -123,13 +123,18 @@ final class BrokerParts implements AutoCloseable {
      * kafka-clients' serialisation, parsed back as the server parses it, with a request context like a connection's.
      */
     Request request(ApiKeys key, short version, ApiMessage data) {
+        return request(key, version, data, OPERATOR);
+    }
+
+    /** As {@link #request(ApiKeys, short, ApiMessage)}, sent by {@code sender}. */
+    Request request(ApiKeys key, short version, ApiMessage data, AuthenticatedPrincipal sender) {
         RequestHeader header = new RequestHeader(key, version, "round-trip", ++correlationId);
         AbstractRequest body = AbstractRequest.parseRequest(key, version,
                 new ByteBufferAccessor(MessageUtil.toByteBufferAccessor(data, version).buffer())).request;
         RequestContext context = new RequestContext(header, "conn-1", InetAddress.getLoopbackAddress(),
-                new KafkaPrincipal(KafkaPrincipal.USER_TYPE, OPERATOR.user()), ListenerName.normalised(LISTENER.name()), SecurityProtocol.PLAINTEXT,
-                ClientInformation.EMPTY, false);
-        return new Request(context, body, LISTENER, OPERATOR);
+                new KafkaPrincipal(KafkaPrincipal.USER_TYPE, sender.user()), ListenerName.normalised(LISTENER.name()),
+                SecurityProtocol.PLAINTEXT, ClientInformation.EMPTY, false);
+        return new Request(context, body, LISTENER, sender);
     }
 
     @Override
