@@ -193,7 +193,8 @@ public final class BulwarkServer implements AutoCloseable {
                                    Security security, AclStore acls, Clock clock) {
         ScramUserNames scramUsers = new ScramUserNames(security.tenants(), security.users());
         AccessControl access = new AccessControl(new Authorizer(acls::index,
-                tenantId -> security.tenants().byId(tenantId).map(Tenant::isDefault).orElse(false)));
+                tenantId -> security.tenants().byId(tenantId).map(Tenant::isDefault).orElse(false)),
+                broker.valueString(BrokerConfigs.SUPER_USERS), security.tenants());
         ApiRegistry apis = new ApiRegistry();
         apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics, access))

@@ -4,6 +4,8 @@ import dev.bulwark.acl.Authorizer;
 import dev.bulwark.acl.Subject;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.Role;
+import dev.bulwark.auth.UserName;
+import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.protocol.Request;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
@@ -17,13 +19,16 @@ import java.util.Set;
 
 /**
  * The handlers' questions to the authorizer, asked for the principal a request came from, inside its tenant: may it do
- * this operation on this topic, group, transactional id or the cluster. Operators, and tenant admins in their own
- * tenant (every request lives in its sender's tenant), are super users; everyone else has what the tenant's ACLs grant.
+ * this operation on this topic, group, transactional id or the cluster. Operators, tenant admins in their own tenant
+ * (every request lives in its sender's tenant) and the principals {@code super.users} names are super users; everyone
+ * else has what the tenant's ACLs grant.
  */
 public final class AccessControl {
 
     /** Kafka's name of the one cluster resource. */
     public static final String CLUSTER_NAME = "kafka-cluster";
+
+    private static final String USER_PREFIX = KafkaPrincipal.USER_TYPE + ":";
 
     /** Kafka's value for authorized operations that were not requested. */
     static final int OMITTED = Integer.MIN_VALUE;
@@ -39,16 +44,39 @@ public final class AccessControl {
             AclOperation.DESCRIBE_TOKENS);
 
     private final Authorizer authorizer;
+    private final Set<String> superUsers;
+    private final TenantStore tenants;
 
-    public AccessControl(Authorizer authorizer) {
+    /**
+     * @param superUsers Kafka's {@code super.users}: {@code User:name} (default tenant) or {@code User:name@tenant},
+     *                   separated by ';'
+     */
+    public AccessControl(Authorizer authorizer, String superUsers, TenantStore tenants) {
         this.authorizer = authorizer;
+        this.tenants = tenants;
+        Set<String> names = new HashSet<>();
+        for (String entry : superUsers.split(";")) {
+            String trimmed = entry.trim();
+            if (trimmed.isEmpty()) {
+                continue;
+            }
+            if (!trimmed.startsWith(USER_PREFIX) || trimmed.length() == USER_PREFIX.length()) {
+                throw new IllegalArgumentException("super.users names principals as User:name or User:name@tenant, "
+                        + "not '" + trimmed + "'");
+            }
+            UserName name = UserName.parse(trimmed.substring(USER_PREFIX.length()));
+            names.add(name.user() + "@" + name.tenantName());
+        }
+        this.superUsers = Set.copyOf(names);
     }
 
     /** The request's sender as the authorizer knows it. */
-    public static Subject subject(Request request) {
+    public Subject subject(Request request) {
         AuthenticatedPrincipal principal = request.principal();
-        boolean superUser = principal.role() == Role.OPERATOR || principal.role() == Role.TENANT_ADMIN;
-        return new Subject(principal.tenantId(), KafkaPrincipal.USER_TYPE + ":" + principal.user(),
+        boolean superUser = principal.role() == Role.OPERATOR || principal.role() == Role.TENANT_ADMIN
+                || (!superUsers.isEmpty() && tenants.byId(principal.tenantId())
+                .map(t -> superUsers.contains(principal.user() + "@" + t.name())).orElse(false));
+        return new Subject(principal.tenantId(), USER_PREFIX + principal.user(),
                 request.context().clientAddress.getHostAddress(), superUser);
     }
 
