@@ -1,7 +1,5 @@
 package dev.bulwark.gateway.it;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -11,7 +9,6 @@ import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
@@ -65,17 +62,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +86,6 @@ class AclEnforcementIT {
 
     private static final String OPERATOR = "ops";
     private static final String OPERATOR_PASSWORD = "ops-secret";
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TOPIC = "payments";
     private static final String GROUP = "pay-etl";
     private static final String TRANSACTIONAL_ID = "pay-tx";
@@ -371,26 +360,10 @@ class AclEnforcementIT {
     }
 
     private static Map<String, Object> client(Sender sender) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, server.bootstrap("SASL_PLAINTEXT"));
-        config.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
-        config.put(SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-512");
-        config.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                + "username=\"" + sender.user + "\" password=\"" + sender.password + "\";");
-        return config;
+        return ScramClients.config(server, sender.user, sender.password);
     }
 
     private static void rest(String path, Map<String, ?> body) throws Exception {
-        String credentials = Base64.getEncoder().encodeToString((OPERATOR + ":" + OPERATOR_PASSWORD)
-                .getBytes(StandardCharsets.UTF_8));
-        HttpRequest request = HttpRequest.newBuilder(URI.create(server.http() + path))
-                .header("Authorization", "Basic " + credentials)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
-                .build();
-        HttpResponse<String> response = HttpClient.newHttpClient().send(request,
-                HttpResponse.BodyHandlers.ofString());
-        assertTrue(response.statusCode() / 100 == 2, "POST " + path + ": " + response.statusCode() + " "
-                + response.body());
+        new OperatorRest(server, OPERATOR, OPERATOR_PASSWORD).post(path, body);
     }
 }

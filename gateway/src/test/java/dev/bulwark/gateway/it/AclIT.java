@@ -1,8 +1,6 @@
 package dev.bulwark.gateway.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -10,7 +8,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
@@ -24,16 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +50,6 @@ class AclIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
     private static final String OPERATOR = "ops";
     private static final String OPERATOR_PASSWORD = "ops-secret";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     static Path dir;
@@ -242,9 +231,7 @@ class AclIT {
 
     private static ExternalCommand.Result acls(String user, String password, String... args) throws Exception {
         Path properties = Files.createTempFile(dir, "client", ".properties");
-        Files.writeString(properties, "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\n"
-                + "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-                + user + "\" password=\"" + password + "\";\n");
+        Files.writeString(properties, ScramClients.properties(user, password));
         String[] command = new String[args.length + 4];
         command[0] = "--bootstrap-server";
         command[1] = server.bootstrap("SASL_PLAINTEXT");
@@ -263,28 +250,10 @@ class AclIT {
     }
 
     private static Map<String, Object> client(String user, String password) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, server.bootstrap("SASL_PLAINTEXT"));
-        config.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
-        config.put(SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-512");
-        config.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                + "username=\"" + user + "\" password=\"" + password + "\";");
-        return config;
+        return ScramClients.config(server, user, password);
     }
 
-    private static JsonNode rest(String method, String path, Map<String, ?> body) throws IOException,
-            InterruptedException {
-        String credentials = Base64.getEncoder().encodeToString((OPERATOR + ":" + OPERATOR_PASSWORD)
-                .getBytes(StandardCharsets.UTF_8));
-        HttpRequest request = HttpRequest.newBuilder(URI.create(server.http() + path))
-                .header("Authorization", "Basic " + credentials)
-                .header("Content-Type", "application/json")
-                .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
-                .build();
-        HttpResponse<String> response = HttpClient.newHttpClient().send(request,
-                HttpResponse.BodyHandlers.ofString());
-        assertTrue(response.statusCode() / 100 == 2, method + " " + path + ": " + response.statusCode() + " "
-                + response.body());
-        return JSON.readTree(response.body());
+    private static JsonNode rest(String method, String path, Map<String, ?> body) throws Exception {
+        return new OperatorRest(server, OPERATOR, OPERATOR_PASSWORD).call(method, path, body);
     }
 }
