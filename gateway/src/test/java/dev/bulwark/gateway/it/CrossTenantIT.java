@@ -107,10 +107,7 @@ class CrossTenantIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = BulwarkProcess.start(dir.resolve("data"), Map.of(
-                "BULWARK_LISTENERS", "SASL_PLAINTEXT://127.0.0.1:0",
-                "BULWARK_OPERATOR", OPERATOR + ":" + OPERATOR_PASSWORD,
-                "BULWARK_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0"));
+        server = BulwarkProcess.startForTenants(dir.resolve("data"), OPERATOR, OPERATOR_PASSWORD);
         acmeTenantId = rest("POST", "/api/v1/tenants", Map.of("name", "acme")).get("id").asText();
         rest("POST", "/api/v1/tenants", Map.of("name", "globex"));
         rest("POST", "/api/v1/tenants/acme/users", Map.of("name", "alice", "password", "alice-secret",
