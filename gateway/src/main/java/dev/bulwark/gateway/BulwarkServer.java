@@ -1,5 +1,8 @@
 package dev.bulwark.gateway;
 
+import dev.bulwark.acl.AclStore;
+import dev.bulwark.acl.Authorizer;
+import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.cluster.ClusterIdentity;
 import dev.bulwark.gateway.cluster.ProducerIds;
 import dev.bulwark.gateway.cluster.TopicCatalog;
@@ -9,7 +12,11 @@ import dev.bulwark.gateway.group.ConsumerLag;
 import dev.bulwark.gateway.group.GroupCoordinator;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
+import dev.bulwark.gateway.kafka.AccessControl;
 import dev.bulwark.gateway.kafka.AlterConfigsHandler;
+import dev.bulwark.gateway.kafka.CreateAclsHandler;
+import dev.bulwark.gateway.kafka.DeleteAclsHandler;
+import dev.bulwark.gateway.kafka.DescribeAclsHandler;
 import dev.bulwark.gateway.kafka.ApiVersionsHandler;
 import dev.bulwark.gateway.kafka.CreatePartitionsHandler;
 import dev.bulwark.gateway.kafka.CreateTopicsHandler;
@@ -139,8 +146,9 @@ public final class BulwarkServer implements AutoCloseable {
                     TimeUnit.MILLISECONDS);
             timer.scheduleWithFixedDelay(() -> snapshot(offsets), 1, 1, TimeUnit.MINUTES);
 
+            AclStore acls = AclStore.open(dataDir.resolve("security"));
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, security,
-                    clock);
+                    acls, clock);
             RequestPipeline pipeline = new RequestPipeline(apis);
 
             KafkaListener.Settings settings = new KafkaListener.Settings(
@@ -189,37 +197,43 @@ public final class BulwarkServer implements AutoCloseable {
     public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, TopicCatalog topics,
                                    ProducerIds producerIds,
                                    FetchSessions sessions, FetchPurgatory purgatory, GroupCoordinator groups,
-                                   Security security, Clock clock) {
+                                   Security security, AclStore acls, Clock clock) {
         ScramUserNames scramUsers = new ScramUserNames(security.tenants(), security.users());
+        AccessControl access = new AccessControl(new Authorizer(acls::index,
+                tenantId -> security.tenants().byId(tenantId).map(Tenant::allowEveryoneIfNoAcl).orElse(false)),
+                broker.valueString(BrokerConfigs.SUPER_USERS), security.tenants());
         ApiRegistry apis = new ApiRegistry();
         apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
-                .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics))
-                .register(ApiKeys.PRODUCE, new ProduceHandler(topics))
-                .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory))
-                .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(topics))
-                .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics))
-                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds))
-                .register(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(topics, broker, cluster))
-                .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, broker, sessions, groups))
-                .register(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, cluster))
-                .register(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(topics))
-                .register(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, broker, cluster))
-                .register(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
-                .register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster))
-                .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(cluster))
-                .register(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(topics, cluster))
-                .register(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(cluster))
-                .register(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups))
-                .register(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups))
-                .register(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups))
-                .register(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups))
+                .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics, access))
+                .register(ApiKeys.PRODUCE, new ProduceHandler(topics, access))
+                .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory, access))
+                .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(topics, access))
+                .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics, access))
+                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds, access))
+                .register(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(topics, broker, cluster, access))
+                .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, broker, sessions, groups, access))
+                .register(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, cluster, access))
+                .register(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(topics, access))
+                .register(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, broker, cluster, access))
+                .register(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster, access))
+                .register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new AlterConfigsHandler(topics, broker, cluster, access))
+                .register(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(cluster, access))
+                .register(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(topics, cluster, access))
+                .register(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(cluster, access))
+                .register(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups, access))
+                .register(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups, access))
+                .register(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups, access))
+                .register(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups, access))
                 .register(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups, topics,
-                        broker.intValue(BrokerConfigs.OFFSET_METADATA_MAX_BYTES), clock))
-                .register(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, topics))
-                .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups))
-                .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
-                .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups))
-                .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups))
+                        broker.intValue(BrokerConfigs.OFFSET_METADATA_MAX_BYTES), clock, access))
+                .register(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, topics, access))
+                .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups, access))
+                .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups, access))
+                .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups, access))
+                .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups, access))
+                .register(ApiKeys.CREATE_ACLS, new CreateAclsHandler(acls, security.tenants(), access))
+                .register(ApiKeys.DESCRIBE_ACLS, new DescribeAclsHandler(acls, security.tenants(), access))
+                .register(ApiKeys.DELETE_ACLS, new DeleteAclsHandler(acls, security.tenants(), access))
                 .register(ApiKeys.SASL_HANDSHAKE, new SaslOutOfSequenceHandler())
                 .register(ApiKeys.SASL_AUTHENTICATE, new SaslOutOfSequenceHandler())
                 .register(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS,

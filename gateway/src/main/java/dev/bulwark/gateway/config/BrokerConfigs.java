@@ -49,6 +49,7 @@ public final class BrokerConfigs {
     public static final String CONNECTIONS_MAX_REAUTH_MS = "connections.max.reauth.ms";
     public static final String SSL_CLIENT_AUTH = "ssl.client.auth";
     public static final String SSL_PRINCIPAL_MAPPING_RULES = "ssl.principal.mapping.rules";
+    public static final String SUPER_USERS = "super.users";
 
     /** Every broker setting Bulwark knows: the topic defaults of the log store plus the broker's own. */
     public static final ConfigDef DEFINITIONS = new ConfigDef(LogConfig.SERVER_DEFAULTS)
@@ -101,7 +102,10 @@ public final class BrokerConfigs {
                     Importance.MEDIUM, "Whether TLS listeners ask clients for certificates (mTLS).")
             .define(SSL_PRINCIPAL_MAPPING_RULES, Type.STRING, "DEFAULT", Importance.MEDIUM,
                     "Rules that map a client certificate's distinguished name to a principal, as Kafka's; "
-                            + "user@tenant names a tenant.");
+                            + "user@tenant names a tenant.")
+            .define(SUPER_USERS, Type.STRING, "", Importance.MEDIUM,
+                    "Principals that are super users in their own tenant without ACLs, separated by ';' as in "
+                            + "Kafka: User:name in the default tenant, User:name@tenant in another.");
 
     /** The settings that IncrementalAlterConfigs may change at run time: the topic defaults. */
     public static final Set<String> DYNAMIC = LogConfig.SERVER_DEFAULTS.names();

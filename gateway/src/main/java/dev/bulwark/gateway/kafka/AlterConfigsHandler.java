@@ -11,6 +11,7 @@ import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -19,6 +20,7 @@ import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterConfigsResponseData;
@@ -39,19 +41,22 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * AlterConfigs (replaces a resource's dynamic configs) and IncrementalAlterConfigs (SET, DELETE, APPEND, SUBTRACT),
- * for topics and for the broker (its own resource or the cluster-wide default ""). Every change is validated as a
- * whole before anything is applied; validate_only applies nothing.
+ * for topics and for the broker (its own resource or the cluster-wide default ""). Needs ALTER_CONFIGS on the topic,
+ * or on the cluster for the broker (which also only operators and the default tenant may change). Every change is
+ * validated as a whole before anything is applied; validate_only applies nothing.
  */
 public final class AlterConfigsHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
     private final BrokerConfigs broker;
     private final ClusterIdentity cluster;
+    private final AccessControl access;
 
-    public AlterConfigsHandler(TopicCatalog catalog, BrokerConfigs broker, ClusterIdentity cluster) {
+    public AlterConfigsHandler(TopicCatalog catalog, BrokerConfigs broker, ClusterIdentity cluster, AccessControl access) {
         this.catalog = catalog;
         this.broker = broker;
         this.cluster = cluster;
+        this.access = access;
     }
 
     /** One requested change, either API. */
@@ -108,9 +113,12 @@ public final class AlterConfigsHandler implements ApiHandler {
             }
             ConfigResource.Type type = ConfigResource.Type.forId(resourceType);
             if (type == ConfigResource.Type.TOPIC) {
+                if (!access.topic(request, AclOperation.ALTER_CONFIGS, name)) {
+                    throw new TopicAuthorizationException("not authorized to alter the configs of topic " + name);
+                }
                 alterTopic(catalog.forTenant(request.tenantId()), name, changes, incremental, validateOnly);
             } else if (type == ConfigResource.Type.BROKER) {
-                if (!mayAlterBroker(request.principal())) {
+                if (!mayAlterBroker(request.principal()) || !access.cluster(request, AclOperation.ALTER_CONFIGS)) {
                     throw new ClusterAuthorizationException("Broker configs are the installation's: only operators "
                             + "and principals of the default tenant alter them");
                 }

@@ -8,8 +8,10 @@ import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
@@ -25,16 +27,19 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * CreatePartitions: grows a topic; new partitions start empty on this node. Partitions that would take the tenant past
- * its max-partitions fail with POLICY_VIOLATION; the topics of one request count together, validated ones too.
+ * its max-partitions fail with POLICY_VIOLATION; the topics of one request count together, validated ones too. Needs
+ * ALTER on the topic.
  */
 public final class CreatePartitionsHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
     private final ClusterIdentity cluster;
+    private final AccessControl access;
 
-    public CreatePartitionsHandler(TopicCatalog catalog, ClusterIdentity cluster) {
+    public CreatePartitionsHandler(TopicCatalog catalog, ClusterIdentity cluster, AccessControl access) {
         this.catalog = catalog;
         this.cluster = cluster;
+        this.access = access;
     }
 
     @Override
@@ -44,17 +49,20 @@ public final class CreatePartitionsHandler implements ApiHandler {
         CreatePartitionsResponseData response = new CreatePartitionsResponseData();
         topics.creating(allowance -> {
             for (CreatePartitionsTopic topic : data.topics()) {
-                response.results().add(grow(topics, allowance, topic, data.validateOnly()));
+                response.results().add(grow(request, topics, allowance, topic, data.validateOnly()));
             }
             return response;
         });
         return Reply.completed(response);
     }
 
-    private CreatePartitionsTopicResult grow(Topics topics, TopicAllowance allowance, CreatePartitionsTopic topic,
-                                             boolean validateOnly) {
+    private CreatePartitionsTopicResult grow(Request request, Topics topics, TopicAllowance allowance,
+                                             CreatePartitionsTopic topic, boolean validateOnly) {
         CreatePartitionsTopicResult result = new CreatePartitionsTopicResult().setName(topic.name());
         try {
+            if (!access.topic(request, AclOperation.ALTER, topic.name())) {
+                throw new TopicAuthorizationException("not authorized to alter topic " + topic.name());
+            }
             TopicMetadata current = topics.byName(topic.name()).orElseThrow(() ->
                     new UnknownTopicOrPartitionException("The topic '" + topic.name() + "' does not exist."));
             int added = topic.count() - current.partitions();

@@ -9,11 +9,13 @@ import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.InvalidRequestException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableReplicaAssignment;
@@ -36,18 +38,21 @@ import java.util.concurrent.CompletionStage;
  * CreateTopics: partition count, replication factor (1), replica assignments (this node only), topic configs,
  * validate_only. From v5 the result carries the topic's partition count, replication factor and configs. A topic that
  * would take the tenant past its max-topics or max-partitions fails with POLICY_VIOLATION, as a topic creation policy
- * refusal does in Kafka; the topics of one request count together, validated ones too.
+ * refusal does in Kafka; the topics of one request count together, validated ones too. Needs CREATE on the cluster
+ * or the topic; the configs are shown only with DESCRIBE_CONFIGS on the topic.
  */
 public final class CreateTopicsHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
     private final ConfigView view;
     private final ClusterIdentity cluster;
+    private final AccessControl access;
 
-    public CreateTopicsHandler(TopicCatalog catalog, BrokerConfigs broker, ClusterIdentity cluster) {
+    public CreateTopicsHandler(TopicCatalog catalog, BrokerConfigs broker, ClusterIdentity cluster, AccessControl access) {
         this.catalog = catalog;
         this.view = new ConfigView(broker);
         this.cluster = cluster;
+        this.access = access;
     }
 
     @Override
@@ -55,6 +60,7 @@ public final class CreateTopicsHandler implements ApiHandler {
         Topics topics = catalog.forTenant(request.tenantId());
         CreateTopicsRequestData data = request.data();
         CreateTopicsResponseData response = new CreateTopicsResponseData();
+        boolean clusterCreate = access.cluster(request, AclOperation.CREATE);
         Set<String> seen = new HashSet<>();
         Set<String> duplicated = new HashSet<>();
         for (CreatableTopic topic : data.topics()) {
@@ -69,8 +75,10 @@ public final class CreateTopicsHandler implements ApiHandler {
                 if (duplicated.contains(topic.name())) {
                     fail(result, new InvalidRequestException("Duplicate topic name " + topic.name()
                             + " in the request"));
+                } else if (!clusterCreate && !access.topic(request, AclOperation.CREATE, topic.name())) {
+                    fail(result, new TopicAuthorizationException("not authorized to create topic " + topic.name()));
                 } else if (response.topics().find(topic.name()) == null) {
-                    create(topics, allowance, topic, data.validateOnly(), result);
+                    create(request, topics, allowance, topic, data.validateOnly(), result);
                 }
                 if (response.topics().find(topic.name()) == null) {
                     response.topics().add(result);
@@ -82,8 +90,8 @@ public final class CreateTopicsHandler implements ApiHandler {
     }
 
     /** Creates (or with validate_only, only admits) one topic; the tenant's limits count a validated topic too. */
-    private void create(Topics topics, TopicAllowance allowance, CreatableTopic topic, boolean validateOnly,
-                        CreatableTopicResult result) {
+    private void create(Request request, Topics topics, TopicAllowance allowance, CreatableTopic topic,
+                        boolean validateOnly, CreatableTopicResult result) {
         try {
             if (topics.byName(topic.name()).isPresent()) {
                 throw new TopicExistsException("Topic '" + topic.name() + "' already exists.");
@@ -117,8 +125,12 @@ public final class CreateTopicsHandler implements ApiHandler {
             }
             result.setTopicId(created.id())
                     .setNumPartitions(created.partitions())
-                    .setReplicationFactor(plan.replicationFactor())
-                    .setConfigs(configs(created));
+                    .setReplicationFactor(plan.replicationFactor());
+            if (access.topic(request, AclOperation.DESCRIBE_CONFIGS, topic.name())) {
+                result.setConfigs(configs(created));
+            } else {
+                result.setTopicConfigErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+            }
         } catch (ApiException e) {
             fail(result, e);
         }

@@ -6,6 +6,7 @@ import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.PartitionLog;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
@@ -21,15 +22,20 @@ import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
-/** DeleteRecords: moves a partition's log start offset (-1 meaning the high watermark); it is durable when answered. */
+/**
+ * DeleteRecords: moves a partition's log start offset (-1 meaning the high watermark); it is durable when answered.
+ * Needs DELETE on the topic.
+ */
 public final class DeleteRecordsHandler implements ApiHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeleteRecordsHandler.class);
 
     private final TopicCatalog catalog;
+    private final AccessControl access;
 
-    public DeleteRecordsHandler(TopicCatalog catalog) {
+    public DeleteRecordsHandler(TopicCatalog catalog, AccessControl access) {
         this.catalog = catalog;
+        this.access = access;
     }
 
     @Override
@@ -44,7 +50,9 @@ public final class DeleteRecordsHandler implements ApiHandler {
                         .setPartitionIndex(partition.partitionIndex()).setLowWatermark(-1);
                 Optional<PartitionLog> log = topics.byName(topic.name())
                         .flatMap(t -> topics.partition(t, partition.partitionIndex()));
-                if (log.isEmpty()) {
+                if (!access.topic(request, AclOperation.DELETE, topic.name())) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                } else if (log.isEmpty()) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else if (partition.offset() < -1) {
                     result.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code());

@@ -8,6 +8,7 @@ import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
@@ -22,19 +23,24 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
-/** DeleteTopics by name (v1-5) or by name or id (v6); the groups' committed offsets of the topic go too. */
+/**
+ * DeleteTopics by name (v1-5) or by name or id (v6); the groups' committed offsets of the topic go too. Needs DELETE on
+ * the topic; as in Kafka, a topic id the sender may not even DESCRIBE is answered as unknown.
+ */
 public final class DeleteTopicsHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
     private final BrokerConfigs broker;
     private final FetchSessions sessions;
     private final GroupCoordinator groups;
+    private final AccessControl access;
 
-    public DeleteTopicsHandler(TopicCatalog catalog, BrokerConfigs broker, FetchSessions sessions, GroupCoordinator groups) {
+    public DeleteTopicsHandler(TopicCatalog catalog, BrokerConfigs broker, FetchSessions sessions, GroupCoordinator groups, AccessControl access) {
         this.catalog = catalog;
         this.broker = broker;
         this.sessions = sessions;
         this.groups = groups;
+        this.access = access;
     }
 
     @Override
@@ -50,7 +56,14 @@ public final class DeleteTopicsHandler implements ApiHandler {
             DeletableTopicResult result = new DeletableTopicResult().setName(topic.name()).setTopicId(topic.topicId());
             boolean byId = topic.name() == null;
             Optional<TopicMetadata> found = byId ? topics.byId(topic.topicId()) : topics.byName(topic.name());
-            if (!broker.booleanValue(BrokerConfigs.DELETE_TOPIC_ENABLE)) {
+            if (byId && found.isPresent() && !access.topic(request, AclOperation.DESCRIBE, found.get().name())) {
+                found = Optional.empty();
+            }
+            String name = byId ? found.map(TopicMetadata::name).orElse(null) : topic.name();
+            if (name != null && !access.topic(request, AclOperation.DELETE, name)) {
+                result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                        .setErrorMessage(Errors.TOPIC_AUTHORIZATION_FAILED.message());
+            } else if (!broker.booleanValue(BrokerConfigs.DELETE_TOPIC_ENABLE)) {
                 result.setErrorCode(Errors.TOPIC_DELETION_DISABLED.code());
             } else if (found.isEmpty()) {
                 Errors error = byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;

@@ -18,9 +18,11 @@ public final class DescribeClusterHandler implements ApiHandler {
     private static final byte BROKER_ENDPOINTS = 1;
 
     private final ClusterIdentity cluster;
+    private final AccessControl access;
 
-    public DescribeClusterHandler(ClusterIdentity cluster) {
+    public DescribeClusterHandler(ClusterIdentity cluster, AccessControl access) {
         this.cluster = cluster;
+        this.access = access;
     }
 
     @Override
@@ -35,7 +37,7 @@ public final class DescribeClusterHandler implements ApiHandler {
         }
         response.setControllerId(cluster.nodeId())
                 .setClusterAuthorizedOperations(data.includeClusterAuthorizedOperations()
-                        ? AuthorizedOperations.CLUSTER : AuthorizedOperations.OMITTED);
+                        ? access.clusterOperations(request) : AccessControl.OMITTED);
         response.brokers().add(new DescribeClusterBroker().setBrokerId(cluster.nodeId())
                 .setHost(request.listener().advertisedHost()).setPort(request.listener().advertisedPort())
                 .setIsFenced(false));

@@ -7,6 +7,7 @@ import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData.DescribeConfigsResource;
@@ -21,18 +22,23 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
-/** DescribeConfigs for topics and for this broker (its own resource and the cluster-wide default ""). */
+/**
+ * DescribeConfigs for topics and for this broker (its own resource and the cluster-wide default ""). Needs
+ * DESCRIBE_CONFIGS on the topic, or on the cluster for the broker.
+ */
 public final class DescribeConfigsHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
     private final ConfigView view;
     private final ClusterIdentity cluster;
+    private final AccessControl access;
 
     public DescribeConfigsHandler(TopicCatalog catalog, dev.bulwark.gateway.config.BrokerConfigs broker,
-                                  ClusterIdentity cluster) {
+                                  ClusterIdentity cluster, AccessControl access) {
         this.catalog = catalog;
         this.view = new ConfigView(broker);
         this.cluster = cluster;
+        this.access = access;
     }
 
     @Override
@@ -47,14 +53,20 @@ public final class DescribeConfigsHandler implements ApiHandler {
             List<ConfigView.Described> configs = null;
             if (type == ConfigResource.Type.TOPIC) {
                 Optional<TopicMetadata> topic = topics.byName(resource.resourceName());
-                if (topic.isEmpty()) {
+                if (!access.topic(request, AclOperation.DESCRIBE_CONFIGS, resource.resourceName())) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                            .setErrorMessage(Errors.TOPIC_AUTHORIZATION_FAILED.message());
+                } else if (topic.isEmpty()) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
                             .setErrorMessage("Topic " + resource.resourceName() + " does not exist");
                 } else {
                     configs = view.topic(topic.get(), resource.configurationKeys());
                 }
             } else if (type == ConfigResource.Type.BROKER) {
-                if (resource.resourceName().isEmpty()) {
+                if (!access.cluster(request, AclOperation.DESCRIBE_CONFIGS)) {
+                    result.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code())
+                            .setErrorMessage(Errors.CLUSTER_AUTHORIZATION_FAILED.message());
+                } else if (resource.resourceName().isEmpty()) {
                     configs = view.broker(true, resource.configurationKeys());
                 } else if (resource.resourceName().equals(Integer.toString(cluster.nodeId()))) {
                     configs = view.broker(false, resource.configurationKeys());

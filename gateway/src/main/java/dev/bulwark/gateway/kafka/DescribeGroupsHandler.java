@@ -6,6 +6,7 @@ import dev.bulwark.gateway.group.GroupState;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData.DescribedGroup;
@@ -17,14 +18,16 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * DescribeGroups: state, protocol, members; a stable group's members also show their subscription and assignment.
- * An unknown group is "Dead" (GROUP_ID_NOT_FOUND from v6, as KIP-1043 has it).
+ * An unknown group is "Dead" (GROUP_ID_NOT_FOUND from v6, as KIP-1043 has it). Needs DESCRIBE on each group.
  */
 public final class DescribeGroupsHandler implements ApiHandler {
 
     private final GroupCoordinator coordinator;
+    private final AccessControl access;
 
-    public DescribeGroupsHandler(GroupCoordinator coordinator) {
+    public DescribeGroupsHandler(GroupCoordinator coordinator, AccessControl access) {
         this.coordinator = coordinator;
+        this.access = access;
     }
 
     @Override
@@ -34,6 +37,11 @@ public final class DescribeGroupsHandler implements ApiHandler {
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
         for (String groupId : data.groups()) {
             DescribedGroup described = new DescribedGroup().setGroupId(groupId);
+            if (!access.group(request, AclOperation.DESCRIBE, groupId)) {
+                response.groups().add(described.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())
+                        .setGroupState("").setProtocolType("").setProtocolData(""));
+                continue;
+            }
             Optional<GroupCoordinator.GroupDescription> group = coordinator.describe(new GroupKey(request.tenantId(), groupId));
             if (group.isEmpty()) {
                 described.setGroupState(GroupState.DEAD.kafkaName()).setProtocolType("").setProtocolData("");
@@ -52,7 +60,7 @@ public final class DescribeGroupsHandler implements ApiHandler {
                             .setMemberAssignment(m.assignment()));
                 }
                 if (version >= 3 && data.includeAuthorizedOperations()) {
-                    described.setAuthorizedOperations(AuthorizedOperations.GROUP);
+                    described.setAuthorizedOperations(access.groupOperations(request, groupId));
                 }
             }
             response.groups().add(described);

@@ -8,6 +8,7 @@ import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.DescribeTopicPartitionsRequestData;
 import org.apache.kafka.common.message.DescribeTopicPartitionsResponseData;
@@ -23,16 +24,19 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * DescribeTopicPartitions (KIP-966), which the admin client's describeTopics uses: topics in name order, paged by a
- * partition limit and a cursor.
+ * partition limit and a cursor. A listing shows only the topics the sender may DESCRIBE; a named one without DESCRIBE
+ * is TOPIC_AUTHORIZATION_FAILED.
  */
 public final class DescribeTopicPartitionsHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
     private final ClusterIdentity cluster;
+    private final AccessControl access;
 
-    public DescribeTopicPartitionsHandler(TopicCatalog catalog, ClusterIdentity cluster) {
+    public DescribeTopicPartitionsHandler(TopicCatalog catalog, ClusterIdentity cluster, AccessControl access) {
         this.catalog = catalog;
         this.cluster = cluster;
+        this.access = access;
     }
 
     @Override
@@ -40,7 +44,8 @@ public final class DescribeTopicPartitionsHandler implements ApiHandler {
         Topics topics = catalog.forTenant(request.tenantId());
         DescribeTopicPartitionsRequestData data = request.data();
         TreeSet<String> names = new TreeSet<>();
-        if (data.topics().isEmpty()) {
+        boolean listing = data.topics().isEmpty();
+        if (listing) {
             topics.all().forEach(t -> names.add(t.name()));
         } else {
             data.topics().forEach(t -> names.add(t.name()));
@@ -50,6 +55,13 @@ public final class DescribeTopicPartitionsHandler implements ApiHandler {
         String startTopic = data.cursor() == null ? null : data.cursor().topicName();
         int startPartition = data.cursor() == null ? 0 : Math.max(0, data.cursor().partitionIndex());
         for (String name : startTopic == null ? names : names.tailSet(startTopic, true)) {
+            if (!access.topic(request, AclOperation.DESCRIBE, name)) {
+                if (!listing) {
+                    response.topics().add(new DescribeTopicPartitionsResponseTopic().setName(name)
+                            .setTopicId(Uuid.ZERO_UUID).setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                }
+                continue;
+            }
             Optional<TopicMetadata> topic = topics.byName(name);
             if (topic.isEmpty()) {
                 response.topics().add(new DescribeTopicPartitionsResponseTopic().setName(name)
@@ -58,7 +70,7 @@ public final class DescribeTopicPartitionsHandler implements ApiHandler {
             }
             DescribeTopicPartitionsResponseTopic result = new DescribeTopicPartitionsResponseTopic().setName(name)
                     .setTopicId(topic.get().id()).setIsInternal(false)
-                    .setTopicAuthorizedOperations(AuthorizedOperations.TOPIC);
+                    .setTopicAuthorizedOperations(access.topicOperations(request, name));
             int first = name.equals(startTopic) ? startPartition : 0;
             for (int p = first; p < topic.get().partitions(); p++) {
                 if (budget == 0) {

@@ -14,6 +14,7 @@ import io.netty.buffer.ByteBufAllocator;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicIdPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
@@ -39,7 +40,8 @@ import java.util.concurrent.CompletionStage;
 /**
  * Fetch for consumers: incremental fetch sessions, long polling (max_wait_ms, min_bytes), the response and
  * per-partition byte limits (at least one whole batch, KIP-74), OFFSET_OUT_OF_RANGE, reads bounded by the high
- * watermark. Stored batches go out as read from disk, without re-encoding.
+ * watermark. Stored batches go out as read from disk, without re-encoding. Each partition needs READ on its topic
+ * (TOPIC_AUTHORIZATION_FAILED otherwise, checked again on every fetch of a session).
  */
 public final class FetchHandler implements ApiHandler {
 
@@ -49,7 +51,11 @@ public final class FetchHandler implements ApiHandler {
     private final FetchSessions sessions;
     private final FetchPurgatory purgatory;
 
-    public FetchHandler(TopicCatalog catalog, FetchSessions sessions, FetchPurgatory purgatory) {
+    private final AccessControl access;
+
+    public FetchHandler(TopicCatalog catalog, FetchSessions sessions, FetchPurgatory purgatory,
+                        AccessControl access) {
+        this.access = access;
         this.catalog = catalog;
         this.sessions = sessions;
         this.purgatory = purgatory;
@@ -174,10 +180,12 @@ public final class FetchHandler implements ApiHandler {
             }
         }
 
+        /** The partition's log, if it exists and the sender may READ it. */
         private Optional<PartitionLog> resolve(TopicIdPartition partition) {
             Optional<TopicMetadata> topic = byId ? topics.byId(partition.topicId())
                     : topics.byName(partition.topic());
-            return topic.flatMap(t -> topics.partition(t, partition.partition()));
+            return topic.filter(t -> access.topic(request, AclOperation.READ, t.name()))
+                    .flatMap(t -> topics.partition(t, partition.partition()));
         }
 
         @Override
@@ -282,7 +290,13 @@ public final class FetchHandler implements ApiHandler {
             if (fetch.replicaId() >= 0) {
                 return error(partition, Errors.NOT_LEADER_OR_FOLLOWER);
             }
+            if (!byId && !access.topic(request, AclOperation.READ, key.topic())) {
+                return error(partition, Errors.TOPIC_AUTHORIZATION_FAILED);
+            }
             Optional<TopicMetadata> topic = byId ? topics.byId(key.topicId()) : topics.byName(key.topic());
+            if (byId && topic.isPresent() && !access.topic(request, AclOperation.READ, topic.get().name())) {
+                return error(partition, Errors.TOPIC_AUTHORIZATION_FAILED);
+            }
             if (topic.isEmpty()) {
                 return error(partition, byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
             }

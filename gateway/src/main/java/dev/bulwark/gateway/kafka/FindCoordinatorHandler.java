@@ -4,6 +4,7 @@ import dev.bulwark.gateway.cluster.ClusterIdentity;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData.Coordinator;
@@ -14,14 +15,17 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * FindCoordinator (single key, and batched keys from v4): this node coordinates every consumer group. Transactions
- * and share groups have no coordinator yet, which clients hear as COORDINATOR_NOT_AVAILABLE.
+ * and share groups have no coordinator yet, which clients hear as COORDINATOR_NOT_AVAILABLE. A group key needs
+ * DESCRIBE on the group, a transactional id DESCRIBE on it.
  */
 public final class FindCoordinatorHandler implements ApiHandler {
 
     private final ClusterIdentity cluster;
+    private final AccessControl access;
 
-    public FindCoordinatorHandler(ClusterIdentity cluster) {
+    public FindCoordinatorHandler(ClusterIdentity cluster, AccessControl access) {
         this.cluster = cluster;
+        this.access = access;
     }
 
     @Override
@@ -47,6 +51,15 @@ public final class FindCoordinatorHandler implements ApiHandler {
 
     private Coordinator coordinator(Request request, CoordinatorType type, String key) {
         Coordinator c = new Coordinator().setKey(key).setNodeId(-1).setHost("").setPort(-1);
+        if (type == CoordinatorType.GROUP && key != null && !access.group(request, AclOperation.DESCRIBE, key)) {
+            return c.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())
+                    .setErrorMessage(Errors.GROUP_AUTHORIZATION_FAILED.message());
+        }
+        if (type == CoordinatorType.TRANSACTION && key != null
+                && !access.transactionalId(request, AclOperation.DESCRIBE, key)) {
+            return c.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
+                    .setErrorMessage(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.message());
+        }
         if (type != CoordinatorType.GROUP) {
             return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()).setErrorMessage(
                     (type == null ? "Unknown coordinator type" : type + " coordinators are")

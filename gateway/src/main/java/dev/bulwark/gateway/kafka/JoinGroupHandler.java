@@ -6,6 +6,7 @@ import dev.bulwark.gateway.group.JoinResult;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.JoinGroupResponseData.JoinGroupResponseMember;
@@ -15,18 +16,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
-/** JoinGroup, every version: from v4 a new member first gets MEMBER_ID_REQUIRED with its id (KIP-394). */
+/**
+ * JoinGroup, every version: from v4 a new member first gets MEMBER_ID_REQUIRED with its id (KIP-394). Needs READ on
+ * the group.
+ */
 public final class JoinGroupHandler implements ApiHandler {
 
     private final GroupCoordinator coordinator;
+    private final AccessControl access;
 
-    public JoinGroupHandler(GroupCoordinator coordinator) {
+    public JoinGroupHandler(GroupCoordinator coordinator, AccessControl access) {
         this.coordinator = coordinator;
+        this.access = access;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
         JoinGroupRequestData data = request.data();
+        access.requireGroup(request, AclOperation.READ, data.groupId());
         short version = request.version();
         LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
         data.protocols().forEach(p -> protocols.putIfAbsent(p.name(), p.metadata()));

@@ -7,6 +7,7 @@ import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TimestampAndOffset;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
@@ -26,14 +27,17 @@ import java.util.concurrent.CompletionStage;
 /**
  * ListOffsets: earliest, latest (high watermark), by timestamp (first record at or after it), max timestamp, and
  * the tiered-storage specials, which without tiered storage mean the local log start or "none". Until
- * transactions exist the last stable offset is the high watermark, whatever the isolation level.
+ * transactions exist the last stable offset is the high watermark, whatever the isolation level. Needs DESCRIBE on
+ * the topic.
  */
 public final class ListOffsetsHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
+    private final AccessControl access;
 
-    public ListOffsetsHandler(TopicCatalog catalog) {
+    public ListOffsetsHandler(TopicCatalog catalog, AccessControl access) {
         this.catalog = catalog;
+        this.access = access;
     }
 
     @Override
@@ -55,7 +59,9 @@ public final class ListOffsetsHandler implements ApiHandler {
             for (ListOffsetsPartition partition : topic.partitions()) {
                 ListOffsetsPartitionResponse result = new ListOffsetsPartitionResponse()
                         .setPartitionIndex(partition.partitionIndex()).setTimestamp(-1).setOffset(-1);
-                if (duplicates.contains(new TopicPartition(topic.name(), partition.partitionIndex()))) {
+                if (!access.topic(request, AclOperation.DESCRIBE, topic.name())) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                } else if (duplicates.contains(new TopicPartition(topic.name(), partition.partitionIndex()))) {
                     result.setErrorCode(Errors.INVALID_REQUEST.code());
                 } else {
                     Optional<PartitionLog> log = topics.byName(topic.name())

@@ -9,6 +9,7 @@ import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TopicMetadata;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.message.MetadataRequestData;
@@ -23,15 +24,21 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
-/** Metadata: this single node as every partition's leader (epoch 0), topic ids, the cluster id; auto-creation. */
+/**
+ * Metadata: this single node as every partition's leader (epoch 0), topic ids, the cluster id; auto-creation. As in
+ * Kafka, a listing shows only the topics the sender may DESCRIBE, a topic asked for by name or id without DESCRIBE is
+ * TOPIC_AUTHORIZATION_FAILED whether it exists or not, and auto-creation needs CREATE on the cluster or the topic.
+ */
 public final class MetadataHandler implements ApiHandler {
 
     private final ClusterIdentity cluster;
     private final TopicCatalog catalog;
+    private final AccessControl access;
 
-    public MetadataHandler(ClusterIdentity cluster, TopicCatalog catalog) {
+    public MetadataHandler(ClusterIdentity cluster, TopicCatalog catalog, AccessControl access) {
         this.cluster = cluster;
         this.catalog = catalog;
+        this.access = access;
     }
 
     @Override
@@ -58,26 +65,41 @@ public final class MetadataHandler implements ApiHandler {
         }
         if (allTopics) {
             for (TopicMetadata topic : topics.all()) {
-                response.topics().add(describe(topics, topic, operations));
+                if (access.topic(request, AclOperation.DESCRIBE, topic.name())) {
+                    response.topics().add(describe(request, topics, topic, operations));
+                }
             }
         } else {
             boolean mayCreate = version < 4 || data.allowAutoTopicCreation();
             for (MetadataRequestData.MetadataRequestTopic wanted : data.topics()) {
-                response.topics().add(lookup(topics, wanted, mayCreate, operations));
+                response.topics().add(lookup(request, topics, wanted, mayCreate, operations));
             }
         }
         return Reply.completed(response);
     }
 
-    private MetadataResponseTopic lookup(Topics topics, MetadataRequestData.MetadataRequestTopic wanted,
-                                         boolean mayCreate, boolean operations) {
+    private MetadataResponseTopic lookup(Request request, Topics topics,
+                                         MetadataRequestData.MetadataRequestTopic wanted, boolean mayCreate,
+                                         boolean operations) {
         if (wanted.name() == null) {
             Uuid id = wanted.topicId();
-            return topics.byId(id).map(t -> describe(topics, t, operations)).orElseGet(() -> new MetadataResponseTopic()
+            Optional<TopicMetadata> topic = topics.byId(id);
+            if (topic.isPresent() && !access.topic(request, AclOperation.DESCRIBE, topic.get().name())) {
+                return new MetadataResponseTopic().setTopicId(id).setName(null)
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+            }
+            return topic.map(t -> describe(request, topics, t, operations)).orElseGet(() -> new MetadataResponseTopic()
                     .setTopicId(id).setName(null).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
         }
         String name = wanted.name();
+        if (!access.topic(request, AclOperation.DESCRIBE, name)) {
+            return new MetadataResponseTopic().setName(name).setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+        }
         Optional<TopicMetadata> topic = topics.byName(name);
+        if (topic.isEmpty() && mayCreate && org.apache.kafka.common.internals.Topic.isValid(name)
+                && !access.cluster(request, AclOperation.CREATE) && !access.topic(request, AclOperation.CREATE, name)) {
+            return new MetadataResponseTopic().setName(name).setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+        }
         if (topic.isEmpty() && mayCreate) {
             try {
                 topic = topics.autoCreate(name);
@@ -90,15 +112,16 @@ public final class MetadataHandler implements ApiHandler {
                     : Errors.INVALID_TOPIC_EXCEPTION;
             return new MetadataResponseTopic().setName(name).setErrorCode(error.code());
         }
-        return describe(topics, topic.get(), operations);
+        return describe(request, topics, topic.get(), operations);
     }
 
-    private MetadataResponseTopic describe(Topics topics, TopicMetadata topic, boolean operations) {
+    private MetadataResponseTopic describe(Request request, Topics topics, TopicMetadata topic, boolean operations) {
         MetadataResponseTopic result = new MetadataResponseTopic()
                 .setName(topic.name())
                 .setTopicId(topic.id())
                 .setIsInternal(false)
-                .setTopicAuthorizedOperations(operations ? AuthorizedOperations.TOPIC : AuthorizedOperations.OMITTED);
+                .setTopicAuthorizedOperations(operations ? access.topicOperations(request, topic.name())
+                        : AccessControl.OMITTED);
         List<MetadataResponsePartition> partitions = new ArrayList<>(topic.partitions());
         for (int p = 0; p < topic.partitions(); p++) {
             partitions.add(partition(p, topics.partition(topic, p)));

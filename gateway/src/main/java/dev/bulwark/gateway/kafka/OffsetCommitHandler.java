@@ -9,6 +9,7 @@ import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestPartition;
@@ -37,12 +38,14 @@ public final class OffsetCommitHandler implements ApiHandler {
     private final TopicCatalog catalog;
     private final int maxMetadataBytes;
     private final Clock clock;
+    private final AccessControl access;
 
-    public OffsetCommitHandler(GroupCoordinator coordinator, TopicCatalog catalog, int maxMetadataBytes, Clock clock) {
+    public OffsetCommitHandler(GroupCoordinator coordinator, TopicCatalog catalog, int maxMetadataBytes, Clock clock, AccessControl access) {
         this.coordinator = coordinator;
         this.catalog = catalog;
         this.maxMetadataBytes = maxMetadataBytes;
         this.clock = clock;
+        this.access = access;
     }
 
     /** A response partition and where it commits to, if it passed the checks. */
@@ -53,6 +56,7 @@ public final class OffsetCommitHandler implements ApiHandler {
     public CompletionStage<Reply> handle(Request request) {
         Topics topics = catalog.forTenant(request.tenantId());
         OffsetCommitRequestData data = request.data();
+        access.requireGroup(request, AclOperation.READ, data.groupId());
         boolean byId = request.version() >= 10;
         long now = clock.millis();
         OffsetCommitResponseData response = new OffsetCommitResponseData();
@@ -62,12 +66,16 @@ public final class OffsetCommitHandler implements ApiHandler {
             OffsetCommitResponseTopic topicResult = byId ? new OffsetCommitResponseTopic().setTopicId(topic.topicId())
                     : new OffsetCommitResponseTopic().setName(topic.name());
             Optional<TopicMetadata> found = byId ? topics.byId(topic.topicId()) : topics.byName(topic.name());
+            String name = byId ? found.map(TopicMetadata::name).orElse(null) : topic.name();
+            boolean authorized = name == null || access.topic(request, AclOperation.READ, name);
             for (OffsetCommitRequestPartition p : topic.partitions()) {
                 OffsetCommitResponsePartition result = new OffsetCommitResponsePartition()
                         .setPartitionIndex(p.partitionIndex());
                 topicResult.partitions().add(result);
                 String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
-                if (found.isEmpty()) {
+                if (!authorized) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                } else if (found.isEmpty()) {
                     result.setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
                 } else if (p.partitionIndex() < 0 || p.partitionIndex() >= found.get().partitions()) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());

@@ -9,6 +9,7 @@ import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
@@ -28,16 +29,19 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * OffsetFetch: one group (v1-7) or several (v8+), chosen partitions or all of a group's (null topics), by topic name
- * or by topic id (v10). A partition without a committed offset reads -1.
+ * or by topic id (v10). A partition without a committed offset reads -1. Needs DESCRIBE on the group, and on a
+ * topic to see its offsets.
  */
 public final class OffsetFetchHandler implements ApiHandler {
 
     private final GroupCoordinator coordinator;
     private final TopicCatalog catalog;
+    private final AccessControl access;
 
-    public OffsetFetchHandler(GroupCoordinator coordinator, TopicCatalog catalog) {
+    public OffsetFetchHandler(GroupCoordinator coordinator, TopicCatalog catalog, AccessControl access) {
         this.coordinator = coordinator;
         this.catalog = catalog;
+        this.access = access;
     }
 
     /** A partition of the answer: topic name (null for an unknown id), id, index, and what was found. */
@@ -58,6 +62,7 @@ public final class OffsetFetchHandler implements ApiHandler {
         short version = request.version();
         OffsetFetchResponseData response = new OffsetFetchResponseData();
         if (version < 8) {
+            access.requireGroup(request, AclOperation.DESCRIBE, data.groupId());
             List<Wanted> wanted = null;
             if (data.topics() != null) {
                 wanted = new ArrayList<>();
@@ -65,7 +70,7 @@ public final class OffsetFetchHandler implements ApiHandler {
                     wanted.add(new Wanted(t.name(), Uuid.ZERO_UUID, t.partitionIndexes()));
                 }
             }
-            for (List<Row> topic : byTopic(rows(topics, new GroupKey(request.tenantId(), data.groupId()), wanted)).values()) {
+            for (List<Row> topic : byTopic(rows(request, topics, new GroupKey(request.tenantId(), data.groupId()), wanted)).values()) {
                 OffsetFetchResponseTopic t = new OffsetFetchResponseTopic().setName(topic.get(0).topic());
                 for (Row row : topic) {
                     OffsetFetchResponsePartition p = new OffsetFetchResponsePartition()
@@ -93,7 +98,12 @@ public final class OffsetFetchHandler implements ApiHandler {
                 }
             }
             OffsetFetchResponseGroup g = new OffsetFetchResponseGroup().setGroupId(group.groupId());
-            for (List<Row> topic : byTopic(rows(topics, new GroupKey(request.tenantId(), group.groupId()), wanted)).values()) {
+            if (!access.group(request, AclOperation.DESCRIBE, group.groupId())) {
+                response.groups().add(g.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
+                continue;
+            }
+            for (List<Row> topic : byTopic(rows(request, topics, new GroupKey(request.tenantId(), group.groupId()),
+                    wanted)).values()) {
                 Row first = topic.get(0);
                 OffsetFetchResponseTopics t = byId ? new OffsetFetchResponseTopics().setTopicId(first.topicId())
                         : new OffsetFetchResponseTopics().setName(first.topic());
@@ -111,19 +121,31 @@ public final class OffsetFetchHandler implements ApiHandler {
         return Reply.completed(response);
     }
 
-    /** The rows of one group: every committed partition when {@code wanted} is null, else those asked for. */
-    private List<Row> rows(Topics topics, GroupKey groupId, List<Wanted> wanted) {
+    /**
+     * The rows of one group: every committed partition of a topic the sender may DESCRIBE when {@code wanted} is null,
+     * else those asked for (TOPIC_AUTHORIZATION_FAILED for a topic it may not).
+     */
+    private List<Row> rows(Request request, Topics topics, GroupKey groupId, List<Wanted> wanted) {
         Map<TopicPartition, CommittedOffset> committed = coordinator.committed(groupId, null);
         List<Row> rows = new ArrayList<>();
         if (wanted == null) {
-            committed.forEach((tp, offset) -> rows.add(new Row(tp.topic(),
-                    topics.byName(tp.topic()).map(TopicMetadata::id).orElse(Uuid.ZERO_UUID), tp.partition(), offset,
-                    Errors.NONE)));
+            committed.forEach((tp, offset) -> {
+                if (access.topic(request, AclOperation.DESCRIBE, tp.topic())) {
+                    rows.add(new Row(tp.topic(), topics.byName(tp.topic()).map(TopicMetadata::id)
+                            .orElse(Uuid.ZERO_UUID), tp.partition(), offset, Errors.NONE));
+                }
+            });
             return rows;
         }
         for (Wanted topic : wanted) {
             if (topic.name() == null) {
                 topic.partitions().forEach(p -> rows.add(new Row(null, topic.id(), p, null, Errors.UNKNOWN_TOPIC_ID)));
+                continue;
+            }
+            if (!access.topic(request, AclOperation.DESCRIBE, topic.name())) {
+                Uuid id = topic.id();
+                topic.partitions().forEach(p -> rows.add(new Row(topic.name(), id, p, null,
+                        Errors.TOPIC_AUTHORIZATION_FAILED)));
                 continue;
             }
             Uuid id = topics.byName(topic.name()).map(TopicMetadata::id).orElse(Uuid.ZERO_UUID);

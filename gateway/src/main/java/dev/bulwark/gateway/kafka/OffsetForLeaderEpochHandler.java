@@ -6,6 +6,7 @@ import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.PartitionLog;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderPartition;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic;
@@ -19,14 +20,16 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * OffsetForLeaderEpoch, which consumers use to validate their position after a leader change: every partition has
- * had one leader epoch (0) since it was created, ending at the log end.
+ * had one leader epoch (0) since it was created, ending at the log end. Needs DESCRIBE on the topic.
  */
 public final class OffsetForLeaderEpochHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
+    private final AccessControl access;
 
-    public OffsetForLeaderEpochHandler(TopicCatalog catalog) {
+    public OffsetForLeaderEpochHandler(TopicCatalog catalog, AccessControl access) {
         this.catalog = catalog;
+        this.access = access;
     }
 
     @Override
@@ -41,7 +44,9 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
                         .setLeaderEpoch(-1).setEndOffset(-1);
                 Optional<PartitionLog> log = topics.byName(topic.topic())
                         .flatMap(t -> topics.partition(t, partition.partition()));
-                if (log.isEmpty()) {
+                if (!access.topic(request, AclOperation.DESCRIBE, topic.topic())) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                } else if (log.isEmpty()) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else if (log.get().isOffline()) {
                     result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());

@@ -8,7 +8,9 @@ import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.AppendResult;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
 import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
@@ -35,15 +37,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * Kafka does), 1 once written, -1 (all) once the high watermark passes the batch (fsynced, under the durable flush
  * policy), or REQUEST_TIMED_OUT after the request's timeout. A batch that would take the tenant past its
  * max-stored-bytes is not appended: its partition answers POLICY_VIOLATION, which Kafka clients do not retry, with a
- * message naming the limit.
+ * message naming the limit. Needs WRITE on each topic (TOPIC_AUTHORIZATION_FAILED for the topic's partitions
+ * otherwise) and, for a transactional produce, WRITE on the transactional id (the whole request fails with
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise).
  */
 public final class ProduceHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
+    private final AccessControl access;
     private final Rejections rejections = new Rejections();
 
-    public ProduceHandler(TopicCatalog catalog) {
+    public ProduceHandler(TopicCatalog catalog, AccessControl access) {
         this.catalog = catalog;
+        this.access = access;
     }
 
     /**
@@ -74,6 +80,14 @@ public final class ProduceHandler implements ApiHandler {
     public CompletionStage<Reply> handle(Request request) {
         Topics topics = catalog.forTenant(request.tenantId());
         ProduceRequestData data = request.data();
+        if (data.transactionalId() != null
+                && !access.transactionalId(request, AclOperation.WRITE, data.transactionalId())) {
+            if (data.acks() == 0) {
+                return CompletableFuture.completedFuture(new Reply.Close("a produce with acks=0 failed"));
+            }
+            throw new TransactionalIdAuthorizationException("not authorized to use transactional id "
+                    + data.transactionalId());
+        }
         short acks = data.acks();
         boolean byId = request.version() >= 13;
         ProduceResponseData response = new ProduceResponseData();
@@ -92,12 +106,16 @@ public final class ProduceHandler implements ApiHandler {
                 topic = topics.byName(topicData.name());
                 unknown = Errors.UNKNOWN_TOPIC_OR_PARTITION;
             }
+            boolean authorized = byId ? topic.isEmpty() || access.topic(request, AclOperation.WRITE, topic.get().name())
+                    : access.topic(request, AclOperation.WRITE, topicData.name());
             for (PartitionProduceData partitionData : topicData.partitionData()) {
                 PartitionProduceResponse result = new PartitionProduceResponse().setIndex(partitionData.index());
                 topicResponse.partitionResponses().add(result);
                 Optional<PartitionLog> log = topic.flatMap(t -> topics.partition(t, partitionData.index()));
                 if (acks != 0 && acks != 1 && acks != -1) {
                     failed |= fail(result, Errors.INVALID_REQUIRED_ACKS, null);
+                } else if (!authorized) {
+                    failed |= fail(result, Errors.TOPIC_AUTHORIZATION_FAILED, null);
                 } else if (log.isEmpty()) {
                     failed |= fail(result, topic.isEmpty() ? unknown : Errors.UNKNOWN_TOPIC_OR_PARTITION, null);
                 } else if (!(partitionData.records() instanceof MemoryRecords records)) {

@@ -5,6 +5,7 @@ import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 
@@ -12,18 +13,23 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
-/** SyncGroup: the leader hands in the assignment; every member gets its share once it has. */
+/**
+ * SyncGroup: the leader hands in the assignment; every member gets its share once it has. Needs READ on the group.
+ */
 public final class SyncGroupHandler implements ApiHandler {
 
     private final GroupCoordinator coordinator;
+    private final AccessControl access;
 
-    public SyncGroupHandler(GroupCoordinator coordinator) {
+    public SyncGroupHandler(GroupCoordinator coordinator, AccessControl access) {
         this.coordinator = coordinator;
+        this.access = access;
     }
 
     @Override
     public CompletionStage<Reply> handle(Request request) {
         SyncGroupRequestData data = request.data();
+        access.requireGroup(request, AclOperation.READ, data.groupId());
         short version = request.version();
         Map<String, byte[]> assignments = new HashMap<>();
         data.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));

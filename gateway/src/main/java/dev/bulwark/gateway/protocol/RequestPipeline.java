@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.protocol;
 
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,9 +9,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The path every parsed request takes, in one place: the stages that later features add (authentication, tenant
- * scope, authorization, quotas, audit) sit between arrival and the API's handler here. A failure anywhere becomes the
- * API's own error response with Kafka's error code, never a dropped request.
+ * The path every parsed request takes, in one place: the stages that later features add (quotas, audit) sit between
+ * arrival and the API's handler here. Authorization fails closed: an (API, version) that {@link
+ * AuthorizationCoverage} does not know is refused before its handler runs; the handlers check each resource. A
+ * failure anywhere becomes the API's own error response with Kafka's error code, never a dropped request.
  */
 public final class RequestPipeline {
 
@@ -25,6 +27,12 @@ public final class RequestPipeline {
     public CompletionStage<Reply> process(Request request) {
         ApiRegistry.Registration api = apis.lookup(request.apiKey())
                 .orElseThrow(() -> new IllegalStateException(request.apiKey() + " reached the pipeline unregistered"));
+        if (!AuthorizationCoverage.covers(request.apiKey(), request.version())) {
+            LOG.warn("denied {} v{} from {}: its authorization is not known to this broker (fails closed)",
+                    request.apiKey(), request.version(), request.context().clientId());
+            return CompletableFuture.completedFuture(errorReply(request, new ClusterAuthorizationException(
+                    request.apiKey() + " v" + request.version() + " is not authorized on this broker")));
+        }
         try {
             return api.handler().handle(request).exceptionally(error -> errorReply(request, error));
         } catch (RuntimeException e) {

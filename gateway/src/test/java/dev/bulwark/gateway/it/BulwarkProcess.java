@@ -85,6 +85,17 @@ public final class BulwarkProcess implements AutoCloseable {
         return start(dataDir, Map.of());
     }
 
+    /**
+     * A server for tenant tests: one SASL_PLAINTEXT listener, an operator, and groups that rebalance without the
+     * initial delay.
+     */
+    public static BulwarkProcess startForTenants(Path dataDir, String operator, String password) throws IOException {
+        return start(dataDir, Map.of(
+                "BULWARK_LISTENERS", "SASL_PLAINTEXT://127.0.0.1:0",
+                "BULWARK_OPERATOR", operator + ":" + password,
+                "BULWARK_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0"));
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();

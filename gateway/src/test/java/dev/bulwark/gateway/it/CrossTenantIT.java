@@ -1,8 +1,6 @@
 package dev.bulwark.gateway.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -14,7 +12,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
@@ -44,7 +41,6 @@ import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
-import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.MessageUtil;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -64,16 +60,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -102,7 +93,6 @@ class CrossTenantIT {
 
     private static final String OPERATOR = "ops";
     private static final String OPERATOR_PASSWORD = "ops-secret";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     static Path dir;
@@ -117,12 +107,11 @@ class CrossTenantIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = BulwarkProcess.start(dir.resolve("data"), Map.of(
-                "BULWARK_LISTENERS", "SASL_PLAINTEXT://127.0.0.1:0",
-                "BULWARK_OPERATOR", OPERATOR + ":" + OPERATOR_PASSWORD,
-                "BULWARK_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0"));
-        acmeTenantId = rest("POST", "/api/v1/tenants", Map.of("name", "acme")).get("id").asText();
-        rest("POST", "/api/v1/tenants", Map.of("name", "globex"));
+        server = BulwarkProcess.startForTenants(dir.resolve("data"), OPERATOR, OPERATOR_PASSWORD);
+        // Isolation is what this test proves, apart from ACLs: both tenants let every principal in where no ACL says.
+        acmeTenantId = rest("POST", "/api/v1/tenants", Map.of("name", "acme", "allowEveryoneIfNoAcl", true))
+                .get("id").asText();
+        rest("POST", "/api/v1/tenants", Map.of("name", "globex", "allowEveryoneIfNoAcl", true));
         rest("POST", "/api/v1/tenants/acme/users", Map.of("name", "alice", "password", "alice-secret",
                 "role", "member"));
         rest("POST", "/api/v1/tenants/globex/users", Map.of("name", "bob", "password", "bob-secret",
@@ -467,13 +456,7 @@ class CrossTenantIT {
     // ---------------------------------------------------------------- clients and REST
 
     private static Map<String, Object> client(String user, String password) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, server.bootstrap("SASL_PLAINTEXT"));
-        config.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
-        config.put(SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-512");
-        config.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                + "username=\"" + user + "\" password=\"" + password + "\";");
-        return config;
+        return ScramClients.config(server, user, password);
     }
 
     private static void produce(Map<String, Object> client, String topic, String prefix, int count)
@@ -508,19 +491,8 @@ class CrossTenantIT {
     }
 
     /** An operator's call to the REST API, with HTTP Basic; fails unless it succeeds. */
-    private static JsonNode rest(String method, String path, Map<String, String> body) throws Exception {
-        String credentials = Base64.getEncoder().encodeToString((OPERATOR + ":" + OPERATOR_PASSWORD)
-                .getBytes(StandardCharsets.UTF_8));
-        HttpRequest request = HttpRequest.newBuilder(URI.create(server.http() + path))
-                .header("Authorization", "Basic " + credentials)
-                .header("Content-Type", "application/json")
-                .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
-                .build();
-        HttpResponse<String> response = HttpClient.newHttpClient().send(request,
-                HttpResponse.BodyHandlers.ofString());
-        assertTrue(response.statusCode() / 100 == 2, method + " " + path + ": " + response.statusCode() + " "
-                + response.body());
-        return JSON.readTree(response.body());
+    private static JsonNode rest(String method, String path, Map<String, ?> body) throws Exception {
+        return new OperatorRest(server, OPERATOR, OPERATOR_PASSWORD).call(method, path, body);
     }
 
     private static int port() {

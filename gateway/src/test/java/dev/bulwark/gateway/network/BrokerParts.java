@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.network;
 
+import dev.bulwark.acl.AclStore;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.AuthenticationFailures;
 import dev.bulwark.auth.Role;
@@ -92,7 +93,8 @@ final class BrokerParts implements AutoCloseable {
                 Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         apis = BulwarkServer.apis(cluster, broker, catalog, ProducerIds.open(dir.resolve("producer-ids")),
-                new FetchSessions(1000, timer.clock()), purgatory, groups, security, timer.clock());
+                new FetchSessions(1000, timer.clock()), purgatory, groups, security, AclStore.open(securityDir),
+                timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);
@@ -123,13 +125,18 @@ final class BrokerParts implements AutoCloseable {
      * kafka-clients' serialisation, parsed back as the server parses it, with a request context like a connection's.
      */
     Request request(ApiKeys key, short version, ApiMessage data) {
+        return request(key, version, data, OPERATOR);
+    }
+
+    /** As {@link #request(ApiKeys, short, ApiMessage)}, sent by {@code sender}. */
+    Request request(ApiKeys key, short version, ApiMessage data, AuthenticatedPrincipal sender) {
         RequestHeader header = new RequestHeader(key, version, "round-trip", ++correlationId);
         AbstractRequest body = AbstractRequest.parseRequest(key, version,
                 new ByteBufferAccessor(MessageUtil.toByteBufferAccessor(data, version).buffer())).request;
         RequestContext context = new RequestContext(header, "conn-1", InetAddress.getLoopbackAddress(),
-                new KafkaPrincipal(KafkaPrincipal.USER_TYPE, OPERATOR.user()), ListenerName.normalised(LISTENER.name()), SecurityProtocol.PLAINTEXT,
-                ClientInformation.EMPTY, false);
-        return new Request(context, body, LISTENER, OPERATOR);
+                new KafkaPrincipal(KafkaPrincipal.USER_TYPE, sender.user()), ListenerName.normalised(LISTENER.name()),
+                SecurityProtocol.PLAINTEXT, ClientInformation.EMPTY, false);
+        return new Request(context, body, LISTENER, sender);
     }
 
     @Override

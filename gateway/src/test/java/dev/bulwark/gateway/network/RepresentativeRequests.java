@@ -6,6 +6,13 @@ import dev.bulwark.gateway.group.GroupCoordinator;
 import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.JoinResult;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.message.CreateAclsRequestData;
+import org.apache.kafka.common.message.DeleteAclsRequestData;
+import org.apache.kafka.common.message.DescribeAclsRequestData;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription;
 import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
 import org.apache.kafka.common.TopicPartition;
@@ -109,6 +116,9 @@ final class RepresentativeRequests {
                 .setAuthBytes("\0admin\0secret".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
         byApi.put(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, this::describeUserScramCredentials);
         byApi.put(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, this::alterUserScramCredentials);
+        byApi.put(ApiKeys.CREATE_ACLS, this::createAcls);
+        byApi.put(ApiKeys.DESCRIBE_ACLS, this::describeAcls);
+        byApi.put(ApiKeys.DELETE_ACLS, this::deleteAcls);
     }
 
     /** The APIs this class has requests for. */
@@ -118,6 +128,44 @@ final class RepresentativeRequests {
 
     List<ApiMessage> requests(ApiKeys key, short version) {
         return byApi.get(key).apply(version);
+    }
+
+    // ---------------------------------------------------------------- ACLs
+
+    private List<ApiMessage> createAcls(int v) {
+        return List.of(new CreateAclsRequestData().setCreations(List.of(
+                new CreateAclsRequestData.AclCreation().setResourceType(ResourceType.TOPIC.code())
+                        .setResourceName("orders").setResourcePatternType(PatternType.LITERAL.code())
+                        .setPrincipal("User:alice").setHost("*").setOperation(AclOperation.READ.code())
+                        .setPermissionType(AclPermissionType.ALLOW.code()),
+                new CreateAclsRequestData.AclCreation().setResourceType(ResourceType.GROUP.code())
+                        .setResourceName("etl-").setResourcePatternType(PatternType.PREFIXED.code())
+                        .setPrincipal("User:alice").setHost("*").setOperation(AclOperation.READ.code())
+                        .setPermissionType(AclPermissionType.DENY.code()),
+                new CreateAclsRequestData.AclCreation().setResourceType(ResourceType.USER.code())
+                        .setResourceName("alice").setResourcePatternType(PatternType.LITERAL.code())
+                        .setPrincipal("User:alice").setHost("*").setOperation(AclOperation.ALTER.code())
+                        .setPermissionType(AclPermissionType.ALLOW.code()))));
+    }
+
+    private List<ApiMessage> describeAcls(int v) {
+        return List.of(new DescribeAclsRequestData().setResourceTypeFilter(ResourceType.ANY.code())
+                        .setPatternTypeFilter(PatternType.ANY.code()).setOperation(AclOperation.ANY.code())
+                        .setPermissionType(AclPermissionType.ANY.code()),
+                new DescribeAclsRequestData().setResourceTypeFilter(ResourceType.TOPIC.code())
+                        .setResourceNameFilter("orders").setPatternTypeFilter(PatternType.MATCH.code())
+                        .setPrincipalFilter("User:alice").setOperation(AclOperation.ANY.code())
+                        .setPermissionType(AclPermissionType.ALLOW.code()));
+    }
+
+    private List<ApiMessage> deleteAcls(int v) {
+        return List.of(new DeleteAclsRequestData().setFilters(List.of(
+                new DeleteAclsRequestData.DeleteAclsFilter().setResourceTypeFilter(ResourceType.GROUP.code())
+                        .setPatternTypeFilter(PatternType.ANY.code()).setOperation(AclOperation.ANY.code())
+                        .setPermissionType(AclPermissionType.ANY.code()),
+                new DeleteAclsRequestData.DeleteAclsFilter().setResourceTypeFilter(ResourceType.TOPIC.code())
+                        .setResourceNameFilter("no-such-topic").setPatternTypeFilter(PatternType.LITERAL.code())
+                        .setOperation(AclOperation.ANY.code()).setPermissionType(AclPermissionType.ANY.code()))));
     }
 
     // ---------------------------------------------------------------- users

@@ -1,0 +1,12 @@
+package dev.bulwark.acl;
+
+/**
+ * Who asks, as the authorizer sees it.
+ *
+ * @param tenantId  the tenant whose ACLs apply (and whose names the request uses)
+ * @param principal Kafka's principal string inside that tenant, {@code User:alice}
+ * @param host      the client's address as ACL hosts are written ({@code 10.0.0.7}, {@code ::1})
+ * @param superUser allowed everything in the tenant without ACLs: operators, and the tenant's own admins
+ */
+public record Subject(String tenantId, String principal, String host, boolean superUser) {
+}
