@@ -215,12 +215,15 @@ class AclIT {
 
     // ---------------------------------------------------------------- tools, clients and REST
 
-    /** AclCommand's listing as a set of per-resource blocks: it prints resources in no particular order. */
+    /**
+     * AclCommand's listing as a set of per-resource blocks, each with its lines sorted: it prints resources, and the
+     * ACLs of each, in no particular order.
+     */
     private static Set<String> blocks(String listing) {
         Set<String> blocks = new java.util.TreeSet<>();
         for (String block : listing.split("\\R\\s*\\R")) {
             if (!block.isBlank()) {
-                blocks.add(block.strip());
+                blocks.add(String.join("\n", block.strip().lines().map(String::strip).sorted().toList()));
             }
         }
         return blocks;
