@@ -1,5 +1,8 @@
 package dev.bulwark.gateway;
 
+import dev.bulwark.acl.quota.QuotaManager;
+import dev.bulwark.acl.quota.QuotaStore;
+import dev.bulwark.acl.quota.QuotaWindow;
 import dev.bulwark.gateway.cluster.ClusterIdentity;
 import dev.bulwark.gateway.cluster.ProducerIds;
 import dev.bulwark.gateway.cluster.TopicCatalog;
@@ -9,12 +12,15 @@ import dev.bulwark.gateway.group.ConsumerLag;
 import dev.bulwark.gateway.group.GroupCoordinator;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
+import dev.bulwark.gateway.kafka.AlterClientQuotasHandler;
 import dev.bulwark.gateway.kafka.AlterConfigsHandler;
 import dev.bulwark.gateway.kafka.ApiVersionsHandler;
+import dev.bulwark.gateway.kafka.ClientQuotaEntities;
 import dev.bulwark.gateway.kafka.CreatePartitionsHandler;
 import dev.bulwark.gateway.kafka.CreateTopicsHandler;
 import dev.bulwark.gateway.kafka.DeleteRecordsHandler;
 import dev.bulwark.gateway.kafka.DeleteTopicsHandler;
+import dev.bulwark.gateway.kafka.DescribeClientQuotasHandler;
 import dev.bulwark.gateway.kafka.DescribeClusterHandler;
 import dev.bulwark.gateway.kafka.DescribeConfigsHandler;
 import dev.bulwark.gateway.kafka.DeleteGroupsHandler;
@@ -45,6 +51,7 @@ import dev.bulwark.gateway.network.KafkaListener;
 import dev.bulwark.gateway.network.ListenerSpec;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.RequestPipeline;
+import dev.bulwark.gateway.quota.QuotaStage;
 import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.StorageSettings;
@@ -83,11 +90,12 @@ public final class BulwarkServer implements AutoCloseable {
     private final GroupCoordinator groups;
     private final ConsumerLag consumerLag;
     private final Security security;
+    private final QuotaStore quotas;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
-                          Security security, List<KafkaListener> listeners) {
+                          Security security, QuotaStore quotas, List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
@@ -95,6 +103,7 @@ public final class BulwarkServer implements AutoCloseable {
         this.groups = groups;
         this.consumerLag = consumerLag;
         this.security = security;
+        this.quotas = quotas;
         this.listeners = listeners;
     }
 
@@ -137,9 +146,15 @@ public final class BulwarkServer implements AutoCloseable {
                     TimeUnit.MILLISECONDS);
             timer.scheduleWithFixedDelay(() -> snapshot(offsets), 1, 1, TimeUnit.MINUTES);
 
+            QuotaStore quotaStore = QuotaStore.open(dataDir.resolve("security"));
+            QuotaManager quotas = new QuotaManager(quotaStore, new QuotaWindow(
+                    broker.intValue(BrokerConfigs.QUOTA_WINDOW_NUM),
+                    broker.intValue(BrokerConfigs.QUOTA_WINDOW_SIZE_SECONDS) * 1000L), clock);
+            timer.scheduleWithFixedDelay(quotas::expireIdle, 10, 10, TimeUnit.MINUTES);
+
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, security,
-                    clock);
-            RequestPipeline pipeline = new RequestPipeline(apis);
+                    quotaStore, clock);
+            RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas));
 
             KafkaListener.Settings settings = new KafkaListener.Settings(
                     broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
@@ -148,14 +163,14 @@ public final class BulwarkServer implements AutoCloseable {
             List<KafkaListener> listeners = new ArrayList<>();
             for (ListenerSpec spec : specs) {
                 KafkaListener listener = new KafkaListener(spec, config.advertisedHost(), settings, apis, pipeline,
-                        requestPool, security.tls(), security.sasl());
+                        requestPool, security.tls(), security.sasl(), quotas);
                 listener.start(vertx);
                 listeners.add(listener);
             }
             LOG.info("Bulwark node {} of cluster {} is serving {} topic(s) from {}", cluster.nodeId(),
                     cluster.clusterId(), logs.topics().size(), dataDir);
             return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
-                    security, listeners);
+                    security, quotaStore, listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
@@ -175,6 +190,11 @@ public final class BulwarkServer implements AutoCloseable {
         return security;
     }
 
+    /** The quotas, for the REST API's tenant-wide quotas. */
+    public QuotaStore quotas() {
+        return quotas;
+    }
+
     /**
      * Every API this broker serves, each with its handler: the table ApiVersions advertises and requests are checked
      * against. Built apart from {@link #start} so that tests use this very table without starting anything.
@@ -182,8 +202,9 @@ public final class BulwarkServer implements AutoCloseable {
     public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, TopicCatalog topics,
                                    ProducerIds producerIds,
                                    FetchSessions sessions, FetchPurgatory purgatory, GroupCoordinator groups,
-                                   Security security, Clock clock) {
+                                   Security security, QuotaStore quotas, Clock clock) {
         ScramUserNames scramUsers = new ScramUserNames(security.tenants(), security.users());
+        ClientQuotaEntities quotaEntities = new ClientQuotaEntities(security.tenants());
         ApiRegistry apis = new ApiRegistry();
         apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics))
@@ -218,7 +239,9 @@ public final class BulwarkServer implements AutoCloseable {
                 .register(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS,
                         new DescribeUserScramCredentialsHandler(security.users(), scramUsers))
                 .register(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS,
-                        new AlterUserScramCredentialsHandler(security.users(), scramUsers));
+                        new AlterUserScramCredentialsHandler(security.users(), scramUsers))
+                .register(ApiKeys.DESCRIBE_CLIENT_QUOTAS, new DescribeClientQuotasHandler(quotas, quotaEntities))
+                .register(ApiKeys.ALTER_CLIENT_QUOTAS, new AlterClientQuotasHandler(quotas, quotaEntities));
         return apis;
     }
 

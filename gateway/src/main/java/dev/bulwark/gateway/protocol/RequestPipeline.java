@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.protocol;
 
+import dev.bulwark.gateway.quota.QuotaStage;
 import org.apache.kafka.common.errors.ApiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,28 +9,35 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The path every parsed request takes, in one place: the stages that later features add (authentication, tenant
- * scope, authorization, quotas, audit) sit between arrival and the API's handler here. A failure anywhere becomes the
- * API's own error response with Kafka's error code, never a dropped request.
+ * The path every parsed request takes, in one place: the quota stage records what the request uses and sets its
+ * throttle time ({@link QuotaStage}) around the API's handler; the stages that later features add (authorization,
+ * audit) sit between arrival and the handler here too. A failure anywhere becomes the API's own error response with
+ * Kafka's error code, never a dropped request.
  */
 public final class RequestPipeline {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestPipeline.class);
 
     private final ApiRegistry apis;
+    private final QuotaStage quota;
 
-    public RequestPipeline(ApiRegistry apis) {
+    public RequestPipeline(ApiRegistry apis, QuotaStage quota) {
         this.apis = apis;
+        this.quota = quota;
     }
 
     public CompletionStage<Reply> process(Request request) {
         ApiRegistry.Registration api = apis.lookup(request.apiKey())
                 .orElseThrow(() -> new IllegalStateException(request.apiKey() + " reached the pipeline unregistered"));
+        int throttleMs = quota.beforeHandling(request);
+        long started = System.nanoTime();
+        CompletionStage<Reply> reply;
         try {
-            return api.handler().handle(request).exceptionally(error -> errorReply(request, error));
+            reply = api.handler().handle(request).exceptionally(error -> errorReply(request, error));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(errorReply(request, e));
+            reply = CompletableFuture.completedFuture(errorReply(request, e));
         }
+        return quota.afterHandling(request, reply, throttleMs, System.nanoTime() - started);
     }
 
     /** The API's error response for {@code error}: its Kafka error code, or UNKNOWN_SERVER_ERROR for a fault of ours. */

@@ -1,5 +1,8 @@
 package dev.bulwark.gateway.network;
 
+import dev.bulwark.acl.quota.QuotaManager;
+import dev.bulwark.acl.quota.QuotaStore;
+import dev.bulwark.acl.quota.QuotaWindow;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.AuthenticationFailures;
 import dev.bulwark.auth.Role;
@@ -70,6 +73,7 @@ final class BrokerParts implements AutoCloseable {
     final Topics topics;
     final GroupCoordinator groups;
     final Security security;
+    final QuotaManager quotas;
     final ApiRegistry apis;
     final TopicMetadata orders;
     private int correlationId;
@@ -90,8 +94,9 @@ final class BrokerParts implements AutoCloseable {
                 UserStore.open(securityDir, UserStore.MIN_ITERATIONS, timer.clock()), Optional.empty(),
                 new AuthenticationFailures(AuthenticationFailures.Config.defaults(), timer.clock()), null, null);
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
+        quotas = new QuotaManager(QuotaStore.open(securityDir), QuotaWindow.KAFKA_DEFAULT, timer.clock());
         apis = BulwarkServer.apis(cluster, broker, catalog, ProducerIds.open(dir.resolve("producer-ids")),
-                new FetchSessions(1000, timer.clock()), purgatory, groups, security, timer.clock());
+                new FetchSessions(1000, timer.clock()), purgatory, groups, security, quotas.store(), timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);
