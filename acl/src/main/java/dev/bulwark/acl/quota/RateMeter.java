@@ -1,5 +1,7 @@
 package dev.bulwark.acl.quota;
 
+import java.util.Arrays;
+
 /**
  * A rate over a sliding window of samples, with Kafka's semantics ({@code org.apache.kafka.common.metrics.stats.Rate}
  * over a {@code SampledStat}): a value goes into the current sample, which ends after {@link QuotaWindow#sampleMs};
@@ -21,7 +23,7 @@ public final class RateMeter {
         this.window = window;
         this.values = new double[window.samples()];
         this.starts = new long[window.samples()];
-        java.util.Arrays.fill(starts, Long.MIN_VALUE);
+        Arrays.fill(starts, Long.MIN_VALUE);
         starts[0] = nowMs;
         this.lastRecordMs = nowMs;
     }

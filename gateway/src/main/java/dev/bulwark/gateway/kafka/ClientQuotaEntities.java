@@ -145,6 +145,22 @@ public final class ClientQuotaEntities {
         return Optional.of(parts);
     }
 
+    /**
+     * A user name of a filter as {@link #display} would show it to the caller: an operator's {@code alice@default}
+     * is {@code alice}, a tenant-admin's {@code alice@own} is {@code alice}.
+     *
+     * @throws ClusterAuthorizationException when a tenant-admin names another tenant
+     * @throws ResourceNotFoundException     when an operator names a tenant that does not exist
+     */
+    String displayedUserName(AuthenticatedPrincipal caller, String name) {
+        if (name.indexOf('@') < 0) {
+            return name;
+        }
+        UserName user = UserName.parse(name);
+        String tenantId = tenantOf(caller, user.tenantName());
+        return caller.role() == Role.OPERATOR && !tenantId.equals(Tenant.DEFAULT_ID) ? user.saslUsername() : user.user();
+    }
+
     /** The tenant a {@code @tenant} suffix names for the caller (its own when there is none). */
     private String tenantOf(AuthenticatedPrincipal caller, String tenantName) {
         if (tenantName == null) {

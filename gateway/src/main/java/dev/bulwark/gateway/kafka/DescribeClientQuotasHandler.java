@@ -6,7 +6,6 @@ import dev.bulwark.acl.quota.QuotaLimits;
 import dev.bulwark.acl.quota.QuotaStore;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.Role;
-import dev.bulwark.auth.UserName;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
@@ -114,22 +113,12 @@ public final class DescribeClientQuotasHandler implements ApiHandler {
         return normalized;
     }
 
-    /**
-     * An exact user name as the caller sees it: a tenant-admin may add its own tenant, never another's; an operator
-     * may spell out the default tenant.
-     */
-    private static String exactName(AuthenticatedPrincipal caller, String type, String name) {
+    /** An exact name of a filter, written as {@link ClientQuotaEntities#display} writes names to the caller. */
+    private String exactName(AuthenticatedPrincipal caller, String type, String name) {
         if (type.equals(ClientQuotaEntity.IP)) {
             return ClientQuotaEntities.normalizeAddress(name);
         }
-        if (!type.equals(ClientQuotaEntity.USER) || name.indexOf('@') < 0) {
-            return name;
-        }
-        UserName user = UserName.parse(name);
-        if (caller.role() == Role.OPERATOR) {
-            return user.saslUsername();
-        }
-        throw ClientQuotaEntities.notAuthorized();
+        return type.equals(ClientQuotaEntity.USER) ? entities.displayedUserName(caller, name) : name;
     }
 
     private static boolean matches(Map<String, String> entity, List<ComponentData> filter, boolean strict) {
