@@ -1,5 +1,6 @@
 package dev.bulwark.gateway;
 
+import dev.bulwark.acl.quota.QuotaStore;
 import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.gateway.group.ConsumerLag;
 import io.quarkus.runtime.ShutdownEvent;
@@ -45,6 +46,12 @@ public class BulwarkLifecycle {
     public Optional<Security> security() {
         BulwarkServer running = server;
         return running == null ? Optional.empty() : Optional.of(running.security());
+    }
+
+    /** The quotas, once the broker is up. */
+    public Optional<QuotaStore> quotas() {
+        BulwarkServer running = server;
+        return running == null ? Optional.empty() : Optional.of(running.quotas());
     }
 
     /** Whether the broker is up: storage recovered and every listener bound. */

@@ -3,6 +3,9 @@ package dev.bulwark.gateway;
 import dev.bulwark.acl.AclStore;
 import dev.bulwark.acl.Authorizer;
 import dev.bulwark.auth.Tenant;
+import dev.bulwark.acl.quota.QuotaManager;
+import dev.bulwark.acl.quota.QuotaStore;
+import dev.bulwark.acl.quota.QuotaWindow;
 import dev.bulwark.gateway.cluster.ClusterIdentity;
 import dev.bulwark.gateway.cluster.ProducerIds;
 import dev.bulwark.gateway.cluster.TopicCatalog;
@@ -13,15 +16,18 @@ import dev.bulwark.gateway.group.GroupCoordinator;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
+import dev.bulwark.gateway.kafka.AlterClientQuotasHandler;
 import dev.bulwark.gateway.kafka.AlterConfigsHandler;
 import dev.bulwark.gateway.kafka.CreateAclsHandler;
 import dev.bulwark.gateway.kafka.DeleteAclsHandler;
 import dev.bulwark.gateway.kafka.DescribeAclsHandler;
 import dev.bulwark.gateway.kafka.ApiVersionsHandler;
+import dev.bulwark.gateway.kafka.ClientQuotaEntities;
 import dev.bulwark.gateway.kafka.CreatePartitionsHandler;
 import dev.bulwark.gateway.kafka.CreateTopicsHandler;
 import dev.bulwark.gateway.kafka.DeleteRecordsHandler;
 import dev.bulwark.gateway.kafka.DeleteTopicsHandler;
+import dev.bulwark.gateway.kafka.DescribeClientQuotasHandler;
 import dev.bulwark.gateway.kafka.DescribeClusterHandler;
 import dev.bulwark.gateway.kafka.DescribeConfigsHandler;
 import dev.bulwark.gateway.kafka.DeleteGroupsHandler;
@@ -52,6 +58,7 @@ import dev.bulwark.gateway.network.KafkaListener;
 import dev.bulwark.gateway.network.ListenerSpec;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.RequestPipeline;
+import dev.bulwark.gateway.quota.QuotaStage;
 import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.StorageSettings;
@@ -91,11 +98,13 @@ public final class BulwarkServer implements AutoCloseable {
     private final ConsumerLag consumerLag;
     private final TenantUsage tenantUsage;
     private final Security security;
+    private final QuotaStore quotas;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
-                          TenantUsage tenantUsage, Security security, List<KafkaListener> listeners) {
+                          TenantUsage tenantUsage, Security security, QuotaStore quotas,
+                          List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
@@ -104,6 +113,7 @@ public final class BulwarkServer implements AutoCloseable {
         this.consumerLag = consumerLag;
         this.tenantUsage = tenantUsage;
         this.security = security;
+        this.quotas = quotas;
         this.listeners = listeners;
     }
 
@@ -146,10 +156,16 @@ public final class BulwarkServer implements AutoCloseable {
                     TimeUnit.MILLISECONDS);
             timer.scheduleWithFixedDelay(() -> snapshot(offsets), 1, 1, TimeUnit.MINUTES);
 
+            QuotaStore quotaStore = QuotaStore.open(dataDir.resolve("security"));
+            QuotaManager quotas = new QuotaManager(quotaStore, new QuotaWindow(
+                    broker.intValue(BrokerConfigs.QUOTA_WINDOW_NUM),
+                    broker.intValue(BrokerConfigs.QUOTA_WINDOW_SIZE_SECONDS) * 1000L), clock);
+            timer.scheduleWithFixedDelay(quotas::expireIdle, 10, 10, TimeUnit.MINUTES);
+
             AclStore acls = AclStore.open(dataDir.resolve("security"));
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, security,
-                    acls, clock);
-            RequestPipeline pipeline = new RequestPipeline(apis);
+                    acls, quotaStore, clock);
+            RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas));
 
             KafkaListener.Settings settings = new KafkaListener.Settings(
                     broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
@@ -158,14 +174,14 @@ public final class BulwarkServer implements AutoCloseable {
             List<KafkaListener> listeners = new ArrayList<>();
             for (ListenerSpec spec : specs) {
                 KafkaListener listener = new KafkaListener(spec, config.advertisedHost(), settings, apis, pipeline,
-                        requestPool, security.tls(), security.sasl(), security.connections());
+                        requestPool, security.tls(), security.sasl(), security.connections(), quotas);
                 listener.start(vertx);
                 listeners.add(listener);
             }
             LOG.info("Bulwark node {} of cluster {} is serving {} topic(s) from {}", cluster.nodeId(),
                     cluster.clusterId(), logs.topics().size(), dataDir);
             return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
-                    new TenantUsage(topics, security.connections()), security, listeners);
+                    new TenantUsage(topics, security.connections()), security, quotaStore, listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
@@ -190,6 +206,11 @@ public final class BulwarkServer implements AutoCloseable {
         return security;
     }
 
+    /** The quotas, for the REST API's tenant-wide quotas. */
+    public QuotaStore quotas() {
+        return quotas;
+    }
+
     /**
      * Every API this broker serves, each with its handler: the table ApiVersions advertises and requests are checked
      * against. Built apart from {@link #start} so that tests use this very table without starting anything.
@@ -197,11 +218,12 @@ public final class BulwarkServer implements AutoCloseable {
     public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, TopicCatalog topics,
                                    ProducerIds producerIds,
                                    FetchSessions sessions, FetchPurgatory purgatory, GroupCoordinator groups,
-                                   Security security, AclStore acls, Clock clock) {
+                                   Security security, AclStore acls, QuotaStore quotas, Clock clock) {
         ScramUserNames scramUsers = new ScramUserNames(security.tenants(), security.users());
         AccessControl access = new AccessControl(new Authorizer(acls::index,
                 tenantId -> security.tenants().byId(tenantId).map(Tenant::allowEveryoneIfNoAcl).orElse(false)),
                 broker.valueString(BrokerConfigs.SUPER_USERS), security.tenants());
+        ClientQuotaEntities quotaEntities = new ClientQuotaEntities(security.tenants());
         ApiRegistry apis = new ApiRegistry();
         apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics, access))
@@ -239,7 +261,9 @@ public final class BulwarkServer implements AutoCloseable {
                 .register(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS,
                         new DescribeUserScramCredentialsHandler(security.users(), scramUsers))
                 .register(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS,
-                        new AlterUserScramCredentialsHandler(security.users(), scramUsers));
+                        new AlterUserScramCredentialsHandler(security.users(), scramUsers))
+                .register(ApiKeys.DESCRIBE_CLIENT_QUOTAS, new DescribeClientQuotasHandler(quotas, quotaEntities))
+                .register(ApiKeys.ALTER_CLIENT_QUOTAS, new AlterClientQuotasHandler(quotas, quotaEntities));
         return apis;
     }
 

@@ -50,6 +50,8 @@ public final class BrokerConfigs {
     public static final String SSL_CLIENT_AUTH = "ssl.client.auth";
     public static final String SSL_PRINCIPAL_MAPPING_RULES = "ssl.principal.mapping.rules";
     public static final String SUPER_USERS = "super.users";
+    public static final String QUOTA_WINDOW_NUM = "quota.window.num";
+    public static final String QUOTA_WINDOW_SIZE_SECONDS = "quota.window.size.seconds";
 
     /** Every broker setting Bulwark knows: the topic defaults of the log store plus the broker's own. */
     public static final ConfigDef DEFINITIONS = new ConfigDef(LogConfig.SERVER_DEFAULTS)
@@ -105,7 +107,11 @@ public final class BrokerConfigs {
                             + "user@tenant names a tenant.")
             .define(SUPER_USERS, Type.STRING, "", Importance.MEDIUM,
                     "Principals that are super users in their own tenant without ACLs, separated by ';' as in "
-                            + "Kafka: User:name in the default tenant, User:name@tenant in another.");
+                            + "Kafka: User:name in the default tenant, User:name@tenant in another.")
+            .define(QUOTA_WINDOW_NUM, Type.INT, 11, Range.atLeast(2), Importance.LOW,
+                    "The number of samples client quotas are measured over.")
+            .define(QUOTA_WINDOW_SIZE_SECONDS, Type.INT, 1, Range.atLeast(1), Importance.LOW,
+                    "The time span of each sample of the client quotas.");
 
     /** The settings that IncrementalAlterConfigs may change at run time: the topic defaults. */
     public static final Set<String> DYNAMIC = LogConfig.SERVER_DEFAULTS.names();

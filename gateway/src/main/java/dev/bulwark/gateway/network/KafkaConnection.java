@@ -1,10 +1,12 @@
 package dev.bulwark.gateway.network;
 
+import dev.bulwark.acl.quota.QuotaManager;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.gateway.protocol.RequestPipeline;
+import dev.bulwark.gateway.quota.ThrottleTimeField;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.vertx.core.Context;
@@ -44,7 +46,9 @@ import java.util.concurrent.RejectedExecutionException;
  * the request pool, one at a time per connection in arrival order ({@link SerialExecutor}); handlers complete
  * whenever their answer is ready (after an fsync, a long poll) on whatever thread that is, and the event loop writes
  * the responses in request order regardless. Reading pauses while too many requests are in flight or the socket's
- * write queue is full.
+ * write queue is full (back-pressure), and while the connection is muted: for the throttle time of a response sent to
+ * a client over its quota, as Kafka mutes a throttled channel (KIP-219), and while a connection over its tenant's
+ * connection_creation_rate is held back after authenticating. Reading resumes only when neither holds.
  */
 final class KafkaConnection {
 
@@ -71,14 +75,23 @@ final class KafkaConnection {
     private final SaslSession sasl;
     /** The place of a connection that does not use SASL among its tenant's connections; null with SASL. */
     private final TenantConnections.Slot slot;
-    /** Event loop only. */
-    private boolean readPaused;
+    private final QuotaManager quotas;
+    /** Event loop only: too many requests in flight, or the write queue is full. */
+    private boolean backPressured;
+    /** Event loop only: throttled until the mute timer fires. */
+    private boolean muted;
+    private long mutedUntilNanos;
+    private long muteTimer = -1;
+    /** Event loop only: whether the socket is paused now, for either reason. */
+    private boolean socketPaused;
     private volatile boolean closed;
 
     /** A request awaiting its turn to be answered; a raw SASL token has no header. */
     private static final class InFlight {
         final RequestHeader header;
         Reply reply;
+        /** How long to mute the connection after the reply, besides its throttle time; set before the reply. */
+        int muteMs;
 
         InFlight(RequestHeader header) {
             this.header = header;
@@ -91,11 +104,12 @@ final class KafkaConnection {
      * @param sasl      the SASL exchange of a SASL listener's connection, or null
      * @param slot      without SASL, the connection's place among its principal's tenant's connections, given back
      *                  when it closes; null with SASL, whose session takes one when it authenticates
+     * @param quotas    the tenants' connection_creation_rate, counted when the connection's principal is known
      */
     KafkaConnection(NetSocketInternal socket, Context context, String connectionId, Request.Listener listener,
                     SecurityProtocol securityProtocol, KafkaListener.Settings settings, ApiRegistry apis,
                     RequestPipeline pipeline, Executor requestPool, AuthenticatedPrincipal principal, SaslSession sasl,
-                    TenantConnections.Slot slot) {
+                    TenantConnections.Slot slot, QuotaManager quotas) {
         this.socket = socket;
         this.context = context;
         this.connectionId = connectionId;
@@ -107,6 +121,7 @@ final class KafkaConnection {
         this.principal = principal;
         this.sasl = sasl;
         this.slot = slot;
+        this.quotas = quotas;
         this.decoder = new FrameDecoder(settings.maxRequestBytes(), ByteBufAllocator.DEFAULT);
         this.executor = new SerialExecutor(requestPool);
         SocketAddress address = socket.remoteAddress();
@@ -132,6 +147,10 @@ final class KafkaConnection {
         });
         socket.drainHandler(ignored -> maybeResume());
         LOG.debug("connection {} from {} on {}", connectionId, remote, listener.name());
+        if (sasl == null) {
+            // The principal is known from the start (anonymous, or the client certificate's).
+            holdBack(quotas.recordTenantConnection(principal.tenantId()));
+        }
     }
 
     // ---------------------------------------------------------------- event loop: frames in
@@ -205,9 +224,9 @@ final class KafkaConnection {
             inFlight.addLast(slot);
             waiting = inFlight.size();
         }
-        if (waiting >= MAX_IN_FLIGHT && !readPaused) {
-            readPaused = true;
-            socket.pause();
+        if (waiting >= MAX_IN_FLIGHT && !backPressured) {
+            backPressured = true;
+            updateReading();
         }
         return slot;
     }
@@ -241,8 +260,11 @@ final class KafkaConnection {
             request = new Request(context, body, listener, sender);
             if (admission == SaslSession.Admission.EXCHANGE) {
                 frame.release();
-                sasl.exchange(request).whenComplete((reply, error) -> complete(slot, error == null ? reply
-                        : closeOnFailure(request.apiKey(), request.version(), error)));
+                boolean wasAuthenticated = sasl.principal() != null;
+                sasl.exchange(request).whenComplete((reply, error) -> {
+                    countAuthenticated(slot, wasAuthenticated);
+                    complete(slot, error == null ? reply : closeOnFailure(request.apiKey(), request.version(), error));
+                });
                 return;
             }
         } catch (RuntimeException e) {
@@ -262,13 +284,27 @@ final class KafkaConnection {
 
     private void processRawToken(InFlight slot, ByteBuf frame, ByteBuffer token) {
         try {
-            sasl.rawToken(token).whenComplete((reply, error) -> complete(slot, error == null ? reply
-                    : closeOnFailure(ApiKeys.SASL_AUTHENTICATE, (short) 0, error)));
+            boolean wasAuthenticated = sasl.principal() != null;
+            sasl.rawToken(token).whenComplete((reply, error) -> {
+                countAuthenticated(slot, wasAuthenticated);
+                complete(slot, error == null ? reply : closeOnFailure(ApiKeys.SASL_AUTHENTICATE, (short) 0, error));
+            });
         } catch (RuntimeException e) {
             LOG.warn("closing connection {} from {}: unreadable SASL token: {}", connectionId, remote, e.toString());
             complete(slot, new Reply.Close("unreadable SASL token"));
         } finally {
             frame.release();
+        }
+    }
+
+    /**
+     * A first successful authentication counts against the tenant's connection_creation_rate; a connection over it is
+     * held back (muted) after the answer, rather than refused, so the client just waits.
+     */
+    private void countAuthenticated(InFlight slot, boolean wasAuthenticated) {
+        AuthenticatedPrincipal authenticated = sasl.principal();
+        if (!wasAuthenticated && authenticated != null) {
+            slot.muteMs = quotas.recordTenantConnection(authenticated.tenantId());
         }
     }
 
@@ -318,6 +354,7 @@ final class KafkaConnection {
         if (done.reply instanceof Reply.Respond respond) {
             try {
                 write(done.header, respond.body());
+                holdBack(Math.max(done.muteMs, ThrottleTimeField.get(respond.body())));
             } finally {
                 respond.release().run();
             }
@@ -327,6 +364,7 @@ final class KafkaConnection {
         } else if (done.reply instanceof Reply.RawToken raw) {
             ByteBuf frame = ByteBufAllocator.DEFAULT.buffer(4 + raw.token().length);
             socket.writeMessage(frame.writeInt(raw.token().length).writeBytes(raw.token()));
+            holdBack(done.muteMs);
         } else if (done.reply instanceof Reply.Close) {
             close();
         }
@@ -351,14 +389,14 @@ final class KafkaConnection {
         }
         socket.writeMessage(frame);
         if (socket.writeQueueFull()) {
-            readPaused = true;
-            socket.pause();
+            backPressured = true;
+            updateReading();
         }
     }
 
-    /** Event loop: reads again once enough responses left and the socket's write queue drained. */
+    /** Event loop: back-pressure ends once enough responses left and the socket's write queue drained. */
     private void maybeResume() {
-        if (!readPaused || closed) {
+        if (!backPressured || closed) {
             return;
         }
         int waiting;
@@ -366,14 +404,59 @@ final class KafkaConnection {
             waiting = inFlight.size();
         }
         if (waiting < MAX_IN_FLIGHT / 2 && !socket.writeQueueFull()) {
-            readPaused = false;
-            socket.resume();
+            backPressured = false;
+            updateReading();
+        }
+    }
+
+    /**
+     * Event loop: mutes the connection for {@code ms} (nothing for 0); a mute already running longer is kept, a
+     * shorter one is extended.
+     */
+    private void holdBack(int ms) {
+        if (ms <= 0 || closed) {
+            return;
+        }
+        long until = System.nanoTime() + ms * 1_000_000L;
+        if (muted && until - mutedUntilNanos <= 0) {
+            return;
+        }
+        if (muteTimer >= 0) {
+            context.owner().cancelTimer(muteTimer);
+        }
+        muted = true;
+        mutedUntilNanos = until;
+        muteTimer = context.owner().setTimer(ms, ignored -> {
+            muteTimer = -1;
+            muted = false;
+            updateReading();
+        });
+        updateReading();
+    }
+
+    /** Event loop: the socket reads exactly when neither back-pressure nor a mute holds it. */
+    private void updateReading() {
+        if (closed) {
+            return;
+        }
+        boolean pause = backPressured || muted;
+        if (pause != socketPaused) {
+            socketPaused = pause;
+            if (pause) {
+                socket.pause();
+            } else {
+                socket.resume();
+            }
         }
     }
 
     void close() {
         if (!closed) {
             closed = true;
+            if (muteTimer >= 0) {
+                context.owner().cancelTimer(muteTimer);
+                muteTimer = -1;
+            }
             socket.close();
         }
     }

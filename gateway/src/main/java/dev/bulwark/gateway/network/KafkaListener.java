@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.network;
 
+import dev.bulwark.acl.quota.QuotaManager;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.Request;
@@ -19,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A Kafka listener: a Vert.x TCP server whose connections speak the Kafka protocol, secured as its security
- * protocol says: TLS on SSL and SASL_SSL, SASL authentication on SASL_PLAINTEXT and SASL_SSL.
+ * protocol says: TLS on SSL and SASL_SSL, SASL authentication on SASL_PLAINTEXT and SASL_SSL. A connection from an
+ * address over its connection_creation_rate is closed without being read, after the throttle time, as Kafka closes
+ * it (KIP-612), so the client backs off and reconnects.
  */
 public final class KafkaListener {
 
@@ -39,18 +42,20 @@ public final class KafkaListener {
     private final TlsTermination tls;
     private final SaslSessions sasl;
     private final TenantConnections connections;
+    private final QuotaManager quotas;
     private NetServer server;
     private volatile Request.Listener advertised;
 
     /**
      * @param tls  TLS termination; required by SSL and SASL_SSL listeners, ignored by the others
-     * @param sasl the SASL mechanisms and failure policy; required by SASL listeners, ignored by the others
+     * @param sasl        the SASL mechanisms and failure policy; required by SASL listeners, ignored by the others
      * @param connections each tenant's connections, which a connection joins when accepted, unless it uses SASL
      *                    (then when it authenticates)
+     * @param quotas      the connection_creation_rate quotas of addresses and tenants
      */
     public KafkaListener(ListenerSpec spec, String advertisedHost, Settings settings, ApiRegistry apis,
                          RequestPipeline pipeline, Executor requestPool, TlsTermination tls,
-                         SaslSessions sasl, TenantConnections connections) {
+                         SaslSessions sasl, TenantConnections connections, QuotaManager quotas) {
         SecurityProtocol protocol = spec.securityProtocol();
         boolean usesTls = protocol == SecurityProtocol.SSL || protocol == SecurityProtocol.SASL_SSL;
         boolean usesSasl = protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL;
@@ -67,6 +72,7 @@ public final class KafkaListener {
         this.pipeline = pipeline;
         this.requestPool = requestPool;
         this.connections = connections;
+        this.quotas = quotas;
     }
 
     /** Binds the listener; blocks until bound. */
@@ -84,6 +90,15 @@ public final class KafkaListener {
         server = vertx.createNetServer(options);
         server.connectHandler(socket -> {
             String id = spec.name() + "-" + CONNECTION_IDS.incrementAndGet();
+            String address = socket.remoteAddress() == null ? null : socket.remoteAddress().hostAddress();
+            int throttleMs = address == null ? 0 : quotas.recordConnection(address);
+            if (throttleMs > 0) {
+                LOG.debug("closing connection {} from {} in {} ms: over its connection_creation_rate", id, address,
+                        throttleMs);
+                socket.pause();
+                vertx.setTimer(throttleMs, ignored -> socket.close());
+                return;
+            }
             AuthenticatedPrincipal principal;
             try {
                 principal = tls != null ? tls.principalOf(socket)
@@ -107,7 +122,7 @@ public final class KafkaListener {
             String host = socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().host();
             new KafkaConnection((NetSocketInternal) socket, vertx.getOrCreateContext(), id, advertised,
                     spec.securityProtocol(), settings, apis, pipeline, requestPool, principal,
-                    sasl == null ? null : sasl.open(host, id), slot).start();
+                    sasl == null ? null : sasl.open(host, id), slot, quotas).start();
         });
         server.exceptionHandler(error -> LOG.info("{} listener: a connection failed before it was established "
                 + "(a TLS handshake, say): {}", spec.name(), error.toString()));

@@ -56,6 +56,10 @@ public final class AuthorizationCoverage {
         rule(ApiKeys.DELETE_GROUPS, 3, "DELETE on each group");
         rule(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, "the operator or tenant-admin role (own tenant's users)");
         rule(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, 0, "the operator or tenant-admin role (own tenant's users)");
+        rule(ApiKeys.DESCRIBE_CLIENT_QUOTAS, 1, "the operator or tenant-admin role (own tenant's entities; ip "
+                + "entities operators only)");
+        rule(ApiKeys.ALTER_CLIENT_QUOTAS, 1, "the operator or tenant-admin role (own tenant's entities; ip entities "
+                + "operators only)");
         rule(ApiKeys.CREATE_ACLS, 3, "ALTER on the cluster, in the tenant each ACL is for");
         rule(ApiKeys.DESCRIBE_ACLS, 3, "DESCRIBE on the cluster; shows the tenant's own ACLs (operators: all)");
         rule(ApiKeys.DELETE_ACLS, 3, "ALTER on the cluster; removes the tenant's own ACLs (operators: any)");

@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.protocol;
 
+import dev.bulwark.gateway.quota.QuotaStage;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.slf4j.Logger;
@@ -9,19 +10,22 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The path every parsed request takes, in one place: the stages that later features add (quotas, audit) sit between
- * arrival and the API's handler here. Authorization fails closed: an (API, version) that {@link
- * AuthorizationCoverage} does not know is refused before its handler runs; the handlers check each resource. A
- * failure anywhere becomes the API's own error response with Kafka's error code, never a dropped request.
+ * The path every parsed request takes, in one place. Authorization fails closed: an (API, version) that {@link
+ * AuthorizationCoverage} does not know is refused before its handler runs; the handlers check each resource. The
+ * quota stage records what the request uses and sets its throttle time ({@link QuotaStage}) around the handler; the
+ * audit stage will sit here too. A failure anywhere becomes the API's own error response with Kafka's error code,
+ * never a dropped request.
  */
 public final class RequestPipeline {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestPipeline.class);
 
     private final ApiRegistry apis;
+    private final QuotaStage quota;
 
-    public RequestPipeline(ApiRegistry apis) {
+    public RequestPipeline(ApiRegistry apis, QuotaStage quota) {
         this.apis = apis;
+        this.quota = quota;
     }
 
     public CompletionStage<Reply> process(Request request) {
@@ -33,11 +37,15 @@ public final class RequestPipeline {
             return CompletableFuture.completedFuture(errorReply(request, new ClusterAuthorizationException(
                     request.apiKey() + " v" + request.version() + " is not authorized on this broker")));
         }
+        int throttleMs = quota.beforeHandling(request);
+        long started = System.nanoTime();
+        CompletionStage<Reply> reply;
         try {
-            return api.handler().handle(request).exceptionally(error -> errorReply(request, error));
+            reply = api.handler().handle(request).exceptionally(error -> errorReply(request, error));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(errorReply(request, e));
+            reply = CompletableFuture.completedFuture(errorReply(request, e));
         }
+        return quota.afterHandling(request, reply, throttleMs, System.nanoTime() - started);
     }
 
     /** The API's error response for {@code error}: its Kafka error code, or UNKNOWN_SERVER_ERROR for a fault of ours. */

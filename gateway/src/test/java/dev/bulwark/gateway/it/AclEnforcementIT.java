@@ -9,6 +9,7 @@ import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.AlterClientQuotasRequestData;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
@@ -21,6 +22,7 @@ import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DescribeAclsRequestData;
+import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
@@ -303,6 +305,15 @@ class AclEnforcementIT {
         p.add(new Probe(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, 0, new AlterUserScramCredentialsRequestData()
                 .setDeletions(List.of(new AlterUserScramCredentialsRequestData.ScramCredentialDeletion()
                         .setName("nobody").setMechanism((byte) 1))), Sender.ADMIN, cluster));
+        p.add(new Probe(ApiKeys.DESCRIBE_CLIENT_QUOTAS, 1, new DescribeClientQuotasRequestData().setStrict(false)
+                .setComponents(List.of(new DescribeClientQuotasRequestData.ComponentData().setEntityType("user")
+                        .setMatchType((byte) 2))), Sender.ADMIN, cluster));
+        p.add(new Probe(ApiKeys.ALTER_CLIENT_QUOTAS, 1, new AlterClientQuotasRequestData().setValidateOnly(true)
+                .setEntries(List.of(new AlterClientQuotasRequestData.EntryData().setEntity(List.of(
+                        new AlterClientQuotasRequestData.EntityData().setEntityType("user")
+                                .setEntityName("payments-api"))).setOps(List.of(
+                        new AlterClientQuotasRequestData.OpData().setKey("producer_byte_rate").setValue(1048576)
+                                .setRemove(false))))), Sender.ADMIN, cluster));
         p.add(probe(ApiKeys.CREATE_ACLS, 3, new CreateAclsRequestData().setCreations(List.of(
                 new CreateAclsRequestData.AclCreation().setResourceType(ResourceType.TOPIC.code())
                         .setResourceName("payments-audit").setResourcePatternType(PatternType.LITERAL.code())

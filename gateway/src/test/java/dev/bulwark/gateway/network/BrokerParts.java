@@ -1,6 +1,9 @@
 package dev.bulwark.gateway.network;
 
 import dev.bulwark.acl.AclStore;
+import dev.bulwark.acl.quota.QuotaManager;
+import dev.bulwark.acl.quota.QuotaStore;
+import dev.bulwark.acl.quota.QuotaWindow;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.AuthenticationFailures;
 import dev.bulwark.auth.Role;
@@ -21,6 +24,8 @@ import dev.bulwark.gateway.kafka.FetchPurgatory;
 import dev.bulwark.gateway.kafka.FetchSessions;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.gateway.protocol.RequestPipeline;
+import dev.bulwark.gateway.quota.QuotaStage;
 import dev.bulwark.gateway.testing.ManualScheduler;
 import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.LogManager;
@@ -71,6 +76,7 @@ final class BrokerParts implements AutoCloseable {
     final Topics topics;
     final GroupCoordinator groups;
     final Security security;
+    final QuotaManager quotas;
     final ApiRegistry apis;
     final TopicMetadata orders;
     private int correlationId;
@@ -92,14 +98,20 @@ final class BrokerParts implements AutoCloseable {
         groups = new GroupCoordinator(new GroupSettings(Duration.ofSeconds(6), Duration.ofMinutes(30), Duration.ZERO,
                 Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
+        quotas = new QuotaManager(QuotaStore.open(securityDir), QuotaWindow.KAFKA_DEFAULT, timer.clock());
         apis = BulwarkServer.apis(cluster, broker, catalog, ProducerIds.open(dir.resolve("producer-ids")),
                 new FetchSessions(1000, timer.clock()), purgatory, groups, security, AclStore.open(securityDir),
-                timer.clock());
+                quotas.store(), timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);
             append(orders, p, "second-" + p);
         }
+    }
+
+    /** The request pipeline of the running broker over these parts. */
+    RequestPipeline pipeline() {
+        return new RequestPipeline(apis, new QuotaStage(quotas));
     }
 
     TopicMetadata createTopic(String name, int partitions) {

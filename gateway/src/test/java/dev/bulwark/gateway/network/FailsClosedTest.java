@@ -9,6 +9,7 @@ import dev.bulwark.gateway.protocol.AuthorizationCoverage;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.gateway.protocol.RequestPipeline;
+import dev.bulwark.gateway.quota.QuotaStage;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -102,7 +103,7 @@ class FailsClosedTest {
         ApiRegistry registry = new ApiRegistry().register(ApiKeys.INIT_PRODUCER_ID, (short) 0, unknown, handler);
         Request request = broker.request(ApiKeys.INIT_PRODUCER_ID, unknown, new InitProducerIdRequestData()
                 .setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1));
-        Reply reply = new RequestPipeline(registry).process(request).toCompletableFuture().join();
+        Reply reply = new RequestPipeline(registry, new QuotaStage(broker.quotas)).process(request).toCompletableFuture().join();
         ApiMessage body = assertInstanceOf(Reply.Respond.class, reply).body();
         assertEquals(Set.of(Errors.CLUSTER_AUTHORIZATION_FAILED), parse(ApiKeys.INIT_PRODUCER_ID, unknown, body)
                 .errorCounts().keySet());
@@ -129,7 +130,7 @@ class FailsClosedTest {
         for (int i = 0; i < samples.size(); i++) {
             String what = key + " v" + version + " request #" + (i + 1);
             Request request = broker.request(key, version, samples.get(i), mallory);
-            Reply reply = new RequestPipeline(broker.apis).process(request).toCompletableFuture().join();
+            Reply reply = broker.pipeline().process(request).toCompletableFuture().join();
             Reply.Respond respond = assertInstanceOf(Reply.Respond.class, reply, what);
             try {
                 AbstractResponse parsed = parse(key, version, respond.body());

@@ -3,7 +3,6 @@ package dev.bulwark.gateway.network;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
-import dev.bulwark.gateway.protocol.RequestPipeline;
 import dev.bulwark.storage.LogSlice;
 import dev.bulwark.storage.PartitionLog;
 import io.netty.buffer.ByteBuf;
@@ -112,7 +111,7 @@ class ProtocolRoundTripTest {
         for (int i = 0; i < samples.size(); i++) {
             String what = key + " v" + version + " request #" + (i + 1);
             Request request = broker.request(key, version, samples.get(i));
-            CompletableFuture<Reply> answer = new RequestPipeline(broker.apis).process(request).toCompletableFuture();
+            CompletableFuture<Reply> answer = broker.pipeline().process(request).toCompletableFuture();
             assertTrue(answer.isDone(), what + ": every request here is answered at once");
             Reply.Respond reply = assertInstanceOf(Reply.Respond.class, answer.join(), what);
             List<ByteBuf> stored = storedRecordBuffers(reply.body());

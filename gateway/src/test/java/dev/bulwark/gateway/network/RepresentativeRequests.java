@@ -44,7 +44,9 @@ import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.AlterClientQuotasRequestData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
+import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
@@ -119,6 +121,8 @@ final class RepresentativeRequests {
         byApi.put(ApiKeys.CREATE_ACLS, this::createAcls);
         byApi.put(ApiKeys.DESCRIBE_ACLS, this::describeAcls);
         byApi.put(ApiKeys.DELETE_ACLS, this::deleteAcls);
+        byApi.put(ApiKeys.ALTER_CLIENT_QUOTAS, this::alterClientQuotas);
+        byApi.put(ApiKeys.DESCRIBE_CLIENT_QUOTAS, this::describeClientQuotas);
     }
 
     /** The APIs this class has requests for. */
@@ -175,6 +179,29 @@ final class RepresentativeRequests {
                 new DescribeUserScramCredentialsRequestData().setUsers(List.of(
                         new DescribeUserScramCredentialsRequestData.UserName().setName(BrokerParts.OPERATOR.user()),
                         new DescribeUserScramCredentialsRequestData.UserName().setName("nobody"))));
+    }
+
+    // ---------------------------------------------------------------- quotas
+
+    private List<ApiMessage> alterClientQuotas(int v) {
+        return List.of(new AlterClientQuotasRequestData().setEntries(List.of(
+                new AlterClientQuotasRequestData.EntryData()
+                        .setEntity(List.of(new AlterClientQuotasRequestData.EntityData().setEntityType("user")
+                                .setEntityName("alice")))
+                        .setOps(List.of(new AlterClientQuotasRequestData.OpData().setKey("producer_byte_rate")
+                                .setValue(1048576))),
+                new AlterClientQuotasRequestData.EntryData()
+                        .setEntity(List.of(new AlterClientQuotasRequestData.EntityData().setEntityType("client-id")
+                                .setEntityName(null)))
+                        .setOps(List.of(new AlterClientQuotasRequestData.OpData().setKey("no_such_quota")
+                                .setValue(1))))));
+    }
+
+    private List<ApiMessage> describeClientQuotas(int v) {
+        return List.of(new DescribeClientQuotasRequestData(),
+                new DescribeClientQuotasRequestData().setStrict(true).setComponents(List.of(
+                        new DescribeClientQuotasRequestData.ComponentData().setEntityType("user")
+                                .setMatchType((byte) 0).setMatch("alice"))));
     }
 
     private List<ApiMessage> alterUserScramCredentials(int v) {
