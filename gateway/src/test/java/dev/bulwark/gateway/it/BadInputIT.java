@@ -4,7 +4,7 @@ import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
-import org.apache.kafka.common.message.DescribeAclsRequestData;
+import org.apache.kafka.common.message.DescribeDelegationTokenRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
@@ -114,10 +114,10 @@ class BadInputIT {
     @Test
     void anApiThatIsNotServedClosesTheConnection() throws Exception {
         try (KafkaWire wire = KafkaWire.connect(server.port())) {
-            wire.send(ApiKeys.DESCRIBE_ACLS, (short) 3, new DescribeAclsRequestData());
+            wire.send(ApiKeys.DESCRIBE_DELEGATION_TOKEN, (short) 3, new DescribeDelegationTokenRequestData());
             assertTrue(wire.closedByServer(CLOSE_WITHIN));
         }
-        assertTrue(server.log().contains("DESCRIBE_ACLS v3 is not served here"));
+        assertTrue(server.log().contains("DESCRIBE_DELEGATION_TOKEN v3 is not served here"));
     }
 
     @Test
