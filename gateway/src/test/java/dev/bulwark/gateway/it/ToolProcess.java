@@ -40,13 +40,15 @@ final class ToolProcess implements AutoCloseable {
         return new ToolProcess(name, builder.start(), events);
     }
 
+    /** Hands every event line to the listener; a line that is not valid JSON is kept, and reading goes on. */
     private void read(Consumer<JsonNode> events) {
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null) {
-                if (line.startsWith("{")) {
-                    events.accept(JSON.readTree(line));
+                JsonNode event = line.startsWith("{") ? parse(line) : null;
+                if (event != null) {
+                    events.accept(event);
                 } else if (!line.isBlank()) {
                     other.add(line);
                 }
@@ -54,6 +56,19 @@ final class ToolProcess implements AutoCloseable {
         } catch (IOException e) {
             other.add("reading events failed: " + e);
         }
+    }
+
+    private static JsonNode parse(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** What the tool printed besides its events, for a failure message. */
+    List<String> otherOutput() {
+        return List.copyOf(other);
     }
 
     String name() {
@@ -64,9 +79,13 @@ final class ToolProcess implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** SIGTERM: the tool closes its client cleanly (a consumer leaves its group). */
+    /**
+     * SIGTERM: the tool closes its client cleanly (a consumer leaves its group). Sent through the process handle:
+     * {@link Process#destroy()} also closes our end of the tool's output, which would lose the events it prints while
+     * it shuts down (its last records and commits).
+     */
     int stop() throws InterruptedException {
-        process.destroy();
+        process.toHandle().destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
         }
@@ -74,9 +93,10 @@ final class ToolProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** SIGKILL: nothing is closed; the group notices only when the session times out. */
+    /** SIGKILL: nothing is closed; the group notices only when the session times out. What it printed is still read. */
     void kill() throws InterruptedException {
-        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        process.toHandle().destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
     }
 
     int waitFor(long seconds) throws InterruptedException {

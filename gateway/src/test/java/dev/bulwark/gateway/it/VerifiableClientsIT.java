@@ -59,6 +59,9 @@ class VerifiableClientsIT {
     private static final class Member {
         final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
         final Map<Integer, List<long[]>> consumed = new ConcurrentHashMap<>();
+        /** The last offset committed per partition, for a failure message. */
+        final Map<Integer, Long> committed = new ConcurrentHashMap<>();
+        volatile ToolProcess process;
 
         void on(JsonNode event) {
             switch (event.path("name").asText()) {
@@ -69,6 +72,13 @@ class VerifiableClientsIT {
                         consumed.computeIfAbsent(p.path("partition").asInt(), k -> new java.util.concurrent
                                 .CopyOnWriteArrayList<>()).add(new long[]{p.path("minOffset").asLong(),
                                 p.path("maxOffset").asLong()});
+                    }
+                }
+                case "offsets_committed" -> {
+                    if (event.path("success").asBoolean()) {
+                        for (JsonNode o : event.path("offsets")) {
+                            committed.put(o.path("partition").asInt(), o.path("offset").asLong());
+                        }
                     }
                 }
                 default -> { }
@@ -85,9 +95,10 @@ class VerifiableClientsIT {
     }
 
     private static ToolProcess consumer(String name, Member member) throws Exception {
-        return ToolProcess.start(name, member::on, "org.apache.kafka.tools.VerifiableConsumer",
+        member.process = ToolProcess.start(name, member::on, "org.apache.kafka.tools.VerifiableConsumer",
                 "--bootstrap-server", server.bootstrap(), "--topic", TOPIC, "--group-id", "verifiers",
                 "--session-timeout", "6000", "--reset-policy", "earliest");
+        return member.process;
     }
 
     @Test
@@ -164,8 +175,10 @@ class VerifiableClientsIT {
             Map<Integer, Long> highest = new java.util.TreeMap<>();
             members.get(i).consumed.forEach((partition, ranges) -> highest.put(partition,
                     ranges.stream().mapToLong(r -> r[1]).max().orElse(-1)));
+            List<String> printed = members.get(i).process.otherOutput();
             out.append(" member ").append(i).append(" owns ").append(members.get(i).owned).append(" read ")
-                    .append(highest);
+                    .append(highest).append(" committed ").append(members.get(i).committed).append(" other output ")
+                    .append(printed.subList(Math.max(0, printed.size() - 5), printed.size()));
         }
         return out.toString();
     }
