@@ -153,10 +153,7 @@ public class TenantsResource {
     public TenantView setState(@PathParam("name") String name, StateChange body, @Context SecurityContext auth)
             throws IOException {
         TenantStore tenants = tenants();
-        TenantAccess access = new TenantAccess(tenants);
-        Caller caller = Caller.of(auth);
-        access.requireOperator(caller, "change a tenant's state");
-        Tenant tenant = access.toRead(caller, name);
+        Tenant tenant = operatorTarget(tenants, auth, "change a tenant's state", name);
         Tenant.State state = state(body);
         try {
             return TenantView.of(tenants.setState(tenant.id(), state), usage());
@@ -175,10 +172,7 @@ public class TenantsResource {
     public TenantView setLimits(@PathParam("name") String name, JsonNode body, @Context SecurityContext auth)
             throws IOException {
         TenantStore tenants = tenants();
-        TenantAccess access = new TenantAccess(tenants);
-        Caller caller = Caller.of(auth);
-        access.requireOperator(caller, "change a tenant's limits");
-        Tenant tenant = access.toRead(caller, name);
+        Tenant tenant = operatorTarget(tenants, auth, "change a tenant's limits", name);
         Limits limits = strict.read(body, Limits.class, LIMITS_SHAPE);
         return TenantView.of(tenants.setLimits(tenant.id(), limits.toTenantLimits()), usage());
     }
@@ -193,10 +187,7 @@ public class TenantsResource {
     public TenantView setAclDefault(@PathParam("name") String name, JsonNode body, @Context SecurityContext auth)
             throws IOException {
         TenantStore tenants = tenants();
-        TenantAccess access = new TenantAccess(tenants);
-        Caller caller = Caller.of(auth);
-        access.requireOperator(caller, "change a tenant's no-ACL rule");
-        Tenant tenant = access.toRead(caller, name);
+        Tenant tenant = operatorTarget(tenants, auth, "change a tenant's no-ACL rule", name);
         String shape = "the body must be {\"allowEveryoneIfNoAcl\": true} or {\"allowEveryoneIfNoAcl\": false}";
         AclDefault rule = strict.read(body, AclDefault.class, shape);
         if (rule.allowEveryoneIfNoAcl() == null) {
@@ -218,6 +209,14 @@ public class TenantsResource {
 
     private TenantUsage usage() {
         return lifecycle.tenantUsage().orElseThrow(() -> new ServiceUnavailableException("starting"));
+    }
+
+    /** The tenant an operator-only change names; 403 for anyone else, 404 for an operator naming no tenant. */
+    private static Tenant operatorTarget(TenantStore tenants, SecurityContext auth, String act, String name) {
+        TenantAccess access = new TenantAccess(tenants);
+        Caller caller = Caller.of(auth);
+        access.requireOperator(caller, act);
+        return access.toRead(caller, name);
     }
 
     private TenantStore tenants() {

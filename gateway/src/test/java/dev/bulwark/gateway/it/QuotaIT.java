@@ -71,9 +71,7 @@ class QuotaIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = BulwarkProcess.start(dir.resolve("data"), Map.of(
-                "BULWARK_LISTENERS", "SASL_PLAINTEXT://127.0.0.1:0",
-                "BULWARK_OPERATOR", OPERATOR + ":" + OPERATOR_PASSWORD));
+        server = BulwarkProcess.startForTenants(dir.resolve("data"), OPERATOR, OPERATOR_PASSWORD);
         for (String tenant : List.of("acme", "globex")) {
             // Quotas are what this test measures, apart from ACLs: principals may use what no ACL names.
             rest(OPERATOR, OPERATOR_PASSWORD, "POST", "/api/v1/tenants", Map.of("name", tenant,
