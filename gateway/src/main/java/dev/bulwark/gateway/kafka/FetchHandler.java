@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.acl.Subject;
 import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.network.ByteBufRecords;
@@ -147,6 +148,8 @@ public final class FetchHandler implements ApiHandler {
         final boolean incremental;
         final int responseSessionId;
         final boolean byId;
+        /** Who fetches, built once: authorization is asked again on every check of a long poll. */
+        final Subject fetcher;
         final CompletableFuture<Reply> result = new CompletableFuture<>();
         private boolean done;
 
@@ -161,6 +164,7 @@ public final class FetchHandler implements ApiHandler {
             this.incremental = incremental;
             this.responseSessionId = responseSessionId;
             this.byId = request.version() >= 13;
+            this.fetcher = access.subject(request);
         }
 
         List<PartitionLog> logs() {
@@ -184,7 +188,7 @@ public final class FetchHandler implements ApiHandler {
         private Optional<PartitionLog> resolve(TopicIdPartition partition) {
             Optional<TopicMetadata> topic = byId ? topics.byId(partition.topicId())
                     : topics.byName(partition.topic());
-            return topic.filter(t -> access.topic(request, AclOperation.READ, t.name()))
+            return topic.filter(t -> access.topic(fetcher, AclOperation.READ, t.name()))
                     .flatMap(t -> topics.partition(t, partition.partition()));
         }
 
@@ -290,11 +294,11 @@ public final class FetchHandler implements ApiHandler {
             if (fetch.replicaId() >= 0) {
                 return error(partition, Errors.NOT_LEADER_OR_FOLLOWER);
             }
-            if (!byId && !access.topic(request, AclOperation.READ, key.topic())) {
+            if (!byId && !access.topic(fetcher, AclOperation.READ, key.topic())) {
                 return error(partition, Errors.TOPIC_AUTHORIZATION_FAILED);
             }
             Optional<TopicMetadata> topic = byId ? topics.byId(key.topicId()) : topics.byName(key.topic());
-            if (byId && topic.isPresent() && !access.topic(request, AclOperation.READ, topic.get().name())) {
+            if (byId && topic.isPresent() && !access.topic(fetcher, AclOperation.READ, topic.get().name())) {
                 return error(partition, Errors.TOPIC_AUTHORIZATION_FAILED);
             }
             if (topic.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.kafka;
 
+import dev.bulwark.acl.Subject;
 import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
@@ -89,6 +90,7 @@ public final class ProduceHandler implements ApiHandler {
                     + data.transactionalId());
         }
         short acks = data.acks();
+        Subject producer = access.subject(request);
         boolean byId = request.version() >= 13;
         ProduceResponseData response = new ProduceResponseData();
         List<CompletableFuture<Void>> waits = new ArrayList<>();
@@ -106,8 +108,8 @@ public final class ProduceHandler implements ApiHandler {
                 topic = topics.byName(topicData.name());
                 unknown = Errors.UNKNOWN_TOPIC_OR_PARTITION;
             }
-            boolean authorized = byId ? topic.isEmpty() || access.topic(request, AclOperation.WRITE, topic.get().name())
-                    : access.topic(request, AclOperation.WRITE, topicData.name());
+            boolean authorized = byId ? topic.isEmpty() || access.topic(producer, AclOperation.WRITE, topic.get().name())
+                    : access.topic(producer, AclOperation.WRITE, topicData.name());
             for (PartitionProduceData partitionData : topicData.partitionData()) {
                 PartitionProduceResponse result = new PartitionProduceResponse().setIndex(partitionData.index());
                 topicResponse.partitionResponses().add(result);

@@ -181,7 +181,7 @@ class MutualTlsIT {
         X509TrustManager recorder = new X509TrustManager() {
             @Override
             public void checkClientTrusted(X509Certificate[] chain, String authType) {
-                throw new UnsupportedOperationException();
+                throw new UnsupportedOperationException("a client's trust manager is never asked about clients");
             }
 
             @Override

@@ -149,7 +149,7 @@ class ResponseEncoderTest {
 
             @Override
             public RecordsSend<?> toSend() {
-                throw new UnsupportedOperationException();
+                throw new UnsupportedOperationException("records the encoder cannot write, on purpose");
             }
         };
         FetchResponseData response = fetch(new ByteBufRecords(storedCopy(batches("kept"))), unsupported);
