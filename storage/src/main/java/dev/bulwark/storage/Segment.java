@@ -372,6 +372,7 @@ final class Segment implements Closeable {
         bytesSinceIndexEntry += header.sizeInBytes();
         size = position + header.sizeInBytes();
         nextOffset = header.nextOffset();
+        transactions.completeUpTo(nextOffset); // the partition lists each ABORT marker it appends
     }
 
     private void track(BatchHeader header) {
@@ -413,7 +414,7 @@ final class Segment implements Closeable {
     }
 
     /**
-     * Trims preallocated space and writes the index file so the segment reopens without a scan; done when the
+     * Trims preallocated space and writes the index files so the segment reopens without a scan; done when the
      * segment stops growing.
      */
     void seal() throws IOException {
@@ -423,8 +424,11 @@ final class Segment implements Closeable {
             channel.force(true);
             allocated = size;
         }
-        transactions.completeUpTo(nextOffset);
-        transactions.write(transactionIndexPath);
+        if (transactions.completeUpTo() >= nextOffset) {
+            // While a start loads the log, the index does not list the segment's markers until the log is replayed;
+            // LogLoader writes it then.
+            transactions.write(transactionIndexPath);
+        }
         index.write(indexPath, new SegmentIndex.Summary(size, nextOffset, maxTimestamp, maxTimestampBatchOffset,
                 rollTimestamp));
     }
