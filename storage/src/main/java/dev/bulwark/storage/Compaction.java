@@ -47,8 +47,10 @@ import java.util.function.BooleanSupplier;
  * keys are not noted (an aborted record must not hide a committed one of the same key). A marker is kept while
  * records of its transaction remain; once none do, it gets a delete horizon of now plus {@code delete.retention.ms}
  * (written into the batch as for tombstones) and goes at the first compaction after it, so a consumer that read the
- * transaction's records within that time still reads its marker. The ABORT markers kept are listed in the compacted
- * segment's transaction index.
+ * transaction's records within that time still reads its marker. As in Kafka, the emptied batch kept for a known
+ * producer's state counts as a batch of its transaction, so its marker stays as long as that batch does: a restart
+ * that replays the batch must find the marker that ends its transaction. The ABORT markers kept are listed in the
+ * compacted segment's transaction index.
  */
 final class Compaction {
 
