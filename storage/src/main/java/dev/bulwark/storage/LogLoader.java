@@ -222,7 +222,7 @@ final class LogLoader {
 
     /**
      * Finds where each ongoing transaction's first batch lies. One whose first batch is gone (retention, or
-     * DeleteRecords) keeps its offset, below the log start offset, which bounds the last stable offset there.
+     * DeleteRecords) keeps its offset, below the log start offset, which holds the last stable offset there.
      */
     private static UnstableOffsets locateOngoingTransactions(ConcurrentSkipListMap<Long, Segment> segments,
                                                              ProducerStateManager producers) throws IOException {
@@ -235,9 +235,14 @@ final class LogLoader {
             Segment segment = entry.getValue();
             int position = segment.dataStart();
             if (first >= segment.baseOffset) {
-                Optional<Segment.Located> located = segment.locate(first, segment.size());
-                if (located.isPresent()) {
-                    position = located.get().position();
+                try {
+                    Optional<Segment.Located> located = segment.locate(first, segment.size());
+                    if (located.isPresent()) {
+                        position = located.get().position();
+                    }
+                } catch (Segment.CorruptSegmentException e) {
+                    // Its first batch lies in a fenced stretch: READ_COMMITTED reads stop at the segment's start.
+                    LOG.warn("{}: the transaction open since offset {} begins in a corrupt stretch", segment, first);
                 }
             }
             unstable.begin(new PartitionLog.Position(first, segment.baseOffset, position));
