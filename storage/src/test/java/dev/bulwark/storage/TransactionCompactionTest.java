@@ -9,14 +9,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -166,6 +169,38 @@ class TransactionCompactionTest {
     }
 
     @Test
+    void aCrashAtAnyStepOfTheSwapKeepsTheAbortedTransactionsListed() throws IOException {
+        PartitionLog log = topic();
+        transactional(log, ABORTER, 0, "k1", "aborted");
+        end(log, ABORTER, ControlRecordType.ABORT);
+        fill(log, 20);
+        List<AbortedTransaction> aborted = log.collectAbortedTransactions(0, log.logEndOffset());
+        List<Path> crashes = new ArrayList<>();
+        SegmentSwap.StepListener crashHere = step -> {
+            Path copy = dataDir.resolveSibling(dataDir.getFileName() + "-crash-" + crashes.size());
+            Stores.copyTree(dataDir, copy);
+            crashes.add(copy);
+        };
+
+        assertTrue(store.cleaner().clean(log, crashHere));
+
+        assertTrue(crashes.size() > 3, crashes.size() + " crash points");
+        for (Path copy : crashes) {
+            LogManager reopened = Stores.open(copy, clock, FlushPolicy.DURABLE);
+            try {
+                PartitionLog recovered = Stores.log(reopened, "t", 0);
+                assertEquals(aborted, recovered.collectAbortedTransactions(0, recovered.logEndOffset()), copy.toString());
+                try (Stream<Path> files = Files.list(recovered.dir())) {
+                    assertEquals(List.of(), files.map(f -> f.getFileName().toString())
+                            .filter(n -> n.endsWith(Segment.CLEANED_SUFFIX)).toList(), copy.toString());
+                }
+            } finally {
+                reopened.close();
+            }
+        }
+    }
+
+    @Test
     void compactedTransactionIndexesSurviveARestart() throws IOException {
         PartitionLog log = topic();
         long abortedFirst = transactional(log, ABORTER, 0, "k1", "aborted");
@@ -174,6 +209,12 @@ class TransactionCompactionTest {
         assertEquals(1, store.compactLogs());
         List<AbortedTransaction> aborted = log.collectAbortedTransactions(0, log.logEndOffset());
         assertEquals(List.of(new AbortedTransaction(ABORTER, abortedFirst, abortMarker, abortMarker + 1)), aborted);
+        List<Path> segments = Partitions.segmentFiles(log.dir());
+        for (Path segment : segments.subList(0, segments.size() - 1)) {
+            String name = segment.getFileName().toString();
+            assertTrue(Files.exists(segment.resolveSibling(name.replace(Segment.LOG_SUFFIX,
+                    Segment.TRANSACTION_INDEX_SUFFIX))), "a sealed segment has its transaction index: " + name);
+        }
 
         store.close();
         store = Stores.open(dataDir, clock, FlushPolicy.DURABLE);
