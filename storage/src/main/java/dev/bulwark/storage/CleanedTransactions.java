@@ -20,17 +20,18 @@ import java.util.Set;
  * records of the same key), and which markers no longer close any record (they may go once their delete horizon has
  * passed). Only the offsets below the last stable offset are compacted, so every transaction met is decided.
  *
- * <p>Built from the aborted transactions overlapping the compacted range ({@link PartitionLog#collectAbortedTransactions});
- * a transactional batch of a producer is aborted when one of them, begun at or before it, has not met its marker yet.
+ * <p>Built from the aborted transactions overlapping the compacted range
+ * ({@link PartitionLog#collectAbortedTransactions}); a transactional batch of a producer is aborted when one of
+ * them, begun at or before it, has not met its marker yet.
  */
 final class CleanedTransactions {
 
     /** An aborted transaction whose records the walk is inside, and whether it met one of its batches. */
     private static final class OpenAborted {
-        final TransactionIndex.AbortedTransaction transaction;
+        final AbortedTransaction transaction;
         boolean batchSeen;
 
-        OpenAborted(TransactionIndex.AbortedTransaction transaction) {
+        OpenAborted(AbortedTransaction transaction) {
             this.transaction = transaction;
         }
     }
@@ -42,19 +43,19 @@ final class CleanedTransactions {
      *                      marker may go after its delete horizon
      * @param indexEntry    for an ABORT marker that still closes records, its transaction index entry
      */
-    record Marker(boolean closesNothing, Optional<TransactionIndex.AbortedTransaction> indexEntry) {
+    record Marker(boolean closesNothing, Optional<AbortedTransaction> indexEntry) {
     }
 
     private static final Marker KEEP = new Marker(false, Optional.empty());
     private static final Marker CLOSES_NOTHING = new Marker(true, Optional.empty());
 
-    private final ArrayDeque<TransactionIndex.AbortedTransaction> upcoming;
+    private final ArrayDeque<AbortedTransaction> upcoming;
     private final Map<Long, OpenAborted> openAborted = new HashMap<>();
     private final Set<Long> openCommitted = new HashSet<>();
 
-    CleanedTransactions(List<TransactionIndex.AbortedTransaction> aborted) {
+    CleanedTransactions(List<AbortedTransaction> aborted) {
         upcoming = new ArrayDeque<>(aborted.stream()
-                .sorted(Comparator.comparingLong(TransactionIndex.AbortedTransaction::firstOffset)).toList());
+                .sorted(Comparator.comparingLong(AbortedTransaction::firstOffset)).toList());
     }
 
     /** @return whether the data batch belongs to an aborted transaction */
@@ -93,7 +94,7 @@ final class CleanedTransactions {
 
     private void enterAbortedUpTo(long offset) {
         while (!upcoming.isEmpty() && upcoming.peekFirst().firstOffset() <= offset) {
-            TransactionIndex.AbortedTransaction next = upcoming.pollFirst();
+            AbortedTransaction next = upcoming.pollFirst();
             openAborted.put(next.producerId(), new OpenAborted(next));
         }
     }

@@ -216,7 +216,7 @@ final class LogLoader {
         producers.completeTransaction(header.producerId(), header.producerEpoch(), marker.coordinatorEpoch(),
                 header.baseOffset(), header.maxTimestamp(), type == ControlRecordType.ABORT)
                 .filter(ProducerStateManager.CompletedTransaction::aborted)
-                .ifPresent(done -> segment.transactionIndex().replayed(new TransactionIndex.AbortedTransaction(
+                .ifPresent(done -> segment.transactionIndex().replayed(new AbortedTransaction(
                         done.producerId(), done.firstOffset(), done.lastOffset(), done.lastStableOffset())));
     }
 

@@ -171,11 +171,11 @@ public final class PartitionLog {
      * the log start offset).
      */
     public long lastStableOffset() {
-        return stablePosition().offset();
+        return stablePosition(highWatermarkPosition()).offset();
     }
 
-    private Position stablePosition() {
-        Position hw = highWatermarkPosition();
+    /** The last stable offset's position, given the high watermark's. */
+    private Position stablePosition(Position hw) {
         Position first = unstable.firstUnstable(hw.offset());
         if (first == null || first.offset() >= hw.offset()) {
             return hw;
@@ -309,7 +309,7 @@ public final class PartitionLog {
             if (completed.isPresent()) {
                 ProducerStateManager.CompletedTransaction done = completed.get();
                 if (done.aborted()) {
-                    active.transactionIndex().append(new TransactionIndex.AbortedTransaction(producerId,
+                    active.transactionIndex().append(new AbortedTransaction(producerId,
                             done.firstOffset(), offset, done.lastStableOffset()));
                 }
                 unstable.complete(done.firstOffset(), offset, highWatermark());
@@ -469,7 +469,7 @@ public final class PartitionLog {
     public LogRead read(long fetchOffset, int maxBytes, boolean minOneBatch, IsolationLevel isolation) {
         ensureReadable();
         Position hw = highWatermarkPosition();
-        Position stable = stablePosition();
+        Position stable = stablePosition(hw);
         Position bound = isolation == IsolationLevel.READ_COMMITTED ? stable : hw;
         long start = logStartOffset;
         long logEnd = end.offset();
@@ -525,11 +525,10 @@ public final class PartitionLog {
      * the segment holding {@code fetchOffset} and walks later segments until an entry shows that no transaction open
      * before the upper bound was still open after it.
      */
-    public List<TransactionIndex.AbortedTransaction> collectAbortedTransactions(long fetchOffset,
-                                                                                long upperBoundOffset) {
+    public List<AbortedTransaction> collectAbortedTransactions(long fetchOffset, long upperBoundOffset) {
         try {
             return stable(() -> {
-                List<TransactionIndex.AbortedTransaction> found = new ArrayList<>();
+                List<AbortedTransaction> found = new ArrayList<>();
                 Long from = segments.floorKey(fetchOffset);
                 for (Segment segment : segments.tailMap(from == null ? segments.firstKey() : from).values()) {
                     if (segment.transactionIndex().collect(fetchOffset, upperBoundOffset, found)) {
@@ -802,7 +801,7 @@ public final class PartitionLog {
      * append lock.
      */
     private long cleanableBound() {
-        return Math.min(durable.segmentBase(), stablePosition().segmentBase());
+        return Math.min(durable.segmentBase(), stablePosition(highWatermarkPosition()).segmentBase());
     }
 
     /** Whether {@code run} are still segments of this log, as they were (retention or a swap did not replace them). */

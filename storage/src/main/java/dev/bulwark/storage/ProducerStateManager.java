@@ -139,7 +139,8 @@ final class ProducerStateManager {
         }
         if (coordinatorEpoch < producer.coordinatorEpoch) {
             throw new TransactionCoordinatorFencedException("Marker for producer " + producerId
-                    + " comes from coordinator epoch " + coordinatorEpoch + ", older than " + producer.coordinatorEpoch);
+                    + " comes from coordinator epoch " + coordinatorEpoch + ", older than "
+                    + producer.coordinatorEpoch);
         }
     }
 

@@ -527,7 +527,7 @@ final class Segment implements Closeable {
         }
     }
 
-    /** Hands the header of every batch from the one holding {@code fromOffset} that starts below {@code maxPosition}. */
+    /** Hands the header of each batch from the one holding {@code fromOffset} that starts below {@code maxPosition}. */
     void forEachBatchFrom(long fromOffset, int maxPosition, Consumer<BatchHeader> sink) throws IOException {
         Optional<Located> first = scan(index.floorPositionForOffset(relative(Math.max(fromOffset, baseOffset)),
                 dataStart), maxPosition, batch -> batch.lastOffset() >= fromOffset);

@@ -38,8 +38,8 @@ import java.util.stream.Stream;
  * <p>At start, before anything else reads the directory, {@link #completeInterrupted} finishes every swap whose
  * manifest exists: while {@code b1.log.cleaned} exists, every {@code .log} of a listed base is old and is deleted
  * (so is every listed {@code .index}, except {@code b1.index} once {@code b1.index.cleaned} is gone, which is then
- * the new one, and likewise every listed {@code .txnindex}), and the cleaned files take their names; then the manifest goes. Doing this twice does no harm. Without a
- * manifest, {@code .cleaned} files are leftovers of step 1.
+ * the new one, and likewise every listed {@code .txnindex}), and the cleaned files take their names; then the
+ * manifest goes. Doing this twice does no harm. Without a manifest, {@code .cleaned} files are leftovers of step 1.
  *
  * <p>Manifest format ({@link MetadataFile} payload, version 1): i64 base offset of the compacted segment, i32 count,
  * then the base offset (i64) of each segment it replaces, in increasing order.

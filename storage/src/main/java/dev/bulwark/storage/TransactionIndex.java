@@ -32,18 +32,6 @@ final class TransactionIndex {
     static final byte FILE_VERSION = 1;
     private static final int ENTRY_BYTES = 32;
 
-    /**
-     * A transaction that was aborted.
-     *
-     * @param firstOffset      the offset of its first batch in this partition (the marker's own when it wrote none)
-     * @param lastOffset       the offset of its ABORT marker
-     * @param lastStableOffset the partition's first unstable offset right after the marker (the first offset of the
-     *                         oldest transaction of another producer still open, or the offset after the marker): a
-     *                         search for transactions overlapping offsets below it need not look at later markers
-     */
-    record AbortedTransaction(long producerId, long firstOffset, long lastOffset, long lastStableOffset) {
-    }
-
     /** The entries and how many of them are valid, published together. */
     private record Entries(AbortedTransaction[] items, int count) {
     }

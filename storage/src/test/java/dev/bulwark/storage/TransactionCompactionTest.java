@@ -1,6 +1,5 @@
 package dev.bulwark.storage;
 
-import dev.bulwark.storage.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.record.internal.ControlRecordType;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
@@ -189,7 +188,8 @@ class TransactionCompactionTest {
             LogManager reopened = Stores.open(copy, clock, FlushPolicy.DURABLE);
             try {
                 PartitionLog recovered = Stores.log(reopened, "t", 0);
-                assertEquals(aborted, recovered.collectAbortedTransactions(0, recovered.logEndOffset()), copy.toString());
+                assertEquals(aborted, recovered.collectAbortedTransactions(0, recovered.logEndOffset()),
+                        copy.toString());
                 try (Stream<Path> files = Files.list(recovered.dir())) {
                     assertEquals(List.of(), files.map(f -> f.getFileName().toString())
                             .filter(n -> n.endsWith(Segment.CLEANED_SUFFIX)).toList(), copy.toString());

@@ -1,6 +1,5 @@
 package dev.bulwark.storage;
 
-import dev.bulwark.storage.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.record.internal.ControlRecordType;
 import org.junit.jupiter.api.AfterEach;

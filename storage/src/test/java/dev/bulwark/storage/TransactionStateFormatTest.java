@@ -1,6 +1,5 @@
 package dev.bulwark.storage;
 
-import dev.bulwark.storage.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.TransactionCoordinatorFencedException;
 import org.apache.kafka.common.record.internal.RecordBatch;

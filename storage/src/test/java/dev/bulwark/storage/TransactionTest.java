@@ -1,6 +1,5 @@
 package dev.bulwark.storage;
 
-import dev.bulwark.storage.TransactionIndex.AbortedTransaction;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
