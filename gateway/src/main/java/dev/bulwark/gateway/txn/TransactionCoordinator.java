@@ -125,10 +125,9 @@ public final class TransactionCoordinator {
         }
         requireNotWriting(key);
         long now = clock.millis();
-        TransactionMetadata current = transactions.get(key);
-        if (current == null) {
-            current = TransactionMetadata.fresh(nextProducerId(), timeoutMs, now);
-        }
+        TransactionMetadata known = transactions.get(key);
+        TransactionMetadata current = known != null ? known
+                : TransactionMetadata.fresh(nextProducerId(), timeoutMs, now);
         if (expected.isPresent() && !current.acceptsExpected(expected.get())) {
             throw new ProducerFencedException("Producer " + expected.get() + " of " + key
                     + " was replaced by producer id " + current.producerId());
@@ -144,7 +143,11 @@ public final class TransactionCoordinator {
         if (!state.isIdle()) {
             throw new IllegalStateException("InitProducerId found " + key + " in state " + state);
         }
-        TransactionMetadata next = current.isEpochExhausted()
+        // An exhausted epoch moves to a new producer id, unless the producer names its previous epoch: that is the
+        // retry of a bump whose answer was lost, and it gets the same answer again.
+        boolean rotate = current.isEpochExhausted()
+                && expected.map(e -> e.epoch() == current.producerEpoch()).orElse(true);
+        TransactionMetadata next = rotate
                 ? current.rotateProducerId(nextProducerId(), timeoutMs, expected.isPresent(), now)
                 : current.bumpEpoch(timeoutMs, expected.map(ProducerIdAndEpoch::epoch), now);
         return write(key, next).thenApply(m -> new ProducerIdAndEpoch(m.producerId(), m.producerEpoch()));

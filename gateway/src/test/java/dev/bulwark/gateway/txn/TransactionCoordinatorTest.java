@@ -219,6 +219,17 @@ class TransactionCoordinatorTest {
     }
 
     @Test
+    void theRetryOfABumpToAnExhaustedEpochGetsTheSameAnswerRatherThanANewProducerId() throws IOException {
+        short exhausted = (short) (Short.MAX_VALUE - 1);
+        ok(transactionLog.write(APP, new TransactionMetadata(5, -1, exhausted, (short) (exhausted - 1), TIMEOUT_MS,
+                TransactionState.EMPTY, Set.of(), Set.of(), -1, 1)));
+        restartCleanly();
+
+        assertEquals(new ProducerIdAndEpoch(5, exhausted), ok(coordinator.initProducerId(APP, TIMEOUT_MS,
+                Optional.of(new ProducerIdAndEpoch(5, (short) (exhausted - 1))))));
+    }
+
+    @Test
     void aNewProducerAbortsTheOngoingTransactionOfTheOldOneAndFencesIt() {
         ProducerIdAndEpoch old = beginWithRecords(ORDERS_0);
 
