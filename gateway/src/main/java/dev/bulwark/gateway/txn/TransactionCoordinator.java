@@ -85,7 +85,7 @@ public final class TransactionCoordinator {
         transactions.putAll(log.all());
     }
 
-    /** Writes the markers of transactions decided before a restart, and starts the time-out checks. */
+    /** Writes the markers of transactions decided before a restart, and starts the time-out and expiration checks. */
     public void start() {
         List<Map.Entry<TransactionalIdKey, TransactionMetadata>> decided = new ArrayList<>();
         synchronized (this) {
@@ -99,6 +99,9 @@ public final class TransactionCoordinator {
         decided.forEach(e -> timer.execute(() -> writeMarkers(e.getKey(), e.getValue(), e.getValue().partitions())));
         long interval = settings.abortTimedOutCheck().toMillis();
         timer.scheduleWithFixedDelay(this::abortTimedOutTransactions, interval, interval, TimeUnit.MILLISECONDS);
+        long expirationCheck = settings.idExpirationCheck().toMillis();
+        timer.scheduleWithFixedDelay(this::removeExpiredTransactionalIds, expirationCheck, expirationCheck,
+                TimeUnit.MILLISECONDS);
     }
 
     // ---------------------------------------------------------------- InitProducerId
@@ -274,6 +277,40 @@ public final class TransactionCoordinator {
                         e.getValue().timeoutMs());
                 fenceAndAbort(e.getKey(), e.getValue(), now);
             }
+        }
+    }
+
+    /**
+     * Forgets the transactional ids that had no transaction open for transactional.id.expiration.ms; a producer that
+     * comes back with one is a new producer to the coordinator (INVALID_PRODUCER_ID_MAPPING until it re-initializes).
+     */
+    public synchronized void removeExpiredTransactionalIds() {
+        long now = clock.millis();
+        long expirationMs = settings.idExpiration().toMillis();
+        for (Map.Entry<TransactionalIdKey, TransactionMetadata> e : new ArrayList<>(transactions.entrySet())) {
+            TransactionalIdKey key = e.getKey();
+            if (writing.contains(key) || !e.getValue().hasExpired(now, expirationMs)) {
+                continue;
+            }
+            LOG.info("removing {}: no transaction for {} ms", key, expirationMs);
+            CompletableFuture<Void> durable;
+            try {
+                durable = log.remove(key);
+            } catch (RuntimeException failure) {
+                LOG.error("removing {} failed", key, failure);
+                continue;
+            }
+            writing.add(key);
+            durable.whenComplete((done, failure) -> {
+                synchronized (this) {
+                    writing.remove(key);
+                    if (failure == null) {
+                        transactions.remove(key);
+                    } else {
+                        LOG.error("removing {} failed", key, failure);
+                    }
+                }
+            });
         }
     }
 

@@ -144,6 +144,14 @@ public record TransactionMetadata(long producerId, long lastProducerId, short pr
                 Set.of(), Set.of(), startTimestamp, now);
     }
 
+    /**
+     * A transactional id left alone for {@code expirationMs}, with no transaction open: it may be forgotten. Its
+     * removal is written as a tombstone, so DEAD, the state Kafka passes through on the way, is never stored.
+     */
+    public boolean hasExpired(long now, long expirationMs) {
+        return TransactionState.DEAD.validPreviousStates().contains(state) && lastUpdateTimestamp + expirationMs <= now;
+    }
+
     /** An ongoing transaction that has outlived its time-out. */
     public boolean hasTimedOut(long now) {
         return state == TransactionState.ONGOING && startTimestamp + timeoutMs < now;

@@ -47,7 +47,7 @@ class TransactionCoordinatorTest {
     private static final TopicPartition ORDERS_1 = new TopicPartition("orders", 1);
     private static final int TIMEOUT_MS = 60_000;
     private static final TransactionSettings SETTINGS = new TransactionSettings(Duration.ofMinutes(15),
-            Duration.ofSeconds(10), Duration.ofSeconds(1));
+            Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofDays(7), Duration.ofHours(1));
 
     @TempDir
     Path dir;
@@ -401,6 +401,29 @@ class TransactionCoordinatorTest {
         assertEquals(Errors.PRODUCER_FENCED, error(coordinator.endTransaction(APP, producer.producerId(),
                 producer.epoch(), true)));
         assertEquals(producer.epoch() + 2, init(APP).epoch());
+    }
+
+    @Test
+    void aTransactionalIdWithNoTransactionIsForgottenAfterItsExpiration() throws IOException {
+        time.advance(Duration.ofMinutes(30));
+        ProducerIdAndEpoch idle = init(APP);
+        TransactionalIdKey busy = new TransactionalIdKey(TENANT, "busy");
+        ProducerIdAndEpoch busyProducer = ok(coordinator.initProducerId(busy, (int) Duration.ofMinutes(15).toMillis(),
+                Optional.empty()));
+
+        time.advance(Duration.ofDays(7).minus(Duration.ofMinutes(10)));
+        ok(coordinator.addPartitions(busy, busyProducer.producerId(), busyProducer.epoch(), Set.of(ORDERS_0)));
+        time.advance(Duration.ofMinutes(10));
+        assertTrue(coordinator.describe(APP).isPresent(), "expired, but the hourly check is still to come");
+        time.advance(Duration.ofHours(1));
+
+        assertTrue(coordinator.describe(APP).isEmpty());
+        assertTrue(coordinator.describe(busy).isPresent(), "an ongoing transaction keeps its transactional id");
+        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, error(coordinator.addPartitions(APP, idle.producerId(),
+                idle.epoch(), Set.of(ORDERS_0))));
+        restartCleanly();
+        assertTrue(coordinator.describe(APP).isEmpty(), "the removal is durable");
+        assertNotEquals(idle.producerId(), init(APP).producerId(), "a forgotten id gets a new producer id");
     }
 
     // ---------------------------------------------------------------- restarts
