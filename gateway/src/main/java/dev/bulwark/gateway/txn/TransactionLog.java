@@ -1,12 +1,11 @@
 package dev.bulwark.gateway.txn;
 
-import dev.bulwark.storage.LogSlice;
+import dev.bulwark.gateway.cluster.KeyValueLog;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,8 +34,9 @@ import java.util.concurrent.CompletableFuture;
  * value = i16 version, i64 producer id, i64 last producer id, i16 producer epoch, i16 last producer epoch, i32
  * time-out ms, i8 state id ({@link TransactionState#id()}), i64 start timestamp, i64 last update timestamp, i32
  * partition count, then per partition topic + i32 partition, i32 group count, then per group its id; a null value
- * removes the transactional id. The snapshot is a {@link MetadataFile} ("BWTS", version 1): i64 log offset it covers
- * up to, i32 entry count, then per entry i32 key length + key, i32 value length + value, in the record format.
+ * removes the transactional id. The snapshot is a {@link MetadataFile} ("BWTS", version 1) holding a
+ * {@link KeyValueLog} snapshot: i64 log offset it covers up to, i32 entry count, then per entry i32 key length + key,
+ * i32 value length + value, in the record format.
  *
  * <p>Changes are applied to this log's view when appended (under its lock, so in log order) and acknowledged when
  * durable; the coordinator serves a change only after that.
@@ -49,7 +49,6 @@ public final class TransactionLog {
     private static final short VALUE_VERSION = 1;
     private static final int SNAPSHOT_MAGIC = 0x42575453; // "BWTS"
     private static final byte SNAPSHOT_VERSION = 1;
-    private static final int READ_CHUNK = 1 << 20;
 
     private final PartitionLog log;
     private final Path snapshotFile;
@@ -67,7 +66,7 @@ public final class TransactionLog {
     public static TransactionLog open(PartitionLog log, Path snapshotFile, Clock clock) throws IOException {
         TransactionLog store = new TransactionLog(log, snapshotFile, clock);
         long from = store.loadSnapshot();
-        long replayed = store.replay(Math.max(from, log.logStartOffset()));
+        long replayed = KeyValueLog.replay(log, Math.max(from, log.logStartOffset()), store::apply);
         LOG.info("metadata of {} transactional id(s) loaded ({} record(s) replayed after the snapshot)",
                 store.written.size(), replayed);
         return store;
@@ -131,20 +130,13 @@ public final class TransactionLog {
 
     private byte[] encodeSnapshot(long upTo) {
         List<byte[]> entries = new ArrayList<>();
-        int size = 12;
         for (Map.Entry<TransactionalIdKey, TransactionMetadata> e : written.entrySet()) {
             byte[] key = key(e.getKey());
             byte[] value = value(e.getValue());
             entries.add(key);
             entries.add(value);
-            size += 8 + key.length + value.length;
         }
-        ByteBuffer buffer = ByteBuffer.allocate(size);
-        buffer.putLong(upTo).putInt(entries.size() / 2);
-        for (byte[] bytes : entries) {
-            buffer.putInt(bytes.length).put(bytes);
-        }
-        return buffer.array();
+        return KeyValueLog.encodeSnapshot(upTo, entries);
     }
 
     private long loadSnapshot() throws IOException {
@@ -156,43 +148,7 @@ public final class TransactionLog {
             throw new IOException(snapshotFile + ": unsupported transaction state snapshot version "
                     + content.get().version());
         }
-        ByteBuffer buffer = content.get().payload();
-        long upTo = buffer.getLong();
-        int count = buffer.getInt();
-        for (int i = 0; i < count; i++) {
-            byte[] key = new byte[buffer.getInt()];
-            buffer.get(key);
-            byte[] value = new byte[buffer.getInt()];
-            buffer.get(value);
-            apply(ByteBuffer.wrap(key), ByteBuffer.wrap(value));
-        }
-        return upTo;
-    }
-
-    private long replay(long from) throws IOException {
-        long next = from;
-        long replayed = 0;
-        while (next < log.highWatermark()) {
-            Optional<LogSlice> slice = log.read(next, READ_CHUNK, true).slice();
-            if (slice.isEmpty()) {
-                break;
-            }
-            ByteBuffer bytes = ByteBuffer.allocate(slice.get().length());
-            slice.get().readInto(bytes);
-            bytes.flip();
-            long before = next;
-            for (Record record : MemoryRecords.readableRecords(bytes).records()) {
-                if (record.offset() >= next) {
-                    apply(record.key(), record.hasValue() ? record.value() : null);
-                    next = record.offset() + 1;
-                    replayed++;
-                }
-            }
-            if (next == before) {
-                break;
-            }
-        }
-        return replayed;
+        return KeyValueLog.decodeSnapshot(content.get().payload(), this::apply);
     }
 
     private void apply(ByteBuffer key, ByteBuffer value) {
