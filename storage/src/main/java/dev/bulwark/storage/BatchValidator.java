@@ -3,7 +3,6 @@ package dev.bulwark.storage;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.InvalidTimestampException;
-import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnsupportedForMessageFormatException;
 import org.apache.kafka.common.record.TimestampType;
@@ -22,6 +21,8 @@ import java.util.List;
 /**
  * Checks a producer's record batches before they are appended, with Kafka's error for each fault: the client gets
  * CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, INVALID_RECORD or INVALID_TIMESTAMP and nothing of the request is written.
+ * Control batches (transaction markers) come only from the transaction coordinator, through
+ * {@link PartitionLog#appendControl}, never from a client.
  *
  * <p>Compressed batches are kept as sent; their bytes are covered by the CRC, so only their header is examined,
  * except on compacted topics, whose records must all carry a key. Uncompressed batches are walked record by record
@@ -90,9 +91,8 @@ final class BatchValidator {
         if (header.isControl()) {
             throw new InvalidRecordException("Clients may not produce control batches");
         }
-        if (header.isTransactional()) {
-            throw new InvalidTxnStateException("Transactional batches need a transaction coordinator, which this "
-                    + "Bulwark version does not run");
+        if (header.isTransactional() && !header.hasProducerId()) {
+            throw new InvalidRecordException("A transactional batch must carry a producer id");
         }
         if (header.hasProducerId() && header.baseSequence() < 0) {
             throw new InvalidRecordException("An idempotent batch must carry a sequence number");

@@ -42,9 +42,15 @@ import java.util.function.BooleanSupplier;
  *   <li>Move the cleaner checkpoint to the end of the pass.</li>
  * </ol>
  *
- * <p>Transaction markers do not exist yet; when they do, their batches will need a rule of their own in
- * {@link Filter#checkBatchRetention} (Kafka keeps a marker until its transaction's records are gone, and drops aborted
- * records). Until then a control batch is always kept.
+ * <p>Transactions, as Kafka's cleaner treats them ({@link CleanedTransactions}). Only offsets below the last stable
+ * offset are compacted, so every transaction met is decided. Aborted transactions' records are dropped, and their
+ * keys are not noted (an aborted record must not hide a committed one of the same key). A marker is kept while
+ * records of its transaction remain; once none do, it gets a delete horizon of now plus {@code delete.retention.ms}
+ * (written into the batch as for tombstones) and goes at the first compaction after it, so a consumer that read the
+ * transaction's records within that time still reads its marker. As in Kafka, the emptied batch kept for a known
+ * producer's state counts as a batch of its transaction, so its marker stays as long as that batch does: a restart
+ * that replays the batch must find the marker that ends its transaction. The ABORT markers kept are listed in the
+ * compacted segment's transaction index.
  */
 final class Compaction {
 
@@ -105,7 +111,11 @@ final class Compaction {
     private Optional<Result> compact() throws IOException {
         List<Segment> cleanable = plan.cleanable();
         int end = plan.firstDirtyIndex();
-        while (end < cleanable.size() && noteKeys(cleanable.get(end), end == plan.firstDirtyIndex())) {
+        CleanedTransactions dirtyTransactions = new CleanedTransactions(end < cleanable.size()
+                ? log.collectAbortedTransactions(cleanable.get(end).baseOffset, plan.firstUncleanableOffset())
+                : List.of());
+        while (end < cleanable.size()
+                && noteKeys(cleanable.get(end), end == plan.firstDirtyIndex(), dirtyTransactions)) {
             if (stopping.getAsBoolean()) {
                 return Optional.empty();
             }
@@ -113,15 +123,16 @@ final class Compaction {
         }
         long endOffset = end < cleanable.size() ? cleanable.get(end).baseOffset : plan.firstUncleanableOffset();
 
-        Filter filter = new Filter();
+        Filter filter = new Filter(new CleanedTransactions(
+                log.collectAbortedTransactions(cleanable.get(0).baseOffset, endOffset)));
         ByteBuffer output = ByteBuffer.allocate(READ_CHUNK);
         int segmentsRead = 0;
         int segmentsWritten = 0;
         long bytesRead = 0;
         long bytesWritten = 0;
         for (List<Segment> group : groups(cleanable.subList(0, end))) {
-            filter.startGroup();
             Segment compacted = Segment.createCompacted(log.dir(), group.get(0).baseOffset);
+            filter.startGroup(compacted);
             boolean handedOver = false;
             try {
                 for (Segment segment : group) {
@@ -156,19 +167,23 @@ final class Compaction {
     }
 
     /**
-     * Notes the highest offset of every key of a dirty segment.
+     * Notes the highest offset of every key of a dirty segment, leaving out aborted transactions' records.
      *
      * @param force whether to take the segment even if its keys overflow the memory (the first dirty segment always
      *              goes in, so every pass makes progress)
      * @return false, noting nothing, when its keys do not fit
      */
-    private boolean noteKeys(Segment segment, boolean force) throws IOException {
+    private boolean noteKeys(Segment segment, boolean force, CleanedTransactions transactions) throws IOException {
         Map<ByteBuffer, Long> found = new HashMap<>();
         for (int position = segment.dataStart(); position < segment.size(); ) {
             MemoryRecords chunk = segment.readBatches(position, READ_CHUNK);
             position += chunk.sizeInBytes();
             for (MutableRecordBatch batch : chunk.batches()) {
                 if (batch.isControlBatch()) {
+                    transactions.marker(batch);
+                    continue;
+                }
+                if (transactions.isAborted(batch)) {
                     continue;
                 }
                 try (CloseableIterator<Record> records = batch.streamingIterator(decompression)) {
@@ -282,12 +297,19 @@ final class Compaction {
         boolean changed;
         int batchesIn;
         int batchesOut;
+        private final CleanedTransactions transactions;
+        /** The compacted segment of the current group, whose transaction index lists the ABORT markers kept. */
+        private Segment compacted;
+        /** Whether the records of the batch being filtered all go (aborted data, or a marker past its horizon). */
+        private boolean discardBatch;
 
-        Filter() {
+        Filter(CleanedTransactions transactions) {
             super(now, Math.min(config.deleteRetentionMs, Long.MAX_VALUE - now)); // a horizon that cannot overflow
+            this.transactions = transactions;
         }
 
-        void startGroup() {
+        void startGroup(Segment compactedSegment) {
+            compacted = compactedSegment;
             changed = false;
             batchesIn = 0;
             batchesOut = 0;
@@ -295,16 +317,34 @@ final class Compaction {
 
         @Override
         protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
+            boolean markerClosesNothing = false;
+            if (batch.isControlBatch()) {
+                CleanedTransactions.Marker marker = transactions.marker(batch);
+                markerClosesNothing = marker.closesNothing();
+                OptionalLong horizon = batch.deleteHorizonMs();
+                discardBatch = markerClosesNothing && horizon.isPresent() && horizon.getAsLong() <= now;
+                if (markerClosesNothing && !discardBatch) {
+                    long kept = horizon.orElse(now + deleteRetentionMs);
+                    if (horizon.isEmpty()) {
+                        changed = true; // filterTo rewrites the marker with its delete horizon
+                    }
+                    earliestHorizon = earliestHorizon < 0 ? kept : Math.min(earliestHorizon, kept);
+                }
+                marker.indexEntry().ifPresent(compacted.transactionIndex()::append);
+            } else {
+                discardBatch = transactions.isAborted(batch);
+            }
             Long producersLast = batch.hasProducerId() ? plan.view().producerLastBatch().get(batch.producerId()) : null;
             boolean keepForProducerState = producersLast != null && producersLast == batch.lastOffset();
-            return new BatchRetentionResult(keepForProducerState ? BatchRetention.RETAIN_EMPTY
-                    : BatchRetention.DELETE_EMPTY, false);
+            BatchRetention retention = keepForProducerState ? BatchRetention.RETAIN_EMPTY
+                    : discardBatch ? BatchRetention.DELETE : BatchRetention.DELETE_EMPTY;
+            return new BatchRetentionResult(retention, markerClosesNothing);
         }
 
         @Override
         protected boolean shouldRetainRecord(RecordBatch batch, Record record) {
             recordsRead++;
-            boolean keep = retain(batch, record);
+            boolean keep = !discardBatch && retain(batch, record);
             if (keep) {
                 recordsKept++;
             } else {

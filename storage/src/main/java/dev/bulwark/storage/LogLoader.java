@@ -1,5 +1,9 @@
 package dev.bulwark.storage;
 
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.stream.Stream;
 
@@ -18,7 +23,8 @@ import java.util.stream.Stream;
  * Opens a partition directory after a start: completes a compaction swap that a stop interrupted after its commit
  * ({@link SegmentSwap}), drops leftovers of interrupted operations, verifies every batch written after the recovery
  * point (after an unclean stop), truncates a torn tail, fences corrupt stretches, rebuilds missing indexes, and
- * restores the producers' state from the newest usable snapshot plus the batches after it.
+ * restores the producers' state (ongoing transactions included) from the newest usable snapshot plus the batches
+ * after it, whose ABORT markers also rebuild what the segments' transaction indexes miss.
  */
 final class LogLoader {
 
@@ -117,10 +123,14 @@ final class LogLoader {
                         found.isEmpty() ? "" : ", " + found.size() + " corrupt range(s) fenced");
             }
 
+            for (Segment segment : segments.values()) {
+                segment.loadTransactionIndex();
+            }
             ProducerStateManager producers = new ProducerStateManager();
             restoreProducers(id, dir, segments, producers);
+            UnstableOffsets unstable = locateOngoingTransactions(segments, producers);
             PartitionLog log = new PartitionLog(id, dir, config, clock, flushPolicy, flushScheduler, listener, reaper,
-                    segments, producers, checkpoint.logStartOffset(), checkpoint.firstDirtyOffset(),
+                    segments, producers, unstable, checkpoint.logStartOffset(), checkpoint.firstDirtyOffset(),
                     checkpoint.deleteHorizonMs());
             return new Loaded(log, recovered, truncated, found);
         } catch (IOException | RuntimeException e) {
@@ -135,10 +145,22 @@ final class LogLoader {
         }
     }
 
-    /** Loads the newest snapshot at or below the log end, then replays the batch headers written after it. */
+    /**
+     * Loads the newest snapshot at or below the log end and below every marker a transaction index misses, then
+     * replays the batches written after it: data batch headers, and the end-transaction markers of control batches,
+     * whose ABORT entries go into the transaction index of their segment when it lacks them. A sealed segment whose
+     * index this completed gets its file written again.
+     */
     private static void restoreProducers(PartitionId id, Path dir, ConcurrentSkipListMap<Long, Segment> segments,
                                          ProducerStateManager producers) throws IOException {
         long logEnd = segments.lastEntry().getValue().nextOffset();
+        long needed = Long.MAX_VALUE;
+        for (Segment segment : segments.values()) {
+            TransactionIndex index = segment.transactionIndex();
+            if (index.completeUpTo() < segment.nextOffset()) {
+                needed = Math.min(needed, index.completeUpTo());
+            }
+        }
         long from = segments.firstKey();
         List<Path> snapshots = snapshotFiles(dir);
         for (int i = snapshots.size() - 1; i >= 0; i--) {
@@ -146,6 +168,9 @@ final class LogLoader {
             if (offset > logEnd) {
                 Files.deleteIfExists(snapshots.get(i));
                 continue;
+            }
+            if (offset > needed) {
+                continue; // a transaction index misses markers before it: replay from an older one
             }
             try {
                 from = producers.loadSnapshot(snapshots.get(i));
@@ -155,11 +180,74 @@ final class LogLoader {
                 producers.clear();
             }
         }
+        if (needed < Long.MAX_VALUE) {
+            LOG.info("{}: rebuilding transaction indexes from offset {}", id, from);
+        }
         long replayFrom = from;
         Long start = segments.floorKey(replayFrom);
+        Segment newest = segments.lastEntry().getValue();
         for (Segment segment : segments.tailMap(start == null ? segments.firstKey() : start).values()) {
-            segment.forEachBatchFrom(replayFrom, producers::update);
+            boolean incomplete = segment.transactionIndex().completeUpTo() < segment.nextOffset();
+            segment.forEachBatchFrom(replayFrom, batch -> replay(segment, batch, producers));
+            segment.transactionIndex().completeUpTo(segment.nextOffset());
+            if (incomplete && segment != newest) {
+                segment.writeTransactionIndex();
+            }
         }
+    }
+
+    private static void replay(Segment segment, Segment.Located located, ProducerStateManager producers)
+            throws IOException {
+        BatchHeader header = located.header();
+        if (!header.isControl()) {
+            producers.update(header);
+            return;
+        }
+        if (!header.hasProducerId()) {
+            return;
+        }
+        RecordBatch batch = segment.readBatch(located).batches().iterator().next();
+        Record record = batch.iterator().next();
+        ControlRecordType type = ControlRecordType.parse(record.key());
+        if (type != ControlRecordType.COMMIT && type != ControlRecordType.ABORT) {
+            return;
+        }
+        EndTransactionMarker marker = EndTransactionMarker.deserialize(record);
+        producers.completeTransaction(header.producerId(), header.producerEpoch(), marker.coordinatorEpoch(),
+                header.baseOffset(), header.maxTimestamp(), type == ControlRecordType.ABORT)
+                .filter(ProducerStateManager.CompletedTransaction::aborted)
+                .ifPresent(done -> segment.transactionIndex().replayed(new AbortedTransaction(
+                        done.producerId(), done.firstOffset(), done.lastOffset(), done.lastStableOffset())));
+    }
+
+    /**
+     * Finds where each ongoing transaction's first batch lies. One whose first batch is gone (retention, or
+     * DeleteRecords) keeps its offset, below the log start offset, which holds the last stable offset there.
+     */
+    private static UnstableOffsets locateOngoingTransactions(ConcurrentSkipListMap<Long, Segment> segments,
+                                                             ProducerStateManager producers) throws IOException {
+        UnstableOffsets unstable = new UnstableOffsets();
+        for (long first : producers.ongoingTransactionFirstOffsets()) {
+            Map.Entry<Long, Segment> entry = segments.floorEntry(first);
+            if (entry == null) {
+                entry = segments.firstEntry();
+            }
+            Segment segment = entry.getValue();
+            int position = segment.dataStart();
+            if (first >= segment.baseOffset) {
+                try {
+                    Optional<Segment.Located> located = segment.locate(first, segment.size());
+                    if (located.isPresent()) {
+                        position = located.get().position();
+                    }
+                } catch (Segment.CorruptSegmentException e) {
+                    // Its first batch lies in a fenced stretch: READ_COMMITTED reads stop at the segment's start.
+                    LOG.warn("{}: the transaction open since offset {} begins in a corrupt stretch", segment, first);
+                }
+            }
+            unstable.begin(new PartitionLog.Position(first, segment.baseOffset, position));
+        }
+        return unstable;
     }
 
     private static void removeLeftovers(Path dir) throws IOException {
@@ -169,8 +257,10 @@ final class LogLoader {
                 if (name.endsWith(Segment.DELETED_SUFFIX) || name.endsWith(".tmp")
                         || name.endsWith(Segment.CLEANED_SUFFIX)) {
                     Files.delete(file);
-                } else if (name.endsWith(Segment.INDEX_SUFFIX)) {
-                    Path log = file.resolveSibling(name.substring(0, name.length() - Segment.INDEX_SUFFIX.length())
+                } else if (name.endsWith(Segment.INDEX_SUFFIX) || name.endsWith(Segment.TRANSACTION_INDEX_SUFFIX)) {
+                    String suffix = name.endsWith(Segment.INDEX_SUFFIX) ? Segment.INDEX_SUFFIX
+                            : Segment.TRANSACTION_INDEX_SUFFIX;
+                    Path log = file.resolveSibling(name.substring(0, name.length() - suffix.length())
                             + Segment.LOG_SUFFIX);
                     if (!Files.exists(log)) {
                         Files.delete(file);

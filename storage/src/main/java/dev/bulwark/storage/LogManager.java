@@ -47,7 +47,8 @@ import java.util.stream.Stream;
  *   .clean-shutdown             present only between a clean stop and the next start
  *   checkpoints                 recovery point, log start offset, cleaner checkpoint, corrupt ranges of every partition
  *   topics/&lt;topic id&gt;/topic.meta    name, partition count, config overrides (its presence commits a creation)
- *   topics/&lt;topic id&gt;/&lt;n&gt;/         segments (*.log), indexes (*.index), producer snapshots (*.snapshot);
+ *   topics/&lt;topic id&gt;/&lt;n&gt;/         segments (*.log), indexes (*.index), aborted transactions (*.txnindex),
+ *                                 producer snapshots (*.snapshot);
  *                                 while compaction swaps a segment in, *.cleaned files and a *.swap manifest
  *   internal/&lt;name&gt;/                 logs of Bulwark's own state (committed offsets), laid out as a partition
  * </pre>

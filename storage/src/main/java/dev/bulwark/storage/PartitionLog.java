@@ -1,8 +1,11 @@
 package dev.bulwark.storage;
 
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.errors.OffsetOutOfRangeException;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
@@ -33,6 +36,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link FlushScheduler}'s threads, compaction on the {@link LogCleaner}'s. The high
  * watermark, what consumers may read and what acks=all waits for, is the fsynced end of the log under
  * {@link FlushPolicy#DURABLE} and the written end under {@link FlushPolicy#PAGE_CACHE}.
+ *
+ * <p>Transactions. Producers write transactional batches; the transaction coordinator ends each transaction with a
+ * marker ({@link #appendControl}). The last stable offset, below which READ_COMMITTED consumers read, is the high
+ * watermark or the first batch of the oldest transaction not yet decided below it ({@link UnstableOffsets}),
+ * whichever is lower. Aborted transactions are listed in their marker's segment ({@link TransactionIndex}) so that a
+ * fetch can tell consumers what to skip ({@link #collectAbortedTransactions}).
  */
 public final class PartitionLog {
 
@@ -70,6 +79,7 @@ public final class PartitionLog {
     private final SegmentReaper reaper;
     private final ConcurrentSkipListMap<Long, Segment> segments;
     private final ProducerStateManager producers;
+    private final UnstableOffsets unstable;
     private final ReentrantLock appendLock = new ReentrantLock();
     private final Object flushLock = new Object();
     /** Pending {@link #awaitHighWatermark} calls by offset: all the high watermark passed are found, in any order. */
@@ -96,8 +106,8 @@ public final class PartitionLog {
 
     PartitionLog(PartitionId id, Path dir, LogConfig config, Clock clock, FlushPolicy flushPolicy,
                  FlushScheduler flushScheduler, HighWatermarkListener listener, SegmentReaper reaper,
-                 ConcurrentSkipListMap<Long, Segment> segments, ProducerStateManager producers, long logStartOffset,
-                 long firstDirtyOffset, long deleteHorizonMs) {
+                 ConcurrentSkipListMap<Long, Segment> segments, ProducerStateManager producers,
+                 UnstableOffsets unstable, long logStartOffset, long firstDirtyOffset, long deleteHorizonMs) {
         this.id = id;
         this.dir = dir;
         this.config = config;
@@ -108,6 +118,7 @@ public final class PartitionLog {
         this.reaper = reaper;
         this.segments = segments;
         this.producers = producers;
+        this.unstable = unstable;
         Segment active = segments.lastEntry().getValue();
         this.end = new Position(active.nextOffset(), active.baseOffset, active.size());
         this.durable = end;
@@ -152,6 +163,26 @@ public final class PartitionLog {
 
     private Position highWatermarkPosition() {
         return flushPolicy == FlushPolicy.DURABLE ? durable : end;
+    }
+
+    /**
+     * The offset below which READ_COMMITTED consumers read: the high watermark, or the first offset of the oldest
+     * transaction that is open or whose marker is not yet below the high watermark, whichever is lower (never below
+     * the log start offset).
+     */
+    public long lastStableOffset() {
+        return stablePosition(highWatermarkPosition()).offset();
+    }
+
+    /** The last stable offset's position, given the high watermark's. */
+    private Position stablePosition(Position hw) {
+        Position first = unstable.firstUnstable(hw.offset());
+        if (first == null || first.offset() >= hw.offset()) {
+            return hw;
+        }
+        long start = logStartOffset;
+        // A transaction whose first batches were deleted holds the stable offset at the log start: nothing is read.
+        return first.offset() >= start ? first : new Position(start, first.segmentBase(), first.position());
     }
 
     public long sizeInBytes() {
@@ -209,8 +240,11 @@ public final class PartitionLog {
                 BatchHeader stored = header.assigned(base, batchTime);
                 ByteBuffer bytes = buffer.duplicate();
                 bytes.limit(valid.position() + header.sizeInBytes()).position(valid.position());
+                int position = active.size();
                 active.append(bytes, stored, cfg.indexIntervalBytes, cfg.segmentBytes);
-                producers.update(stored);
+                if (producers.update(stored)) {
+                    unstable.begin(new Position(base, active.baseOffset, position));
+                }
                 end = new Position(stored.nextOffset(), active.baseOffset, active.size());
                 lastOffset = stored.lastOffset();
             }
@@ -219,13 +253,75 @@ public final class PartitionLog {
         } finally {
             appendLock.unlock();
         }
+        appended();
+        return new AppendResult(firstOffset, lastOffset, logAppendTime ? now : -1, logStartOffset, false);
+    }
+
+    /** After an append: the high watermark moves now, or after the fsync that covers it. */
+    private void appended() {
         if (flushPolicy == FlushPolicy.PAGE_CACHE) {
             completeWaiters();
             listener.highWatermarkAdvanced(this);
         } else {
             flushScheduler.request(this);
         }
-        return new AppendResult(firstOffset, lastOffset, logAppendTime ? now : -1, logStartOffset, false);
+    }
+
+    /**
+     * Writes the end-transaction marker the transaction coordinator sends (WriteTxnMarkers): a control batch of one
+     * COMMIT or ABORT record, which ends the producer's ongoing transaction here. An ABORT is listed in the transaction
+     * index, so READ_COMMITTED fetches tell consumers to skip the transaction's records. A marker for a producer with
+     * no ongoing transaction here is written too (the coordinator sends one to every partition of the transaction).
+     * Like a produce, the marker is decided once the high watermark passes it ({@link #awaitHighWatermark}).
+     *
+     * @param timestamp the marker's timestamp (the broker's time under LogAppendTime)
+     * @return the marker's offset as first and last offset
+     * @throws org.apache.kafka.common.errors.InvalidProducerEpochException         when {@code producerEpoch} is older
+     *                                                                              than the producer's
+     * @throws org.apache.kafka.common.errors.TransactionCoordinatorFencedException when {@code coordinatorEpoch} is
+     *                                                                              older than the last marker's
+     * @throws IllegalArgumentException                                             for another control type
+     */
+    public AppendResult appendControl(long producerId, short producerEpoch, ControlRecordType type,
+                                      int coordinatorEpoch, long timestamp) {
+        if (type != ControlRecordType.COMMIT && type != ControlRecordType.ABORT) {
+            throw new IllegalArgumentException("An end-transaction marker is COMMIT or ABORT, not " + type);
+        }
+        long now = clock.millis();
+        LogConfig cfg = config;
+        boolean logAppendTime = cfg.timestampType == TimestampType.LOG_APPEND_TIME;
+        long offset;
+        appendLock.lock();
+        try {
+            ensureWritable();
+            producers.checkMarker(producerId, producerEpoch, coordinatorEpoch);
+            offset = end.offset();
+            MemoryRecords marker = MemoryRecords.withEndTransactionMarker(offset, timestamp, LEADER_EPOCH, producerId,
+                    producerEpoch, new EndTransactionMarker(type, coordinatorEpoch));
+            if (logAppendTime) {
+                marker.batches().iterator().next().setMaxTimestamp(TimestampType.LOG_APPEND_TIME, now);
+            }
+            BatchHeader header = BatchHeader.read(marker.buffer(), 0);
+            Segment active = maybeRoll(header.sizeInBytes(), header.maxTimestamp(), offset, cfg);
+            active.append(marker.buffer(), header, cfg.indexIntervalBytes, cfg.segmentBytes);
+            Optional<ProducerStateManager.CompletedTransaction> completed = producers.completeTransaction(producerId,
+                    producerEpoch, coordinatorEpoch, offset, header.maxTimestamp(), type == ControlRecordType.ABORT);
+            if (completed.isPresent()) {
+                ProducerStateManager.CompletedTransaction done = completed.get();
+                if (done.aborted()) {
+                    active.transactionIndex().append(new AbortedTransaction(producerId,
+                            done.firstOffset(), offset, done.lastStableOffset()));
+                }
+                unstable.complete(done.firstOffset(), offset, highWatermark());
+            }
+            end = new Position(header.nextOffset(), active.baseOffset, active.size());
+        } catch (IOException e) {
+            throw goOffline("marker append failed", e);
+        } finally {
+            appendLock.unlock();
+        }
+        appended();
+        return new AppendResult(offset, offset, logAppendTime ? now : -1, logStartOffset, false);
     }
 
     /**
@@ -352,19 +448,29 @@ public final class PartitionLog {
     // ---------------------------------------------------------------- reads
 
     /** What a fetch of this partition returns. */
-    public record LogRead(Optional<LogSlice> slice, long highWatermark, long logStartOffset, long logEndOffset) {
+    public record LogRead(Optional<LogSlice> slice, long highWatermark, long lastStableOffset, long logStartOffset,
+                          long logEndOffset) {
+    }
+
+    /** {@link #read(long, int, boolean, IsolationLevel)} for READ_UNCOMMITTED. */
+    public LogRead read(long fetchOffset, int maxBytes, boolean minOneBatch) {
+        return read(fetchOffset, maxBytes, minOneBatch, IsolationLevel.READ_UNCOMMITTED);
     }
 
     /**
      * Reads from {@code fetchOffset}: the batch holding it and those after it, up to {@code maxBytes} (at least the
-     * first whole batch when {@code minOneBatch}), never past the high watermark.
+     * first whole batch when {@code minOneBatch}), never past the high watermark, and under READ_COMMITTED never past
+     * the last stable offset (the consumer skips aborted transactions' records with
+     * {@link #collectAbortedTransactions}).
      *
      * @throws OffsetOutOfRangeException when the offset is below the log start or above the log end
      * @throws KafkaStorageException     when the offset lies in a corrupt stretch or the partition is offline
      */
-    public LogRead read(long fetchOffset, int maxBytes, boolean minOneBatch) {
+    public LogRead read(long fetchOffset, int maxBytes, boolean minOneBatch, IsolationLevel isolation) {
         ensureReadable();
-        Position bound = highWatermarkPosition();
+        Position hw = highWatermarkPosition();
+        Position stable = stablePosition(hw);
+        Position bound = isolation == IsolationLevel.READ_COMMITTED ? stable : hw;
         long start = logStartOffset;
         long logEnd = end.offset();
         if (fetchOffset < start || fetchOffset > logEnd) {
@@ -372,10 +478,11 @@ public final class PartitionLog {
                     + logEnd + "] of " + id);
         }
         if (fetchOffset >= bound.offset()) {
-            return new LogRead(Optional.empty(), bound.offset(), start, logEnd);
+            return new LogRead(Optional.empty(), hw.offset(), stable.offset(), start, logEnd);
         }
         try {
-            return stable(() -> readFrom(fetchOffset, maxBytes, minOneBatch, bound, start, logEnd));
+            return stable(() -> readFrom(fetchOffset, maxBytes, minOneBatch, bound, hw.offset(), stable.offset(),
+                    start, logEnd));
         } catch (Segment.CorruptSegmentException e) {
             LOG.error("{}: fetch at offset {} refused: {}", id, fetchOffset, e.getMessage());
             throw new KafkaStorageException(e.getMessage());
@@ -384,8 +491,8 @@ public final class PartitionLog {
         }
     }
 
-    private LogRead readFrom(long fetchOffset, int maxBytes, boolean minOneBatch, Position bound, long start,
-                             long logEnd) throws IOException {
+    private LogRead readFrom(long fetchOffset, int maxBytes, boolean minOneBatch, Position bound, long hw,
+                             long lastStable, long start, long logEnd) throws IOException {
         Map.Entry<Long, Segment> entry = segments.floorEntry(fetchOffset);
         if (entry == null) {
             entry = segments.firstEntry();
@@ -404,11 +511,35 @@ public final class PartitionLog {
                 }
                 Optional<LogSlice> slice = limit > 0
                         ? Optional.of(new LogSlice(segment.channel(), position, limit)) : Optional.empty();
-                return new LogRead(slice, bound.offset(), start, logEnd);
+                return new LogRead(slice, hw, lastStable, start, logEnd);
             }
             entry = segments.higherEntry(entry.getKey());
         }
-        return new LogRead(Optional.empty(), bound.offset(), start, logEnd);
+        return new LogRead(Optional.empty(), hw, lastStable, start, logEnd);
+    }
+
+    /**
+     * The aborted transactions that overlap the offsets [{@code fetchOffset}, {@code upperBoundOffset}), in marker
+     * order: what a READ_COMMITTED fetch answers in its aborted_transactions field, with {@code upperBoundOffset} the
+     * offset after the last batch it returns. Markers lie after their transactions' records, so the search starts at
+     * the segment holding {@code fetchOffset} and walks later segments until an entry shows that no transaction open
+     * before the upper bound was still open after it.
+     */
+    public List<AbortedTransaction> collectAbortedTransactions(long fetchOffset, long upperBoundOffset) {
+        try {
+            return stable(() -> {
+                List<AbortedTransaction> found = new ArrayList<>();
+                Long from = segments.floorKey(fetchOffset);
+                for (Segment segment : segments.tailMap(from == null ? segments.firstKey() : from).values()) {
+                    if (segment.transactionIndex().collect(fetchOffset, upperBoundOffset, found)) {
+                        break;
+                    }
+                }
+                return found;
+            });
+        } catch (IOException e) {
+            throw goOffline("aborted transaction lookup failed", e);
+        }
     }
 
     private interface Lookup<T> {
@@ -654,7 +785,7 @@ public final class PartitionLog {
                     return Optional.empty();
                 }
             }
-            long bound = Math.min(durable.segmentBase(), highWatermarkPosition().segmentBase());
+            long bound = cleanableBound();
             List<Segment> below = new ArrayList<>(segments.headMap(bound, false).values());
             long boundOffset = segments.ceilingKey(bound);
             return Optional.of(new LogCleaner.View(id, dir, below, boundOffset, logStartOffset, firstDirtyOffset,
@@ -662,6 +793,15 @@ public final class PartitionLog {
         } finally {
             appendLock.unlock();
         }
+    }
+
+    /**
+     * The base offset of the first segment compaction must not touch: the one holding the fsynced end, the high
+     * watermark or the last stable offset (an undecided transaction's records cannot be judged yet). Called under the
+     * append lock.
+     */
+    private long cleanableBound() {
+        return Math.min(durable.segmentBase(), stablePosition(highWatermarkPosition()).segmentBase());
     }
 
     /** Whether {@code run} are still segments of this log, as they were (retention or a swap did not replace them). */
@@ -690,8 +830,8 @@ public final class PartitionLog {
                 return false;
             }
             Segment last = replaced.get(replaced.size() - 1);
-            if (last.baseOffset >= Math.min(durable.segmentBase(), highWatermarkPosition().segmentBase())) {
-                throw new IllegalStateException(id + ": segment " + last + " is not below the high watermark");
+            if (last.baseOffset >= cleanableBound()) {
+                throw new IllegalStateException(id + ": segment " + last + " is not below the last stable offset");
             }
             try {
                 SegmentSwap.swap(dir, compacted, replaced, listener);

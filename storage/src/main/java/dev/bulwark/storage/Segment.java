@@ -67,6 +67,7 @@ final class Segment implements Closeable {
     static final byte COMPACTED_FORMAT_VERSION = 2;
     static final String LOG_SUFFIX = ".log";
     static final String INDEX_SUFFIX = ".index";
+    static final String TRANSACTION_INDEX_SUFFIX = ".txnindex";
     static final String DELETED_SUFFIX = ".deleted";
     /** Files of a compacted segment being written; they become the segment's only through {@link SegmentSwap}. */
     static final String CLEANED_SUFFIX = ".cleaned";
@@ -78,6 +79,7 @@ final class Segment implements Closeable {
     private final int dataStart;
     private Path logPath;
     private Path indexPath;
+    private Path transactionIndexPath;
     private final FileChannel channel;
     /** For a compacted segment: the data length and checksum its header records (read at open, set when finished). */
     private int sealedDataLength = -1;
@@ -85,6 +87,8 @@ final class Segment implements Closeable {
     /** For a compacted segment being written: the checksum of the batches appended so far. */
     private CRC32C writtenDataCrc;
     private SegmentIndex index = new SegmentIndex();
+    /** The aborted transactions whose markers this segment holds; read from its file once recovery is done. */
+    private TransactionIndex transactions;
     private final List<CorruptRange> corruptRanges = new ArrayList<>();
 
     private volatile int size;
@@ -107,12 +111,15 @@ final class Segment implements Closeable {
     record CorruptRange(int startPosition, int endPosition, long fromOffset, long toOffset) {
     }
 
-    private Segment(long baseOffset, boolean compacted, Path logPath, Path indexPath, FileChannel channel, int size) {
+    private Segment(long baseOffset, boolean compacted, Path logPath, Path indexPath, Path transactionIndexPath,
+                    FileChannel channel, int size) {
         this.baseOffset = baseOffset;
         this.compacted = compacted;
         this.dataStart = compacted ? COMPACTED_HEADER_SIZE : HEADER_SIZE;
         this.logPath = logPath;
         this.indexPath = indexPath;
+        this.transactionIndexPath = transactionIndexPath;
+        this.transactions = new TransactionIndex(baseOffset);
         this.channel = channel;
         this.size = size;
         this.flushedSize = size;
@@ -127,6 +134,20 @@ final class Segment implements Closeable {
     private static Path indexPathFor(Path logPath) {
         String name = logPath.getFileName().toString();
         return logPath.resolveSibling(name.substring(0, name.length() - LOG_SUFFIX.length()) + INDEX_SUFFIX);
+    }
+
+    private static Path transactionIndexPathFor(Path logPath) {
+        String name = logPath.getFileName().toString();
+        return logPath.resolveSibling(name.substring(0, name.length() - LOG_SUFFIX.length())
+                + TRANSACTION_INDEX_SUFFIX);
+    }
+
+    static Path transactionIndexPath(Path dir, long baseOffset) {
+        return dir.resolve(fileName(baseOffset) + TRANSACTION_INDEX_SUFFIX);
+    }
+
+    static Path cleanedTransactionIndexPath(Path dir, long baseOffset) {
+        return dir.resolve(fileName(baseOffset) + TRANSACTION_INDEX_SUFFIX + CLEANED_SUFFIX);
     }
 
     static Path logPath(Path dir, long baseOffset) {
@@ -160,16 +181,19 @@ final class Segment implements Closeable {
             channel.close();
             throw e;
         }
-        return new Segment(baseOffset, false, path, indexPathFor(path), channel, HEADER_SIZE);
+        return new Segment(baseOffset, false, path, indexPathFor(path), transactionIndexPathFor(path), channel,
+                HEADER_SIZE);
     }
 
     /**
-     * Starts a compacted segment in {@code <base>.log.cleaned} (index {@code <base>.index.cleaned}), replacing a
-     * leftover of an abandoned attempt. Its header is written by {@link #finishCompacted}.
+     * Starts a compacted segment in {@code <base>.log.cleaned} (indexes {@code <base>.index.cleaned} and
+     * {@code <base>.txnindex.cleaned}), replacing a leftover of an abandoned attempt. Its header is written by
+     * {@link #finishCompacted}.
      */
     static Segment createCompacted(Path dir, long baseOffset) throws IOException {
         Path path = cleanedLogPath(dir, baseOffset);
         Files.deleteIfExists(cleanedIndexPath(dir, baseOffset));
+        Files.deleteIfExists(cleanedTransactionIndexPath(dir, baseOffset));
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
@@ -178,8 +202,8 @@ final class Segment implements Closeable {
             channel.close();
             throw e;
         }
-        Segment segment = new Segment(baseOffset, true, path, cleanedIndexPath(dir, baseOffset), channel,
-                COMPACTED_HEADER_SIZE);
+        Segment segment = new Segment(baseOffset, true, path, cleanedIndexPath(dir, baseOffset),
+                cleanedTransactionIndexPath(dir, baseOffset), channel, COMPACTED_HEADER_SIZE);
         segment.writtenDataCrc = new CRC32C();
         return segment;
     }
@@ -203,6 +227,14 @@ final class Segment implements Closeable {
         channel.force(true);
         flushedSize = size;
         seal();
+    }
+
+    /** Moves the transaction index file (if any) to {@code target}, atomically; the directory is not fsynced here. */
+    void moveTransactionIndex(Path target) throws IOException {
+        if (Files.exists(transactionIndexPath)) {
+            Files.move(transactionIndexPath, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        transactionIndexPath = target;
     }
 
     /** Moves the index file (if any) to {@code target}, atomically; the directory is not fsynced here. */
@@ -260,8 +292,8 @@ final class Segment implements Closeable {
             if (fileSize > Integer.MAX_VALUE) {
                 throw new IOException(logPath + ": segment larger than 2 GiB");
             }
-            Segment segment = new Segment(baseOffset, compacted, logPath, indexPathFor(logPath), channel,
-                    (int) fileSize);
+            Segment segment = new Segment(baseOffset, compacted, logPath, indexPathFor(logPath),
+                    transactionIndexPathFor(logPath), channel, (int) fileSize);
             if (compacted) {
                 segment.sealedDataLength = header.getInt();
                 segment.sealedDataCrc = header.getInt();
@@ -283,6 +315,24 @@ final class Segment implements Closeable {
         CorruptHeaderException(String message) {
             super(message);
         }
+    }
+
+    /**
+     * Reads the transaction index file, once the segment's batches are known (after recovery): what it lists past the
+     * segment's end is dropped; see {@link TransactionIndex#read}.
+     */
+    void loadTransactionIndex() {
+        transactions = TransactionIndex.read(transactionIndexPath, baseOffset, nextOffset);
+    }
+
+    /** The aborted transactions whose markers this segment holds. */
+    TransactionIndex transactionIndex() {
+        return transactions;
+    }
+
+    /** Writes the transaction index file; for a sealed segment whose index was rebuilt at start. */
+    void writeTransactionIndex() throws IOException {
+        transactions.write(transactionIndexPath);
     }
 
     private void adopt(SegmentIndex.Loaded loaded) {
@@ -322,6 +372,7 @@ final class Segment implements Closeable {
         bytesSinceIndexEntry += header.sizeInBytes();
         size = position + header.sizeInBytes();
         nextOffset = header.nextOffset();
+        transactions.completeUpTo(nextOffset); // the partition lists each ABORT marker it appends
     }
 
     private void track(BatchHeader header) {
@@ -363,7 +414,7 @@ final class Segment implements Closeable {
     }
 
     /**
-     * Trims preallocated space and writes the index file so the segment reopens without a scan; done when the
+     * Trims preallocated space and writes the index files so the segment reopens without a scan; done when the
      * segment stops growing.
      */
     void seal() throws IOException {
@@ -372,6 +423,11 @@ final class Segment implements Closeable {
             channel.truncate(size);
             channel.force(true);
             allocated = size;
+        }
+        if (transactions.completeUpTo() >= nextOffset) {
+            // While a start loads the log, the index does not list the segment's markers until the log is replayed;
+            // LogLoader writes it then.
+            transactions.write(transactionIndexPath);
         }
         index.write(indexPath, new SegmentIndex.Summary(size, nextOffset, maxTimestamp, maxTimestampBatchOffset,
                 rollTimestamp));
@@ -448,12 +504,30 @@ final class Segment implements Closeable {
         return scan(start, maxPosition, batch -> batch.maxTimestamp() >= timestamp);
     }
 
-    /** Hands every batch header from the batch holding {@code fromOffset} to the end of the segment to {@code sink}. */
-    void forEachBatchFrom(long fromOffset, Consumer<BatchHeader> sink) throws IOException {
-        forEachBatchFrom(fromOffset, size, sink);
+    /** Visits a batch where it lies; it may read the batch. */
+    interface BatchVisitor {
+        void visit(Located batch) throws IOException;
     }
 
-    /** Like {@link #forEachBatchFrom(long, Consumer)}, for the batches that start below {@code maxPosition}. */
+    /** Hands every batch from the batch holding {@code fromOffset} to the end of the segment to {@code visitor}. */
+    void forEachBatchFrom(long fromOffset, BatchVisitor visitor) throws IOException {
+        Optional<Located> first = scan(index.floorPositionForOffset(relative(Math.max(fromOffset, baseOffset)),
+                dataStart), size, batch -> batch.lastOffset() >= fromOffset);
+        int position = first.isEmpty() ? size : first.get().position();
+        ByteBuffer header = ByteBuffer.allocate(BatchHeader.SIZE);
+        while (position < size) {
+            Optional<CorruptRange> corrupt = corruptRangeAt(position);
+            if (corrupt.isPresent()) {
+                position = corrupt.get().endPosition();
+                continue;
+            }
+            BatchHeader batch = readHeader(header, position);
+            visitor.visit(new Located(position, batch));
+            position += batch.sizeInBytes();
+        }
+    }
+
+    /** Hands the header of each batch from the one holding {@code fromOffset} that starts below {@code maxPosition}. */
     void forEachBatchFrom(long fromOffset, int maxPosition, Consumer<BatchHeader> sink) throws IOException {
         Optional<Located> first = scan(index.floorPositionForOffset(relative(Math.max(fromOffset, baseOffset)),
                 dataStart), maxPosition, batch -> batch.lastOffset() >= fromOffset);
@@ -840,6 +914,11 @@ final class Segment implements Closeable {
         Path deletedLog = deletedName(logPath);
         Files.move(logPath, deletedLog);
         logPath = deletedLog;
+        if (Files.exists(transactionIndexPath)) {
+            Path deletedTransactionIndex = deletedName(transactionIndexPath);
+            Files.move(transactionIndexPath, deletedTransactionIndex);
+            transactionIndexPath = deletedTransactionIndex;
+        }
         if (Files.exists(indexPath)) {
             Path deletedIndex = deletedName(indexPath);
             Files.move(indexPath, deletedIndex);
@@ -860,6 +939,7 @@ final class Segment implements Closeable {
         close();
         Files.deleteIfExists(logPath);
         Files.deleteIfExists(indexPath);
+        Files.deleteIfExists(transactionIndexPath);
     }
 
     @Override

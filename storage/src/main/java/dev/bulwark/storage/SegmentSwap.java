@@ -19,7 +19,8 @@ import java.util.stream.Stream;
  * <p>The protocol, for old segments with base offsets {@code b1 < b2 < ... < bk} and the compacted segment that takes
  * the name {@code b1}:
  * <ol>
- *   <li>The cleaner writes {@code b1.log.cleaned} and {@code b1.index.cleaned} and fsyncs both and the directory
+ *   <li>The cleaner writes {@code b1.log.cleaned}, {@code b1.txnindex.cleaned} and {@code b1.index.cleaned} and
+ *       fsyncs them and the directory
  *       ({@link Segment#finishCompacted}). Nothing refers to them yet: a crash leaves leftovers that the next start
  *       deletes.</li>
  *   <li><b>Commit.</b> The manifest {@code b1.swap} is written atomically (temporary file, fsync, rename, directory
@@ -27,17 +28,18 @@ import java.util.stream.Stream;
  *       the next start completes the swap if this process does not.</li>
  *   <li>Each old segment's files are renamed to {@code .deleted} (readers holding them keep reading; the partition's
  *       delayed-deletion reaper removes them later); directory fsync.</li>
- *   <li>{@code b1.index.cleaned} is renamed to {@code b1.index}; directory fsync. Then {@code b1.log.cleaned} is
- *       renamed to {@code b1.log}; directory fsync. The index goes first, so an existing {@code b1.index.cleaned}
- *       means the log is not in place yet either.</li>
+ *   <li>{@code b1.txnindex.cleaned} is renamed to {@code b1.txnindex}, then {@code b1.index.cleaned} to
+ *       {@code b1.index}; directory fsync. Then {@code b1.log.cleaned} is renamed to {@code b1.log}; directory fsync.
+ *       The indexes go first, so an existing {@code b1.txnindex.cleaned} means the offset index and the log are not in
+ *       place yet either, and an existing {@code b1.index.cleaned} that the log is not.</li>
  *   <li>The manifest is deleted; directory fsync.</li>
  * </ol>
  *
  * <p>At start, before anything else reads the directory, {@link #completeInterrupted} finishes every swap whose
  * manifest exists: while {@code b1.log.cleaned} exists, every {@code .log} of a listed base is old and is deleted
  * (so is every listed {@code .index}, except {@code b1.index} once {@code b1.index.cleaned} is gone, which is then
- * the new one), and the cleaned files take their names; then the manifest goes. Doing this twice does no harm. Without a
- * manifest, {@code .cleaned} files are leftovers of step 1.
+ * the new one, and likewise every listed {@code .txnindex}), and the cleaned files take their names; then the
+ * manifest goes. Doing this twice does no harm. Without a manifest, {@code .cleaned} files are leftovers of step 1.
  *
  * <p>Manifest format ({@link MetadataFile} payload, version 1): i64 base offset of the compacted segment, i32 count,
  * then the base offset (i64) of each segment it replaces, in increasing order.
@@ -113,6 +115,7 @@ final class SegmentSwap {
                 listener.stepDone("retired " + old.baseOffset);
             }
             MetadataFile.syncDirectory(dir);
+            compacted.moveTransactionIndex(Segment.transactionIndexPath(dir, base));
             compacted.moveIndex(Segment.indexPath(dir, base));
             MetadataFile.syncDirectory(dir);
             listener.stepDone("index in place");
@@ -166,6 +169,7 @@ final class SegmentSwap {
             }
             boolean logPending = Files.exists(Segment.cleanedLogPath(dir, base));
             boolean indexPending = Files.exists(Segment.cleanedIndexPath(dir, base));
+            boolean transactionIndexPending = Files.exists(Segment.cleanedTransactionIndexPath(dir, base));
             if (!logPending && !Files.exists(Segment.logPath(dir, base))) {
                 throw new IOException(manifest + ": the compacted segment of a committed swap is missing; "
                         + "neither " + Segment.cleanedLogPath(dir, base).getFileName() + " nor "
@@ -178,8 +182,15 @@ final class SegmentSwap {
                 if (indexPending || old != base) {
                     Files.deleteIfExists(Segment.indexPath(dir, old));
                 }
+                if (transactionIndexPending || old != base) {
+                    Files.deleteIfExists(Segment.transactionIndexPath(dir, old));
+                }
             }
             MetadataFile.syncDirectory(dir);
+            if (transactionIndexPending) {
+                Files.move(Segment.cleanedTransactionIndexPath(dir, base), Segment.transactionIndexPath(dir, base),
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
             if (indexPending) {
                 Files.move(Segment.cleanedIndexPath(dir, base), Segment.indexPath(dir, base),
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);

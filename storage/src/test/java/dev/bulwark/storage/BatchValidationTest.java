@@ -5,11 +5,12 @@ import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.InvalidTimestampException;
-import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnsupportedForMessageFormatException;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.ControlRecordType;
 import org.apache.kafka.common.record.internal.DefaultRecordBatch;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.SimpleRecord;
@@ -182,9 +183,11 @@ class BatchValidationTest {
     }
 
     @Test
-    void transactionalBatchesAreRefused() throws IOException {
-        refused(InvalidTxnStateException.class, MemoryRecords.withTransactionalRecords(Compression.NONE, 5L,
-                (short) 0, 0, new SimpleRecord(T, null, Batches.utf8("a"))));
+    void clientsMayNotProduceTransactionMarkers() throws IOException {
+        MemoryRecords marker = MemoryRecords.withEndTransactionMarker(0L, T, 0, 5L, (short) 0,
+                new EndTransactionMarker(ControlRecordType.COMMIT, 0));
+
+        refused(InvalidRecordException.class, marker);
     }
 
     @Test

@@ -86,6 +86,31 @@ final class Batches {
         return MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, epoch, baseSequence, records);
     }
 
+    /**
+     * A transactional producer's batch of records from {@code key, value} pairs (a null key for key-less records),
+     * all at {@code timestamp}.
+     */
+    static MemoryRecords transactional(long producerId, short epoch, int baseSequence, long timestamp,
+                                       String... keysAndValues) {
+        SimpleRecord[] records = new SimpleRecord[keysAndValues.length / 2];
+        for (int i = 0; i < records.length; i++) {
+            String key = keysAndValues[2 * i];
+            records[i] = new SimpleRecord(timestamp, key == null ? null : utf8(key), utf8(keysAndValues[2 * i + 1]));
+        }
+        return MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch, baseSequence, records);
+    }
+
+    /** The data records of {@code batches}, without transaction markers. */
+    static List<Record> dataRecords(List<MutableRecordBatch> batches) {
+        List<Record> records = new ArrayList<>();
+        for (RecordBatch batch : batches) {
+            if (!batch.isControlBatch()) {
+                batch.forEach(records::add);
+            }
+        }
+        return records;
+    }
+
     /** Several batches back to back in one produce request. */
     static MemoryRecords concat(MemoryRecords... parts) {
         int size = Arrays.stream(parts).mapToInt(MemoryRecords::sizeInBytes).sum();

@@ -1,14 +1,13 @@
 package dev.bulwark.gateway.group;
 
 import dev.bulwark.auth.Tenant;
-import dev.bulwark.storage.LogSlice;
+import dev.bulwark.gateway.cluster.KeyValueLog;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.InvalidGroupIdException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +49,6 @@ public final class OffsetStore {
     private static final byte KIND_OFFSET = 0;
     private static final int SNAPSHOT_MAGIC = 0x42574F53; // "BWOS"
     private static final byte SNAPSHOT_VERSION = 1;
-    private static final int READ_CHUNK = 1 << 20;
 
     private final PartitionLog log;
     private final Path snapshotFile;
@@ -68,7 +66,7 @@ public final class OffsetStore {
     public static OffsetStore open(PartitionLog log, Path snapshotFile, Clock clock) throws IOException {
         OffsetStore store = new OffsetStore(log, snapshotFile, clock);
         long from = store.loadSnapshot();
-        long replayed = store.replay(Math.max(from, log.logStartOffset()));
+        long replayed = KeyValueLog.replay(log, Math.max(from, log.logStartOffset()), store::apply);
         LOG.info("committed offsets of {} group(s) loaded ({} record(s) replayed after the snapshot)",
                 store.offsets.size(), replayed);
         return store;
@@ -169,22 +167,15 @@ public final class OffsetStore {
 
     private byte[] encodeSnapshot(long upTo) {
         List<byte[]> entries = new ArrayList<>();
-        int size = 12;
         for (Map.Entry<GroupKey, Map<TopicPartition, CommittedOffset>> group : offsets.entrySet()) {
             for (Map.Entry<TopicPartition, CommittedOffset> e : group.getValue().entrySet()) {
                 byte[] key = key(group.getKey(), e.getKey());
                 byte[] value = value(e.getValue());
                 entries.add(key);
                 entries.add(value);
-                size += 8 + key.length + value.length;
             }
         }
-        ByteBuffer buffer = ByteBuffer.allocate(size);
-        buffer.putLong(upTo).putInt(entries.size() / 2);
-        for (byte[] bytes : entries) {
-            buffer.putInt(bytes.length).put(bytes);
-        }
-        return buffer.array();
+        return KeyValueLog.encodeSnapshot(upTo, entries);
     }
 
     private long loadSnapshot() throws IOException {
@@ -195,43 +186,7 @@ public final class OffsetStore {
         if (content.get().version() != SNAPSHOT_VERSION) {
             throw new IOException(snapshotFile + ": unsupported offsets snapshot version " + content.get().version());
         }
-        ByteBuffer buffer = content.get().payload();
-        long upTo = buffer.getLong();
-        int count = buffer.getInt();
-        for (int i = 0; i < count; i++) {
-            byte[] key = new byte[buffer.getInt()];
-            buffer.get(key);
-            byte[] value = new byte[buffer.getInt()];
-            buffer.get(value);
-            apply(ByteBuffer.wrap(key), ByteBuffer.wrap(value));
-        }
-        return upTo;
-    }
-
-    private long replay(long from) throws IOException {
-        long next = from;
-        long replayed = 0;
-        while (next < log.highWatermark()) {
-            Optional<LogSlice> slice = log.read(next, READ_CHUNK, true).slice();
-            if (slice.isEmpty()) {
-                break;
-            }
-            ByteBuffer bytes = ByteBuffer.allocate(slice.get().length());
-            slice.get().readInto(bytes);
-            bytes.flip();
-            long before = next;
-            for (Record record : MemoryRecords.readableRecords(bytes).records()) {
-                if (record.offset() >= next) {
-                    apply(record.key(), record.hasValue() ? record.value() : null);
-                    next = record.offset() + 1;
-                    replayed++;
-                }
-            }
-            if (next == before) {
-                break;
-            }
-        }
-        return replayed;
+        return KeyValueLog.decodeSnapshot(content.get().payload(), this::apply);
     }
 
     private void apply(ByteBuffer key, ByteBuffer value) {

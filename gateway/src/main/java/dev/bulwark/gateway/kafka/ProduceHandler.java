@@ -11,6 +11,7 @@ import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TopicMetadata;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
@@ -20,10 +21,12 @@ import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceRespo
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -128,6 +131,10 @@ public final class ProduceHandler implements ApiHandler {
                 } else {
                     long reserved = 0;
                     try {
+                        if (transactional(records)) {
+                            throw new InvalidTxnStateException("Transactional batches need a transaction coordinator, "
+                                    + "which this Bulwark version does not run");
+                        }
                         reserved = topics.reserveStorage(records.sizeInBytes());
                         AppendResult appended = log.get().append(records);
                         if (appended.duplicate() || appended.lastOffset() < 0) {
@@ -157,6 +164,16 @@ public final class ProduceHandler implements ApiHandler {
             return Reply.completed(response);
         }
         return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)).thenApply(ignored -> Reply.of(response));
+    }
+
+    /**
+     * Whether the partition's batches are transactional (a producer with a producer id sends one batch per partition).
+     * The log accepts them, but until the transaction coordinator exists nothing would ever end their transactions,
+     * and an open transaction holds back the partition's last stable offset for good.
+     */
+    private static boolean transactional(MemoryRecords records) {
+        Iterator<MutableRecordBatch> batches = records.batches().iterator();
+        return batches.hasNext() && batches.next().isTransactional();
     }
 
     private static CompletableFuture<Void> awaitAcknowledgeable(PartitionLog log, long lastOffset, int timeoutMs,
