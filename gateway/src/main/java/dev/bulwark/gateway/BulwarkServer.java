@@ -59,6 +59,10 @@ import dev.bulwark.gateway.network.ListenerSpec;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.RequestPipeline;
 import dev.bulwark.gateway.quota.QuotaStage;
+import dev.bulwark.gateway.txn.TransactionCoordinator;
+import dev.bulwark.gateway.txn.TransactionLog;
+import dev.bulwark.gateway.txn.TransactionPartitions;
+import dev.bulwark.gateway.txn.TransactionSettings;
 import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.StorageSettings;
@@ -88,7 +92,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BulwarkServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BulwarkServer.class);
-    private static final long OFFSETS_SNAPSHOT_EVERY = 10_000;
+    private static final long SNAPSHOT_EVERY = 10_000;
+    /** How long the transaction coordinator waits before writing a marker again to a partition that refused it. */
+    private static final Duration MARKER_RETRY_BACKOFF = Duration.ofMillis(500);
 
     private final LogManager logs;
     private final ExecutorService requestPool;
@@ -154,7 +160,16 @@ public final class BulwarkServer implements AutoCloseable {
             long retentionCheck = broker.longValue(BrokerConfigs.OFFSETS_RETENTION_CHECK_INTERVAL_MS);
             timer.scheduleWithFixedDelay(groups::expireOffsets, retentionCheck, retentionCheck,
                     TimeUnit.MILLISECONDS);
-            timer.scheduleWithFixedDelay(() -> snapshot(offsets), 1, 1, TimeUnit.MINUTES);
+            timer.scheduleWithFixedDelay(() -> snapshot("committed-offsets", offsets::maybeSnapshot), 1, 1,
+                    TimeUnit.MINUTES);
+
+            TransactionLog transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of(
+                    LogConfig.SEGMENT_BYTES, Integer.toString(64 << 20), LogConfig.RETENTION_MS, "-1")),
+                    dataDir.resolve("log").resolve("transaction-state.snapshot"), clock);
+            TransactionCoordinator transactions = new TransactionCoordinator(transactionLog, producerIds,
+                    TransactionPartitions.of(topics), transactionSettings(broker), timer, clock);
+            timer.scheduleWithFixedDelay(() -> snapshot("transaction-state", transactionLog::maybeSnapshot), 1, 1,
+                    TimeUnit.MINUTES);
 
             QuotaStore quotaStore = QuotaStore.open(dataDir.resolve("security"));
             QuotaManager quotas = new QuotaManager(quotaStore, new QuotaWindow(
@@ -163,14 +178,15 @@ public final class BulwarkServer implements AutoCloseable {
             timer.scheduleWithFixedDelay(quotas::expireIdle, 10, 10, TimeUnit.MINUTES);
 
             AclStore acls = AclStore.open(dataDir.resolve("security"));
-            ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, security,
-                    acls, quotaStore, clock);
+            ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, transactions,
+                    security, acls, quotaStore, clock);
             RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas));
 
             KafkaListener.Settings settings = new KafkaListener.Settings(
                     broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
                     Duration.ofMillis(broker.longValue(BrokerConfigs.CONNECTIONS_MAX_IDLE_MS)));
             security.watchCertificates(config, timer);
+            transactions.start();
             List<KafkaListener> listeners = new ArrayList<>();
             for (ListenerSpec spec : specs) {
                 KafkaListener listener = new KafkaListener(spec, config.advertisedHost(), settings, apis, pipeline,
@@ -218,7 +234,7 @@ public final class BulwarkServer implements AutoCloseable {
     public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, TopicCatalog topics,
                                    ProducerIds producerIds,
                                    FetchSessions sessions, FetchPurgatory purgatory, GroupCoordinator groups,
-                                   Security security, AclStore acls, QuotaStore quotas, Clock clock) {
+                                   TransactionCoordinator transactions, Security security, AclStore acls, QuotaStore quotas, Clock clock) {
         ScramUserNames scramUsers = new ScramUserNames(security.tenants(), security.users());
         AccessControl access = new AccessControl(new Authorizer(acls::index,
                 tenantId -> security.tenants().byId(tenantId).map(Tenant::allowEveryoneIfNoAcl).orElse(false)),
@@ -276,12 +292,26 @@ public final class BulwarkServer implements AutoCloseable {
                 Duration.ofMinutes(broker.intValue(BrokerConfigs.OFFSETS_RETENTION_MINUTES)));
     }
 
-    /** Bounds the offsets log: a snapshot once enough commits piled up, and the log before it dropped. */
-    private static void snapshot(OffsetStore offsets) {
+    private static TransactionSettings transactionSettings(BrokerConfigs broker) {
+        return new TransactionSettings(
+                Duration.ofMillis(broker.intValue(BrokerConfigs.TRANSACTION_MAX_TIMEOUT_MS)),
+                Duration.ofMillis(broker.intValue(BrokerConfigs.TRANSACTION_ABORT_CHECK_MS)),
+                MARKER_RETRY_BACKOFF,
+                Duration.ofMillis(broker.intValue(BrokerConfigs.TRANSACTIONAL_ID_EXPIRATION_MS)),
+                Duration.ofMillis(broker.intValue(BrokerConfigs.TRANSACTION_ID_EXPIRATION_CHECK_MS)));
+    }
+
+    /** A key-value internal log that bounds itself with snapshots. */
+    private interface SnapshotLog {
+        void maybeSnapshot(long minRecords) throws IOException;
+    }
+
+    /** Bounds an internal log: a snapshot once enough records piled up, and the log before it dropped. */
+    private static void snapshot(String name, SnapshotLog log) {
         try {
-            offsets.maybeSnapshot(OFFSETS_SNAPSHOT_EVERY);
+            log.maybeSnapshot(SNAPSHOT_EVERY);
         } catch (IOException | RuntimeException e) {
-            LOG.error("writing the committed-offsets snapshot failed", e);
+            LOG.error("writing the {} snapshot failed", name, e);
         }
     }
 

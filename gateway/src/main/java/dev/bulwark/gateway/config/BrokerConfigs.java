@@ -35,6 +35,12 @@ public final class BrokerConfigs {
     public static final String CHECKPOINT_INTERVAL_MS = "log.flush.offset.checkpoint.interval.ms";
     public static final String CLEANER_BACKOFF_MS = "log.cleaner.backoff.ms";
     public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
+    public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
+    public static final String TRANSACTION_ABORT_CHECK_MS =
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms";
+    public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
+    public static final String TRANSACTION_ID_EXPIRATION_CHECK_MS =
+            "transaction.remove.expired.transaction.cleanup.interval.ms";
     public static final String FETCH_SESSION_SLOTS = "max.incremental.fetch.session.cache.slots";
     public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
     public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
@@ -74,6 +80,14 @@ public final class BrokerConfigs {
                     "How often the log cleaner looks for compacted topics that are due for compaction.")
             .define(PRODUCER_ID_EXPIRATION_MS, Type.INT, 86_400_000, Range.atLeast(1), Importance.LOW,
                     "Idle time after which an idempotent producer's state is forgotten.")
+            .define(TRANSACTION_MAX_TIMEOUT_MS, Type.INT, 900_000, Range.atLeast(1), Importance.HIGH,
+                    "The longest transaction time-out a producer may ask for (INVALID_TRANSACTION_TIMEOUT above).")
+            .define(TRANSACTION_ABORT_CHECK_MS, Type.INT, 10_000, Range.atLeast(1), Importance.LOW,
+                    "How often ongoing transactions are checked for their time-out (then fenced and aborted).")
+            .define(TRANSACTIONAL_ID_EXPIRATION_MS, Type.INT, 604_800_000, Range.atLeast(1), Importance.LOW,
+                    "How long a transactional id with no transaction open is kept after its last change.")
+            .define(TRANSACTION_ID_EXPIRATION_CHECK_MS, Type.INT, 3_600_000, Range.atLeast(1), Importance.LOW,
+                    "How often expired transactional ids are removed.")
             .define(FETCH_SESSION_SLOTS, Type.INT, 1000, Range.atLeast(0), Importance.MEDIUM,
                     "The most incremental fetch sessions kept.")
             .define(CONNECTIONS_MAX_IDLE_MS, Type.LONG, 600_000L, Importance.MEDIUM,

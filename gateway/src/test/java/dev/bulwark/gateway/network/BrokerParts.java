@@ -28,6 +28,10 @@ import dev.bulwark.gateway.protocol.RequestPipeline;
 import dev.bulwark.gateway.quota.QuotaStage;
 import dev.bulwark.gateway.testing.ManualScheduler;
 import dev.bulwark.gateway.testing.TestLogs;
+import dev.bulwark.gateway.txn.TransactionCoordinator;
+import dev.bulwark.gateway.txn.TransactionLog;
+import dev.bulwark.gateway.txn.TransactionPartitions;
+import dev.bulwark.gateway.txn.TransactionSettings;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TopicMetadata;
@@ -75,6 +79,7 @@ final class BrokerParts implements AutoCloseable {
     final TopicCatalog catalog;
     final Topics topics;
     final GroupCoordinator groups;
+    final TransactionCoordinator transactions;
     final Security security;
     final QuotaManager quotas;
     final ApiRegistry apis;
@@ -99,9 +104,14 @@ final class BrokerParts implements AutoCloseable {
                 Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         quotas = new QuotaManager(QuotaStore.open(securityDir), QuotaWindow.KAFKA_DEFAULT, timer.clock());
-        apis = BulwarkServer.apis(cluster, broker, catalog, ProducerIds.open(dir.resolve("producer-ids")),
-                new FetchSessions(1000, timer.clock()), purgatory, groups, security, AclStore.open(securityDir),
-                quotas.store(), timer.clock());
+        ProducerIds producerIds = ProducerIds.open(dir.resolve("producer-ids"));
+        TransactionLog transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
+                dir.resolve("log").resolve("transaction-state.snapshot"), timer.clock());
+        transactions = new TransactionCoordinator(transactionLog, producerIds, TransactionPartitions.of(catalog),
+                new TransactionSettings(Duration.ofMinutes(15), Duration.ofSeconds(10), Duration.ofMillis(500),
+                        Duration.ofDays(7), Duration.ofHours(1)), timer, timer.clock());
+        apis = BulwarkServer.apis(cluster, broker, catalog, producerIds, new FetchSessions(1000, timer.clock()),
+                purgatory, groups, transactions, security, AclStore.open(securityDir), quotas.store(), timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);
