@@ -16,6 +16,8 @@ import dev.bulwark.gateway.group.GroupCoordinator;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
+import dev.bulwark.gateway.kafka.AddOffsetsToTxnHandler;
+import dev.bulwark.gateway.kafka.AddPartitionsToTxnHandler;
 import dev.bulwark.gateway.kafka.AlterClientQuotasHandler;
 import dev.bulwark.gateway.kafka.AlterConfigsHandler;
 import dev.bulwark.gateway.kafka.CreateAclsHandler;
@@ -55,6 +57,7 @@ import dev.bulwark.gateway.kafka.OffsetForLeaderEpochHandler;
 import dev.bulwark.gateway.kafka.ProduceHandler;
 import dev.bulwark.gateway.kafka.AlterUserScramCredentialsHandler;
 import dev.bulwark.gateway.kafka.DescribeUserScramCredentialsHandler;
+import dev.bulwark.gateway.kafka.EndTxnHandler;
 import dev.bulwark.gateway.kafka.SaslOutOfSequenceHandler;
 import dev.bulwark.gateway.kafka.ScramUserNames;
 import dev.bulwark.gateway.network.KafkaListener;
@@ -246,11 +249,14 @@ public final class BulwarkServer implements AutoCloseable {
         ApiRegistry apis = new ApiRegistry();
         apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics, access))
-                .register(ApiKeys.PRODUCE, new ProduceHandler(topics, access))
+                .register(ApiKeys.PRODUCE, new ProduceHandler(topics, transactions, access))
                 .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory, access))
                 .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(topics, access))
                 .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics, access))
-                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds, access))
+                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds, transactions, access))
+                .register(ApiKeys.ADD_PARTITIONS_TO_TXN, new AddPartitionsToTxnHandler(topics, transactions, access))
+                .register(ApiKeys.ADD_OFFSETS_TO_TXN, new AddOffsetsToTxnHandler(transactions, access))
+                .register(ApiKeys.END_TXN, (short) 0, (short) 4, new EndTxnHandler(transactions, access))
                 .register(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(topics, broker, cluster, access))
                 .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, broker, sessions, groups, access))
                 .register(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, cluster, access))

@@ -33,6 +33,10 @@ public final class AuthorizationCoverage {
         rule(ApiKeys.OFFSET_FOR_LEADER_EPOCH, 4, "DESCRIBE on each topic");
         rule(ApiKeys.INIT_PRODUCER_ID, 5, "WRITE on the transactional id; without one IDEMPOTENT_WRITE on the "
                 + "cluster or WRITE on some topic");
+        rule(ApiKeys.ADD_PARTITIONS_TO_TXN, 5, "WRITE on the transactional id and on each topic (versions 0-3); "
+                + "CLUSTER_ACTION on the cluster for the batched versions 4-5");
+        rule(ApiKeys.ADD_OFFSETS_TO_TXN, 4, "WRITE on the transactional id and READ on the group");
+        rule(ApiKeys.END_TXN, 4, "WRITE on the transactional id");
         rule(ApiKeys.CREATE_TOPICS, 7, "CREATE on the cluster or the topic; DESCRIBE_CONFIGS on it to see its configs");
         rule(ApiKeys.DELETE_TOPICS, 6, "DELETE on each topic (DESCRIBE to learn a topic id's name)");
         rule(ApiKeys.CREATE_PARTITIONS, 3, "ALTER on each topic");

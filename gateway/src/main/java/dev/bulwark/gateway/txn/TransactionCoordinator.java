@@ -205,6 +205,24 @@ public final class TransactionCoordinator {
         return verified;
     }
 
+    /**
+     * Appends a producer's transactional batch to a partition only if the partition is in the producer's ongoing
+     * transaction at the batch's epoch (KIP-890): otherwise the append does not happen and this fails with
+     * INVALID_TXN_STATE, or the coordinator-level error (PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING,
+     * CONCURRENT_TRANSACTIONS while the transaction is ending). Check and append run under the coordinator's lock, so
+     * no decision, and therefore no marker, can come between them: a late retry can never land after its
+     * transaction's marker and open a transaction that nothing ends. The append copies to the log without syncing.
+     */
+    public synchronized <T> T appendToTransaction(TransactionalIdKey key, long producerId, short producerEpoch,
+                                                  TopicPartition partition, Supplier<T> append) {
+        requireTransactionalId(key);
+        TransactionMetadata current = requireProducerMayAdd(key, producerId, producerEpoch);
+        if (current.state() != TransactionState.ONGOING || !current.partitions().contains(partition)) {
+            throw new InvalidTxnStateException(partition + " was not added to the transaction of " + key);
+        }
+        return append.get();
+    }
+
     /** AddOffsetsToTxn: the group's offset commits of this transaction commit or abort with it. */
     public CompletableFuture<Void> addOffsets(TransactionalIdKey key, long producerId, short producerEpoch,
                                               String groupId) {

@@ -59,7 +59,7 @@ class FailsClosedTest {
     /** Names of resources the broker holds; an answer that was not refused must show none of them. */
     private static final List<String> RESOURCES = List.of("orders", RepresentativeRequests.STABLE_GROUP,
             RepresentativeRequests.COMMITTED_GROUP, "alice", BrokerParts.OPERATOR.user(),
-            RepresentativeRequests.TRANSACTIONAL_ID);
+            RepresentativeRequests.OPEN_TRANSACTIONAL_ID);
 
     @TempDir
     static Path dir;

@@ -8,6 +8,8 @@ import dev.bulwark.gateway.group.JoinResult;
 import dev.bulwark.gateway.txn.ProducerIdAndEpoch;
 import dev.bulwark.gateway.txn.TransactionalIdKey;
 import dev.bulwark.storage.TopicMetadata;
+import dev.bulwark.gateway.txn.ProducerIdAndEpoch;
+import dev.bulwark.gateway.txn.TransactionalIdKey;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.message.CreateAclsRequestData;
@@ -19,6 +21,13 @@ import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription;
 import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection;
+import org.apache.kafka.common.message.EndTxnRequestData;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
@@ -83,19 +92,23 @@ final class RepresentativeRequests {
     static final String STABLE_GROUP = "stable";
     static final String COMMITTED_GROUP = "committed";
     static final long COMMITTED_OFFSET = 42;
+    static final String TRANSACTIONAL_ID = "payments";
     /** A transactional id with a transaction open on shipments-0. */
-    static final String TRANSACTIONAL_ID = "shipper";
+    static final String OPEN_TRANSACTIONAL_ID = "shipper";
 
     private final BrokerParts broker;
     private final TopicMetadata orders;
     private final Map<ApiKeys, IntFunction<List<ApiMessage>>> byApi = new LinkedHashMap<>();
     private final String stableMember;
+    private final ProducerIdAndEpoch transactional;
     private final ProducerIdAndEpoch shipper;
 
     RepresentativeRequests(BrokerParts broker) {
         this.broker = broker;
         this.orders = broker.orders;
         stableMember = joinAndSync(STABLE_GROUP, null);
+        transactional = broker.transactions.initProducerId(new TransactionalIdKey(Tenant.DEFAULT_ID, TRANSACTIONAL_ID),
+                60_000, Optional.empty()).join();
         broker.groups.commit(new GroupKey(Tenant.DEFAULT_ID, COMMITTED_GROUP), -1, "", null, Map.of(
                 new TopicPartition("orders", 0), new CommittedOffset(COMMITTED_OFFSET, 0, "meta", broker.timer.nowMs())))
                 .join();
@@ -108,6 +121,9 @@ final class RepresentativeRequests {
         byApi.put(ApiKeys.LIST_OFFSETS, this::listOffsets);
         byApi.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, this::offsetForLeaderEpoch);
         byApi.put(ApiKeys.INIT_PRODUCER_ID, this::initProducerId);
+        byApi.put(ApiKeys.ADD_PARTITIONS_TO_TXN, this::addPartitionsToTxn);
+        byApi.put(ApiKeys.ADD_OFFSETS_TO_TXN, this::addOffsetsToTxn);
+        byApi.put(ApiKeys.END_TXN, this::endTxn);
         byApi.put(ApiKeys.CREATE_TOPICS, this::createTopics);
         byApi.put(ApiKeys.DELETE_TOPICS, this::deleteTopics);
         byApi.put(ApiKeys.CREATE_PARTITIONS, this::createPartitions);
@@ -154,10 +170,10 @@ final class RepresentativeRequests {
 
     // ---------------------------------------------------------------- transactions
 
-    /** {@link #TRANSACTIONAL_ID}'s transaction, begun on shipments-0 with one batch written there. */
+    /** {@link #OPEN_TRANSACTIONAL_ID}'s transaction, begun on shipments-0 with one batch written there. */
     private ProducerIdAndEpoch openTransaction() {
         TopicMetadata shipments = broker.createTopic("shipments", 1);
-        TransactionalIdKey key = new TransactionalIdKey(Tenant.DEFAULT_ID, TRANSACTIONAL_ID);
+        TransactionalIdKey key = new TransactionalIdKey(Tenant.DEFAULT_ID, OPEN_TRANSACTIONAL_ID);
         ProducerIdAndEpoch producer = broker.transactions.initProducerId(key, 60_000, Optional.empty()).join();
         broker.transactions.addPartitions(key, producer.producerId(), producer.epoch(),
                 Set.of(new TopicPartition("shipments", 0))).join();
@@ -181,7 +197,7 @@ final class RepresentativeRequests {
     }
 
     private List<ApiMessage> describeTransactions(int v) {
-        return List.of(new DescribeTransactionsRequestData().setTransactionalIds(List.of(TRANSACTIONAL_ID,
+        return List.of(new DescribeTransactionsRequestData().setTransactionalIds(List.of(OPEN_TRANSACTIONAL_ID,
                 "no-such-transactional-id")));
     }
 
@@ -537,6 +553,42 @@ final class RepresentativeRequests {
     private List<ApiMessage> initProducerId(int v) {
         return List.of(new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000),
                 new InitProducerIdRequestData().setTransactionalId("tx-" + v).setTransactionTimeoutMs(60_000));
+    }
+
+    private List<ApiMessage> addPartitionsToTxn(int v) {
+        AddPartitionsToTxnTopicCollection known = new AddPartitionsToTxnTopicCollection();
+        known.add(new AddPartitionsToTxnTopic().setName("orders").setPartitions(List.of(0, 1)));
+        AddPartitionsToTxnTopicCollection withMissing = known.duplicate();
+        withMissing.add(new AddPartitionsToTxnTopic().setName("missing").setPartitions(List.of(0)));
+        if (v < 4) {
+            return List.of(new AddPartitionsToTxnRequestData().setV3AndBelowTransactionalId(TRANSACTIONAL_ID)
+                            .setV3AndBelowProducerId(transactional.producerId())
+                            .setV3AndBelowProducerEpoch(transactional.epoch()).setV3AndBelowTopics(known),
+                    new AddPartitionsToTxnRequestData().setV3AndBelowTransactionalId(TRANSACTIONAL_ID)
+                            .setV3AndBelowProducerId(transactional.producerId())
+                            .setV3AndBelowProducerEpoch(transactional.epoch()).setV3AndBelowTopics(withMissing));
+        }
+        AddPartitionsToTxnTransactionCollection transactions = new AddPartitionsToTxnTransactionCollection();
+        transactions.add(new AddPartitionsToTxnTransaction().setTransactionalId(TRANSACTIONAL_ID)
+                .setProducerId(transactional.producerId()).setProducerEpoch(transactional.epoch())
+                .setVerifyOnly(true).setTopics(known));
+        transactions.add(new AddPartitionsToTxnTransaction().setTransactionalId("unknown-id")
+                .setProducerId(7).setProducerEpoch((short) 0).setVerifyOnly(true).setTopics(withMissing));
+        return List.of(new AddPartitionsToTxnRequestData().setTransactions(transactions));
+    }
+
+    private List<ApiMessage> addOffsetsToTxn(int v) {
+        return List.of(new AddOffsetsToTxnRequestData().setTransactionalId(TRANSACTIONAL_ID)
+                .setProducerId(transactional.producerId()).setProducerEpoch(transactional.epoch())
+                .setGroupId(COMMITTED_GROUP));
+    }
+
+    private List<ApiMessage> endTxn(int v) {
+        return List.of(new EndTxnRequestData().setTransactionalId(TRANSACTIONAL_ID)
+                        .setProducerId(transactional.producerId()).setProducerEpoch(transactional.epoch())
+                        .setCommitted(false),
+                new EndTxnRequestData().setTransactionalId("unknown-id").setProducerId(7)
+                        .setProducerEpoch((short) 0).setCommitted(true));
     }
 
     private List<ApiMessage> deleteRecords(int v) {
