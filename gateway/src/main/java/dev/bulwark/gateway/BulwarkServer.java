@@ -34,7 +34,9 @@ import dev.bulwark.gateway.kafka.DescribeClusterHandler;
 import dev.bulwark.gateway.kafka.DescribeConfigsHandler;
 import dev.bulwark.gateway.kafka.DeleteGroupsHandler;
 import dev.bulwark.gateway.kafka.DescribeGroupsHandler;
+import dev.bulwark.gateway.kafka.DescribeProducersHandler;
 import dev.bulwark.gateway.kafka.DescribeTopicPartitionsHandler;
+import dev.bulwark.gateway.kafka.DescribeTransactionsHandler;
 import dev.bulwark.gateway.kafka.FetchHandler;
 import dev.bulwark.gateway.kafka.FetchPurgatory;
 import dev.bulwark.gateway.kafka.FetchSessions;
@@ -43,6 +45,7 @@ import dev.bulwark.gateway.kafka.HeartbeatHandler;
 import dev.bulwark.gateway.kafka.JoinGroupHandler;
 import dev.bulwark.gateway.kafka.LeaveGroupHandler;
 import dev.bulwark.gateway.kafka.ListGroupsHandler;
+import dev.bulwark.gateway.kafka.ListTransactionsHandler;
 import dev.bulwark.gateway.kafka.OffsetCommitHandler;
 import dev.bulwark.gateway.kafka.OffsetDeleteHandler;
 import dev.bulwark.gateway.kafka.OffsetFetchHandler;
@@ -275,6 +278,9 @@ public final class BulwarkServer implements AutoCloseable {
                 .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups, access))
                 .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups, access))
                 .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups, access))
+                .register(ApiKeys.LIST_TRANSACTIONS, new ListTransactionsHandler(transactions, access))
+                .register(ApiKeys.DESCRIBE_TRANSACTIONS, new DescribeTransactionsHandler(transactions, access))
+                .register(ApiKeys.DESCRIBE_PRODUCERS, new DescribeProducersHandler(topics, access))
                 .register(ApiKeys.CREATE_ACLS, new CreateAclsHandler(acls, security.tenants(), access))
                 .register(ApiKeys.DESCRIBE_ACLS, new DescribeAclsHandler(acls, security.tenants(), access))
                 .register(ApiKeys.DELETE_ACLS, new DeleteAclsHandler(acls, security.tenants(), access))

@@ -58,6 +58,10 @@ public final class AuthorizationCoverage {
         rule(ApiKeys.LIST_GROUPS, 5, "DESCRIBE on the cluster for every group, else DESCRIBE on each group listed");
         rule(ApiKeys.DESCRIBE_GROUPS, 6, "DESCRIBE on each group");
         rule(ApiKeys.DELETE_GROUPS, 3, "DELETE on each group");
+        rule(ApiKeys.LIST_TRANSACTIONS, 2, "DESCRIBE on each transactional id listed (a listing hides the others)");
+        rule(ApiKeys.DESCRIBE_TRANSACTIONS, 0, "DESCRIBE on each transactional id; DESCRIBE on a topic to see its "
+                + "partitions in the transaction");
+        rule(ApiKeys.DESCRIBE_PRODUCERS, 0, "READ on each topic");
         rule(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, "the operator or tenant-admin role (own tenant's users)");
         rule(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, 0, "the operator or tenant-admin role (own tenant's users)");
         rule(ApiKeys.DESCRIBE_CLIENT_QUOTAS, 1, "the operator or tenant-admin role (own tenant's entities; ip "

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -337,6 +338,26 @@ public final class TransactionCoordinator {
     /** A transactional id as durably written; empty if never initialized (TRANSACTIONAL_ID_NOT_FOUND). */
     public synchronized Optional<TransactionMetadata> describe(TransactionalIdKey key) {
         return Optional.ofNullable(transactions.get(key));
+    }
+
+    /** A transactional id as ListTransactions shows it. */
+    public record Listing(String transactionalId, long producerId, TransactionState state) {
+    }
+
+    /**
+     * ListTransactions: the tenant's transactional ids that {@code filter} selects, by transactional id, as durably
+     * written (a change being written shows once it is). Access control is the caller's.
+     */
+    public synchronized List<Listing> list(String tenantId, TransactionFilter filter) {
+        long now = clock.millis();
+        List<Listing> listed = new ArrayList<>();
+        transactions.forEach((key, metadata) -> {
+            if (key.tenantId().equals(tenantId) && filter.matches(key.transactionalId(), metadata, now)) {
+                listed.add(new Listing(key.transactionalId(), metadata.producerId(), metadata.state()));
+            }
+        });
+        listed.sort(Comparator.comparing(Listing::transactionalId));
+        return listed;
     }
 
     // ---------------------------------------------------------------- steps

@@ -5,6 +5,8 @@ import dev.bulwark.gateway.group.CommittedOffset;
 import dev.bulwark.gateway.group.GroupCoordinator;
 import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.JoinResult;
+import dev.bulwark.gateway.txn.ProducerIdAndEpoch;
+import dev.bulwark.gateway.txn.TransactionalIdKey;
 import dev.bulwark.storage.TopicMetadata;
 import dev.bulwark.gateway.txn.ProducerIdAndEpoch;
 import dev.bulwark.gateway.txn.TransactionalIdKey;
@@ -36,6 +38,8 @@ import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.DescribeProducersRequestData;
+import org.apache.kafka.common.message.DescribeTransactionsRequestData;
 import org.apache.kafka.common.message.DescribeTopicPartitionsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
@@ -46,6 +50,7 @@ import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListTransactionsRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
@@ -59,17 +64,22 @@ import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.utils.Utils;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.IntFunction;
 
 /**
@@ -83,12 +93,15 @@ final class RepresentativeRequests {
     static final String COMMITTED_GROUP = "committed";
     static final long COMMITTED_OFFSET = 42;
     static final String TRANSACTIONAL_ID = "payments";
+    /** A transactional id with a transaction open on shipments-0. */
+    static final String OPEN_TRANSACTIONAL_ID = "shipper";
 
     private final BrokerParts broker;
     private final TopicMetadata orders;
     private final Map<ApiKeys, IntFunction<List<ApiMessage>>> byApi = new LinkedHashMap<>();
     private final String stableMember;
     private final ProducerIdAndEpoch transactional;
+    private final ProducerIdAndEpoch shipper;
 
     RepresentativeRequests(BrokerParts broker) {
         this.broker = broker;
@@ -99,6 +112,7 @@ final class RepresentativeRequests {
         broker.groups.commit(new GroupKey(Tenant.DEFAULT_ID, COMMITTED_GROUP), -1, "", null, Map.of(
                 new TopicPartition("orders", 0), new CommittedOffset(COMMITTED_OFFSET, 0, "meta", broker.timer.nowMs())))
                 .join();
+        shipper = openTransaction();
 
         byApi.put(ApiKeys.API_VERSIONS, this::apiVersions);
         byApi.put(ApiKeys.METADATA, this::metadata);
@@ -130,6 +144,9 @@ final class RepresentativeRequests {
         byApi.put(ApiKeys.LIST_GROUPS, this::listGroups);
         byApi.put(ApiKeys.DESCRIBE_GROUPS, this::describeGroups);
         byApi.put(ApiKeys.DELETE_GROUPS, this::deleteGroups);
+        byApi.put(ApiKeys.LIST_TRANSACTIONS, this::listTransactions);
+        byApi.put(ApiKeys.DESCRIBE_TRANSACTIONS, this::describeTransactions);
+        byApi.put(ApiKeys.DESCRIBE_PRODUCERS, this::describeProducers);
         byApi.put(ApiKeys.SASL_HANDSHAKE, v -> List.of(new SaslHandshakeRequestData().setMechanism("PLAIN")));
         byApi.put(ApiKeys.SASL_AUTHENTICATE, v -> List.of(new SaslAuthenticateRequestData()
                 .setAuthBytes("\0admin\0secret".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
@@ -149,6 +166,48 @@ final class RepresentativeRequests {
 
     List<ApiMessage> requests(ApiKeys key, short version) {
         return byApi.get(key).apply(version);
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /** {@link #OPEN_TRANSACTIONAL_ID}'s transaction, begun on shipments-0 with one batch written there. */
+    private ProducerIdAndEpoch openTransaction() {
+        TopicMetadata shipments = broker.createTopic("shipments", 1);
+        TransactionalIdKey key = new TransactionalIdKey(Tenant.DEFAULT_ID, OPEN_TRANSACTIONAL_ID);
+        ProducerIdAndEpoch producer = broker.transactions.initProducerId(key, 60_000, Optional.empty()).join();
+        broker.transactions.addPartitions(key, producer.producerId(), producer.epoch(),
+                Set.of(new TopicPartition("shipments", 0))).join();
+        broker.log(shipments, 0).append(MemoryRecords.withTransactionalRecords(Compression.NONE,
+                producer.producerId(), producer.epoch(), 0, new SimpleRecord(broker.timer.nowMs(), null,
+                        "parcel".getBytes(StandardCharsets.UTF_8))));
+        return producer;
+    }
+
+    private List<ApiMessage> listTransactions(int v) {
+        ListTransactionsRequestData filtered = new ListTransactionsRequestData()
+                .setStateFilters(List.of("Ongoing", "NoSuchState"))
+                .setProducerIdFilters(List.of(shipper.producerId()));
+        if (v >= 1) {
+            filtered.setDurationFilter(0);
+        }
+        if (v >= 2) {
+            filtered.setTransactionalIdPattern("ship.*");
+        }
+        return List.of(new ListTransactionsRequestData(), filtered);
+    }
+
+    private List<ApiMessage> describeTransactions(int v) {
+        return List.of(new DescribeTransactionsRequestData().setTransactionalIds(List.of(OPEN_TRANSACTIONAL_ID,
+                "no-such-transactional-id")));
+    }
+
+    private List<ApiMessage> describeProducers(int v) {
+        DescribeProducersRequestData data = new DescribeProducersRequestData();
+        data.topics().add(new DescribeProducersRequestData.TopicRequest().setName("shipments")
+                .setPartitionIndexes(List.of(0, 7)));
+        data.topics().add(new DescribeProducersRequestData.TopicRequest().setName("no-such-topic")
+                .setPartitionIndexes(List.of(0)));
+        return List.of(data);
     }
 
     // ---------------------------------------------------------------- ACLs
