@@ -1,0 +1,12 @@
+package dev.bulwark.storage.crypto;
+
+/**
+ * The key-encryption key a wrapped key names was destroyed: its version was retired after a rotation, or its owner
+ * was crypto-shredded. What it protected is unreadable for good; the storage must not serve it.
+ */
+public final class KeyDestroyedException extends KeyUnavailableException {
+
+    public KeyDestroyedException(String message) {
+        super(message);
+    }
+}
