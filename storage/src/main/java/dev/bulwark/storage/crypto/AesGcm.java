@@ -168,7 +168,8 @@ public final class AesGcm {
 
     private Cipher init(int mode, SecretKey key, byte[] nonce, ByteBuffer associatedData) {
         if (nonce.length != NONCE_LENGTH) {
-            throw new IllegalArgumentException("an AES-GCM nonce here is " + NONCE_LENGTH + " bytes, not " + nonce.length);
+            throw new IllegalArgumentException("an AES-GCM nonce here is " + NONCE_LENGTH + " bytes, not "
+                    + nonce.length);
         }
         byte[] encoded = key.getEncoded();
         boolean aes256 = "AES".equals(key.getAlgorithm()) && encoded != null && encoded.length == KEY_LENGTH;

@@ -175,7 +175,8 @@ public final class MasterKeySource {
 
     private static FileAttribute<?>[] ownerOnly(Path file) {
         if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))};
+            return new FileAttribute<?>[] {
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))};
         }
         return new FileAttribute<?>[0];
     }

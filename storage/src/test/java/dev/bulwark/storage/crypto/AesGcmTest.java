@@ -34,7 +34,8 @@ class AesGcmTest {
     @Test
     void matchesTheGcmSpecificationTestCase16() throws Exception {
         // McGrew and Viega, "The Galois/Counter Mode of Operation", test case 16 (AES-256, 96-bit IV, with AAD)
-        SecretKey specKey = AesGcm.key(HEX.parseHex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"));
+        SecretKey specKey = AesGcm.key(
+                HEX.parseHex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"));
         byte[] nonce = HEX.parseHex("cafebabefacedbaddecaf888");
         byte[] ad = HEX.parseHex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
         byte[] plaintext = HEX.parseHex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
@@ -141,7 +142,8 @@ class AesGcmTest {
         byte[] nonce = SegmentNonce.of(0, 5);
         gcm.seal(key, nonce, AD, new byte[] {1});
 
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> gcm.seal(key, nonce, AD, new byte[] {2}));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> gcm.seal(key, nonce, AD, new byte[] {2}));
         assertTrue(e.getMessage().contains("SunJCE"), e.getMessage());
     }
 

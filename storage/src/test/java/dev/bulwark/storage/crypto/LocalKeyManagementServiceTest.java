@@ -48,7 +48,8 @@ class LocalKeyManagementServiceTest {
     void anotherAssociatedDataOrMasterKeyOrAnyFlippedBitFailsToUnwrap() {
         byte[] wrapped = kms.wrap(new byte[32], AD);
 
-        assertThrows(KeyUnwrapException.class, () -> kms.unwrap(wrapped, "owner acme version 2".getBytes(StandardCharsets.UTF_8)));
+        byte[] otherAd = "owner acme version 2".getBytes(StandardCharsets.UTF_8);
+        assertThrows(KeyUnwrapException.class, () -> kms.unwrap(wrapped, otherAd));
         LocalKeyManagementService other = new LocalKeyManagementService(gcm.newKey().getEncoded(), gcm);
         assertThrows(KeyUnwrapException.class, () -> other.unwrap(wrapped, AD));
         for (int bit = 0; bit < wrapped.length * 8; bit++) {
