@@ -62,10 +62,6 @@ public final class AesGcm {
         this.ciphers = ThreadLocal.withInitial(this::newCipher);
     }
 
-    public Provider provider() {
-        return provider;
-    }
-
     /** A fresh random 256-bit AES key. */
     public SecretKey newKey() {
         byte[] bytes = new byte[KEY_LENGTH];
