@@ -28,14 +28,16 @@ import java.util.function.BooleanSupplier;
  *       and the next begins.</li>
  *   <li>Rewrite every segment from the start of the log to that end, in groups of adjacent segments that fit one
  *       segment together ({@code segment.bytes}), each group into one compacted segment named by its first base
- *       offset. A record survives when no later offset of its key was noted; a tombstone also needs its batch's delete
+ *       offset and sealed under a fresh data key (its batches are opened from the old frames, filtered, and sealed
+ *       again). A record survives when no later offset of its key was noted; a tombstone also needs its batch's delete
  *       horizon not to have passed. The first compaction that keeps a tombstone sets that horizon to now plus
  *       {@code delete.retention.ms} (KIP-534: kafka-clients' {@link MemoryRecords#filterTo} writes it into the
  *       rewritten batch, whose base offset, last offset, producer id, epoch and base sequence stay as they were). A
  *       batch that loses all its records goes, unless it is the newest batch of an idempotent producer the partition
  *       still knows: it stays as an empty batch, so the producer state rebuilt from the log after a restart keeps
  *       that producer's epoch and last sequence (producer snapshots, taken at rolls, stay valid: compaction changes no
- *       producer's state). Records without a key cannot be produced to a compacted topic; ones written before the
+ *       producer's state; one sealed under the key of a segment compaction replaced no longer opens, and the start
+ *       falls back to an older snapshot or to the log). Records without a key cannot be produced to a compacted topic; ones written before the
  *       topic became compacted are dropped, as Kafka does.</li>
  *   <li>Swap each compacted segment in ({@link SegmentSwap}); a group that came out unchanged (one segment, nothing
  *       dropped, no horizon set) is left as it is.</li>
@@ -131,7 +133,7 @@ final class Compaction {
         long bytesRead = 0;
         long bytesWritten = 0;
         for (List<Segment> group : groups(cleanable.subList(0, end))) {
-            Segment compacted = Segment.createCompacted(log.dir(), group.get(0).baseOffset);
+            Segment compacted = Segment.createCompacted(log.dir(), group.get(0).baseOffset, log.sealing());
             filter.startGroup(compacted);
             boolean handedOver = false;
             try {
@@ -176,9 +178,9 @@ final class Compaction {
     private boolean noteKeys(Segment segment, boolean force, CleanedTransactions transactions) throws IOException {
         Map<ByteBuffer, Long> found = new HashMap<>();
         for (int position = segment.dataStart(); position < segment.size(); ) {
-            MemoryRecords chunk = segment.readBatches(position, READ_CHUNK);
-            position += chunk.sizeInBytes();
-            for (MutableRecordBatch batch : chunk.batches()) {
+            Segment.Chunk read = segment.readBatches(position, READ_CHUNK);
+            position += read.fileBytes();
+            for (MutableRecordBatch batch : read.records().batches()) {
                 if (batch.isControlBatch()) {
                     transactions.marker(batch);
                     continue;
@@ -219,7 +221,7 @@ final class Compaction {
     /** Adjacent segments that fit one segment together, with relative offsets that fit 32 bits. */
     private List<List<Segment>> groups(List<Segment> segments) {
         List<List<Segment>> groups = new ArrayList<>();
-        long maxBytes = (long) config.segmentBytes - Segment.COMPACTED_HEADER_SIZE;
+        long maxBytes = (long) config.segmentBytes - Segment.HEADER_SIZE;
         int i = 0;
         while (i < segments.size()) {
             List<Segment> group = new ArrayList<>();
@@ -249,8 +251,9 @@ final class Compaction {
             if (stopping.getAsBoolean()) {
                 return null;
             }
-            MemoryRecords chunk = segment.readBatches(position, READ_CHUNK);
-            position += chunk.sizeInBytes();
+            Segment.Chunk read = segment.readBatches(position, READ_CHUNK);
+            position += read.fileBytes();
+            MemoryRecords chunk = read.records();
             for (RecordBatch ignored : chunk.batches()) {
                 filter.batchesIn++;
             }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.stream.Stream;
@@ -37,10 +38,17 @@ final class LogLoader {
     record Loaded(PartitionLog log, boolean recovered, long truncatedBytes, List<Segment.CorruptRange> newCorruptRanges) {
     }
 
-    static Loaded load(PartitionId id, Path dir, LogConfig config, Clock clock, FlushPolicy flushPolicy,
-                       FlushScheduler flushScheduler, PartitionLog.HighWatermarkListener listener,
-                       PartitionLog.SegmentReaper reaper, PartitionCheckpoint checkpoint, boolean cleanShutdown)
-            throws IOException {
+    /**
+     * Opens the partition in {@code dir}. When a segment's data key does not open (destroyed, shredded, or from
+     * another keyring), nothing is recovered, rewritten or deleted: the partition opens offline, refusing reads and
+     * appends, and the log says which segment and why.
+     *
+     * @throws Segment.UnsupportedFormatException when a segment is of an unsealed format
+     */
+    static Loaded load(PartitionId id, Path dir, PartitionSealing sealing, LogConfig config, Clock clock,
+                       FlushPolicy flushPolicy, FlushScheduler flushScheduler,
+                       PartitionLog.HighWatermarkListener listener, PartitionLog.SegmentReaper reaper,
+                       PartitionCheckpoint checkpoint, boolean cleanShutdown) throws IOException {
         SegmentSwap.completeInterrupted(dir);
         removeLeftovers(dir);
         ConcurrentSkipListMap<Long, Segment> segments = new ConcurrentSkipListMap<>();
@@ -51,7 +59,7 @@ final class LogLoader {
                 long base = baseOffsetOf(file, Segment.LOG_SUFFIX);
                 Segment.Opened opened;
                 try {
-                    opened = Segment.open(file, base);
+                    opened = Segment.open(file, base, sealing);
                 } catch (Segment.CorruptHeaderException e) {
                     if (!file.equals(files.get(files.size() - 1)) || Files.size(file) > Segment.HEADER_SIZE) {
                         throw e;
@@ -59,7 +67,7 @@ final class LogLoader {
                     // A crash cut short the creation of the newest segment (a roll): it holds no batch. Start it again.
                     LOG.warn("{}: {}; creating the newest segment again", id, e.getMessage());
                     Files.delete(file);
-                    segments.put(base, Segment.create(dir, base));
+                    segments.put(base, Segment.create(dir, base, sealing));
                     continue;
                 }
                 segments.put(base, opened.segment());
@@ -75,7 +83,18 @@ final class LogLoader {
             }
             if (segments.isEmpty()) {
                 long base = checkpoint.logStartOffset();
-                segments.put(base, Segment.create(dir, base));
+                segments.put(base, Segment.create(dir, base, sealing));
+            }
+            Optional<String> keyProblem = segments.values().stream().map(Segment::keyProblem)
+                    .filter(Objects::nonNull).findFirst();
+            if (keyProblem.isPresent()) {
+                LOG.error("{}: {}; the partition is offline: it serves nothing and takes no appends, and its files "
+                        + "are left as they are", id, keyProblem.get());
+                PartitionLog log = new PartitionLog(id, dir, sealing, config, clock, flushPolicy, flushScheduler,
+                        listener, reaper, segments, new ProducerStateManager(), new UnstableOffsets(),
+                        checkpoint.logStartOffset(), checkpoint.firstDirtyOffset(), checkpoint.deleteHorizonMs(),
+                        "a data key does not open: " + keyProblem.get());
+                return new Loaded(log, false, 0, List.of());
             }
 
             boolean recovered = false;
@@ -88,17 +107,15 @@ final class LogLoader {
             for (Map.Entry<Long, Segment> entry : segments.entrySet()) {
                 Segment segment = entry.getValue();
                 Long next = segments.higherKey(entry.getKey());
-                if (recoverFrom != null && entry.getKey() >= recoverFrom) {
+                boolean afterRecoveryPoint = recoverFrom != null && entry.getKey() >= recoverFrom;
+                // A segment without its index is scanned as recovery scans: rebuilding the index needs the sealed
+                // timestamps, so each batch is opened, and that verifies it.
+                if (afterRecoveryPoint || needIndex.contains(segment)) {
                     Segment.Recovery recovery = segment.recover(config.indexIntervalBytes, next == null ? -1 : next,
                             batch -> { });
-                    recovered = true;
+                    recovered |= afterRecoveryPoint;
                     truncated += recovery.truncatedBytes();
                     found.addAll(recovery.corruptRanges());
-                    if (next != null) {
-                        segment.seal();
-                    }
-                } else if (needIndex.contains(segment)) {
-                    segment.rebuildIndex(config.indexIntervalBytes, batch -> { });
                     if (next != null) {
                         segment.seal();
                     }
@@ -114,7 +131,7 @@ final class LogLoader {
                 LOG.warn("{}: the newest segment {} is a compacted one (the segments after it are missing); starting a "
                         + "new segment at offset {}", id, newest, base);
                 newest.seal();
-                segments.put(base, Segment.create(dir, base));
+                segments.put(base, Segment.create(dir, base, sealing));
             }
             if (recovered) {
                 Segment last = segments.lastEntry().getValue();
@@ -129,9 +146,9 @@ final class LogLoader {
             ProducerStateManager producers = new ProducerStateManager();
             restoreProducers(id, dir, segments, producers);
             UnstableOffsets unstable = locateOngoingTransactions(segments, producers);
-            PartitionLog log = new PartitionLog(id, dir, config, clock, flushPolicy, flushScheduler, listener, reaper,
-                    segments, producers, unstable, checkpoint.logStartOffset(), checkpoint.firstDirtyOffset(),
-                    checkpoint.deleteHorizonMs());
+            PartitionLog log = new PartitionLog(id, dir, sealing, config, clock, flushPolicy, flushScheduler, listener,
+                    reaper, segments, producers, unstable, checkpoint.logStartOffset(), checkpoint.firstDirtyOffset(),
+                    checkpoint.deleteHorizonMs(), null);
             return new Loaded(log, recovered, truncated, found);
         } catch (IOException | RuntimeException e) {
             for (Segment segment : segments.values()) {
@@ -172,8 +189,13 @@ final class LogLoader {
             if (offset > needed) {
                 continue; // a transaction index misses markers before it: replay from an older one
             }
+            Map.Entry<Long, Segment> holder = segments.floorEntry(offset);
+            if (holder == null) {
+                continue; // its segment was deleted, and with it the key it was sealed under
+            }
             try {
-                from = producers.loadSnapshot(snapshots.get(i));
+                from = producers.loadSnapshot(snapshots.get(i),
+                        holder.getValue().payloadSeal(PartitionLog.SNAPSHOT_KIND, offset));
                 break;
             } catch (IOException e) {
                 LOG.warn("{}: producer snapshot {} unusable ({}); trying an older one", id, snapshots.get(i), e.toString());
@@ -196,9 +218,8 @@ final class LogLoader {
         }
     }
 
-    private static void replay(Segment segment, Segment.Located located, ProducerStateManager producers)
-            throws IOException {
-        BatchHeader header = located.header();
+    private static void replay(Segment segment, Segment.OpenBatch opened, ProducerStateManager producers) {
+        BatchHeader header = opened.header();
         if (!header.isControl()) {
             producers.update(header);
             return;
@@ -206,7 +227,7 @@ final class LogLoader {
         if (!header.hasProducerId()) {
             return;
         }
-        RecordBatch batch = segment.readBatch(located).batches().iterator().next();
+        RecordBatch batch = opened.records().batches().iterator().next();
         Record record = batch.iterator().next();
         ControlRecordType type = ControlRecordType.parse(record.key());
         if (type != ControlRecordType.COMMIT && type != ControlRecordType.ABORT) {

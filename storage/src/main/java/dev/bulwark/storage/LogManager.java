@@ -1,5 +1,6 @@
 package dev.bulwark.storage;
 
+import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
@@ -53,7 +54,10 @@ import java.util.stream.Stream;
  *   internal/&lt;name&gt;/                 logs of Bulwark's own state (committed offsets), laid out as a partition
  * </pre>
  *
- * Directory names carry topic ids, never names.
+ * Directory names carry topic ids, never names. Segments hold sealed batches ({@link Segment}, {@link Frame});
+ * segment indexes and producer snapshots are sealed under their segment's data key; transaction indexes and
+ * checkpoints hold only producer ids, offsets and positions, in the clear. Topic metadata (names, configs) is not
+ * sealed here.
  */
 public final class LogManager implements AutoCloseable {
 
@@ -80,6 +84,7 @@ public final class LogManager implements AutoCloseable {
     private final Path openDirKey;
     private final Path topicsDir;
     private final StorageSettings settings;
+    private final AtRestKeys keys;
     private final Clock clock;
     private final PartitionLog.HighWatermarkListener listener;
     private final FileChannel lockChannel;
@@ -100,12 +105,14 @@ public final class LogManager implements AutoCloseable {
     private volatile Map<String, ?> serverDefaults;
     private volatile boolean closed;
 
-    private LogManager(Path dataDir, Path openDirKey, StorageSettings settings, Map<String, ?> serverDefaults,
-                       Clock clock, PartitionLog.HighWatermarkListener listener, FileChannel lockChannel, FileLock lock) {
+    private LogManager(Path dataDir, Path openDirKey, StorageSettings settings, AtRestKeys keys,
+                       Map<String, ?> serverDefaults, Clock clock, PartitionLog.HighWatermarkListener listener,
+                       FileChannel lockChannel, FileLock lock) {
         this.dataDir = dataDir;
         this.openDirKey = openDirKey;
         this.topicsDir = dataDir.resolve(TOPICS);
         this.settings = settings;
+        this.keys = keys;
         this.serverDefaults = Map.copyOf(serverDefaults);
         this.clock = clock;
         this.listener = listener;
@@ -129,10 +136,17 @@ public final class LogManager implements AutoCloseable {
      * Opens (creating if needed) the store in {@code dataDir}, recovering every partition, and starts its background
      * work.
      *
+     * <p>Everything the store writes is sealed under data keys from {@code keys}: a topic's segments under keys of
+     * its tenant ({@code KeyOwner.tenant(tenantId)}), the internal logs under the broker's ({@code KeyOwner.SYSTEM}).
+     * A partition whose data keys do not open (destroyed, shredded, or from another keyring) opens offline.
+     *
+     * @param keys           the keyring and AES-GCM everything is sealed with
      * @param serverDefaults broker-level topic defaults by Kafka broker name ({@link LogConfig#SERVER_DEFAULTS})
      * @param listener       told whenever a partition's high watermark advances
+     * @throws Segment.UnsupportedFormatException (an {@link IOException}) when a segment is of an unsealed format
      */
-    public static LogManager open(Path dataDir, StorageSettings settings, Map<String, ?> serverDefaults, Clock clock,
+    public static LogManager open(Path dataDir, StorageSettings settings, AtRestKeys keys,
+                                  Map<String, ?> serverDefaults, Clock clock,
                                   PartitionLog.HighWatermarkListener listener) throws IOException {
         Files.createDirectories(dataDir.resolve(TOPICS));
         Path openDirKey = dataDir.toRealPath();
@@ -153,7 +167,7 @@ public final class LogManager implements AutoCloseable {
             OPEN_DIRS.remove(openDirKey);
             throw e;
         }
-        LogManager manager = new LogManager(dataDir, openDirKey, settings, serverDefaults, clock, listener,
+        LogManager manager = new LogManager(dataDir, openDirKey, settings, keys, serverDefaults, clock, listener,
                 lockChannel, lock);
         try {
             manager.loadAll();
@@ -198,8 +212,9 @@ public final class LogManager implements AutoCloseable {
                     Path dir = partitionDir(id);
                     Files.createDirectories(dir);
                     PartitionCheckpoint checkpoint = checkpoints.getOrDefault(id, PartitionCheckpoint.NONE);
-                    loading.add(recovery.submit(() -> LogLoader.load(id, dir, config, clock, settings.flushPolicy(),
-                            flushScheduler, listener, this::retire, checkpoint, clean)));
+                    PartitionSealing sealing = sealing(topic, id);
+                    loading.add(recovery.submit(() -> LogLoader.load(id, dir, sealing, config, clock,
+                            settings.flushPolicy(), flushScheduler, listener, this::retire, checkpoint, clean)));
                 }
                 topicsById.put(topic.id(), topic);
                 named(topic.tenantId()).put(topic.name(), topic);
@@ -322,9 +337,9 @@ public final class LogManager implements AutoCloseable {
         if (created) {
             MetadataFile.syncDirectory(dir.getParent());
         }
-        PartitionLog log = LogLoader.load(id, dir, resolveConfig(overrides), clock, settings.flushPolicy(),
-                flushScheduler, listener, this::retire, startupCheckpoints.getOrDefault(id, PartitionCheckpoint.NONE),
-                created || startedClean).log();
+        PartitionLog log = LogLoader.load(id, dir, new PartitionSealing(keys, KeyOwner.SYSTEM, id),
+                resolveConfig(overrides), clock, settings.flushPolicy(), flushScheduler, listener, this::retire,
+                startupCheckpoints.getOrDefault(id, PartitionCheckpoint.NONE), created || startedClean).log();
         logs.put(id, log);
         return log;
     }
@@ -367,7 +382,7 @@ public final class LogManager implements AutoCloseable {
         Files.createDirectories(topicDir);
         List<PartitionLog> created = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
-            created.add(createLog(new PartitionId(topic.id(), p), config));
+            created.add(createLog(topic, new PartitionId(topic.id(), p), config));
         }
         topic.write(topicDir.resolve(TOPIC_META));
         MetadataFile.syncDirectory(topicsDir);
@@ -387,12 +402,37 @@ public final class LogManager implements AutoCloseable {
         return id;
     }
 
-    private PartitionLog createLog(PartitionId id, LogConfig config) throws IOException {
+    private PartitionLog createLog(TopicMetadata topic, PartitionId id, LogConfig config) throws IOException {
         Path dir = partitionDir(id);
         Files.createDirectories(dir);
         MetadataFile.syncDirectory(dir.getParent());
-        return LogLoader.load(id, dir, config, clock, settings.flushPolicy(), flushScheduler, listener, this::retire,
-                PartitionCheckpoint.NONE, true).log();
+        return LogLoader.load(id, dir, sealing(topic, id), config, clock, settings.flushPolicy(), flushScheduler,
+                listener, this::retire, PartitionCheckpoint.NONE, true).log();
+    }
+
+    /** A topic's partitions are sealed under keys of the topic's tenant. */
+    private PartitionSealing sealing(TopicMetadata topic, PartitionId id) {
+        return new PartitionSealing(keys, KeyOwner.tenant(topic.tenantId()), id);
+    }
+
+    /**
+     * Rewraps the data key of every segment of {@code owner}'s partitions (its topics', or the internal logs' for
+     * {@link KeyOwner#SYSTEM}) under the owner's current KEK version: the step between {@code Keyring.rotate} and
+     * {@code Keyring.destroyVersionsBefore}. Only segment headers are rewritten; see {@link PartitionLog#rewrapKeys}.
+     *
+     * @return how many segment headers were rewritten
+     * @throws KafkaStorageException when a partition is offline or one of its data keys does not rewrap: the older
+     *                               versions must then not be destroyed
+     */
+    public int rewrapKeys(KeyOwner owner) {
+        ensureOpen();
+        int rewritten = 0;
+        for (PartitionLog log : logs.values()) {
+            if (log.sealing().owner().equals(owner)) {
+                rewritten += log.rewrapKeys();
+            }
+        }
+        return rewritten;
     }
 
     /** Grows a topic to {@code newCount} partitions. */
@@ -409,7 +449,7 @@ public final class LogManager implements AutoCloseable {
         LogConfig config = resolveConfig(topic.configs());
         List<PartitionLog> created = new ArrayList<>();
         for (int p = topic.partitions(); p < newCount; p++) {
-            created.add(createLog(new PartitionId(topicId, p), config));
+            created.add(createLog(topic, new PartitionId(topicId, p), config));
         }
         TopicMetadata grown = topic.withPartitions(newCount);
         grown.write(topicsDir.resolve(topicId.toString()).resolve(TOPIC_META));

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -51,6 +52,8 @@ public final class PartitionLog {
     public static final int LEADER_EPOCH = 0;
 
     static final String SNAPSHOT_SUFFIX = ".snapshot";
+    /** The kind of payload a producer snapshot is sealed as ({@link PartitionSealing}). */
+    static final String SNAPSHOT_KIND = "producer-snapshot";
     private static final int SNAPSHOTS_KEPT = 2;
 
     /** A point in the log: an offset and where the batch starting there would begin. */
@@ -72,6 +75,7 @@ public final class PartitionLog {
 
     private final PartitionId id;
     private final Path dir;
+    private final PartitionSealing sealing;
     private final Clock clock;
     private final FlushPolicy flushPolicy;
     private final FlushScheduler flushScheduler;
@@ -104,12 +108,19 @@ public final class PartitionLog {
      */
     private volatile long segmentSwaps;
 
-    PartitionLog(PartitionId id, Path dir, LogConfig config, Clock clock, FlushPolicy flushPolicy,
-                 FlushScheduler flushScheduler, HighWatermarkListener listener, SegmentReaper reaper,
-                 ConcurrentSkipListMap<Long, Segment> segments, ProducerStateManager producers,
-                 UnstableOffsets unstable, long logStartOffset, long firstDirtyOffset, long deleteHorizonMs) {
+    /**
+     * @param offlineReason when not null, the partition starts offline: it serves nothing and takes no appends (a
+     *                      segment's data key did not open)
+     */
+    PartitionLog(PartitionId id, Path dir, PartitionSealing sealing, LogConfig config, Clock clock,
+                 FlushPolicy flushPolicy, FlushScheduler flushScheduler, HighWatermarkListener listener,
+                 SegmentReaper reaper, ConcurrentSkipListMap<Long, Segment> segments, ProducerStateManager producers,
+                 UnstableOffsets unstable, long logStartOffset, long firstDirtyOffset, long deleteHorizonMs,
+                 String offlineReason) {
         this.id = id;
         this.dir = dir;
+        this.sealing = sealing;
+        this.offlineReason = offlineReason;
         this.config = config;
         this.clock = clock;
         this.flushPolicy = flushPolicy;
@@ -133,6 +144,10 @@ public final class PartitionLog {
 
     Path dir() {
         return dir;
+    }
+
+    PartitionSealing sealing() {
+        return sealing;
     }
 
     public LogConfig config() {
@@ -230,7 +245,8 @@ public final class PartitionLog {
                 BatchHeader header = valid.header();
                 long base = end.offset();
                 long batchTime = logAppendTime ? now : header.maxTimestamp();
-                Segment active = maybeRoll(header.sizeInBytes(), batchTime, base + header.lastOffsetDelta(), cfg);
+                Segment active = maybeRoll(Frame.sizeOf(header.sizeInBytes()), batchTime,
+                        base + header.lastOffsetDelta(), cfg);
                 MutableRecordBatch batch = valid.batch();
                 batch.setLastOffset(base + header.lastOffsetDelta());
                 batch.setPartitionLeaderEpoch(LEADER_EPOCH);
@@ -302,7 +318,7 @@ public final class PartitionLog {
                 marker.batches().iterator().next().setMaxTimestamp(TimestampType.LOG_APPEND_TIME, now);
             }
             BatchHeader header = BatchHeader.read(marker.buffer(), 0);
-            Segment active = maybeRoll(header.sizeInBytes(), header.maxTimestamp(), offset, cfg);
+            Segment active = maybeRoll(Frame.sizeOf(header.sizeInBytes()), header.maxTimestamp(), offset, cfg);
             active.append(marker.buffer(), header, cfg.indexIntervalBytes, cfg.segmentBytes);
             Optional<ProducerStateManager.CompletedTransaction> completed = producers.completeTransaction(producerId,
                     producerEpoch, coordinatorEpoch, offset, header.maxTimestamp(), type == ControlRecordType.ABORT);
@@ -326,16 +342,17 @@ public final class PartitionLog {
 
     /**
      * Kafka's roll rule: the batch would overflow segment.bytes, or lies segment.ms (on compacted topics at most
-     * max.compaction.lag.ms) after the segment's first.
+     * max.compaction.lag.ms) after the segment's first. A segment whose data key has sealed in every incarnation rolls
+     * too (see {@link dev.bulwark.storage.crypto.SegmentNonce}).
      */
-    private Segment maybeRoll(int batchSize, long batchTimestamp, long lastOffset, LogConfig cfg) throws IOException {
+    private Segment maybeRoll(int frameSize, long batchTimestamp, long lastOffset, LogConfig cfg) throws IOException {
         Segment active = segments.lastEntry().getValue();
         if (active.isEmpty()) {
             return active;
         }
-        boolean full = (long) active.size() + batchSize > cfg.segmentBytes;
+        boolean full = (long) active.size() + frameSize > cfg.segmentBytes;
         boolean old = active.rollTimestamp() >= 0 && batchTimestamp - active.rollTimestamp() > cfg.maxSegmentMs();
-        if (!full && !old && active.canHoldOffset(lastOffset)) {
+        if (!full && !old && active.canHoldOffset(lastOffset) && active.canSealAgain()) {
             return active;
         }
         return roll();
@@ -346,7 +363,7 @@ public final class PartitionLog {
         Segment active = segments.lastEntry().getValue();
         long next = end.offset();
         active.seal();
-        Segment fresh = Segment.create(dir, next);
+        Segment fresh = Segment.create(dir, next, sealing);
         segments.put(next, fresh);
         end = new Position(next, next, fresh.size());
         writeProducerSnapshot(next);
@@ -354,8 +371,10 @@ public final class PartitionLog {
         return fresh;
     }
 
+    /** Writes a producer snapshot sealed under the data key of the segment holding {@code offset}. */
     private void writeProducerSnapshot(long offset) throws IOException {
-        producers.writeSnapshot(dir.resolve(Segment.fileName(offset) + SNAPSHOT_SUFFIX), offset);
+        producers.writeSnapshot(dir.resolve(Segment.fileName(offset) + SNAPSHOT_SUFFIX), offset,
+                segments.floorEntry(offset).getValue().payloadSeal(SNAPSHOT_KIND, offset));
         List<Path> snapshots = LogLoader.snapshotFiles(dir);
         for (int i = 0; i < snapshots.size() - SNAPSHOTS_KEPT; i++) {
             java.nio.file.Files.deleteIfExists(snapshots.get(i));
@@ -463,8 +482,12 @@ public final class PartitionLog {
      * the last stable offset (the consumer skips aborted transactions' records with
      * {@link #collectAbortedTransactions}).
      *
+     * <p>{@code maxBytes} counts the bytes of the batches as the consumer gets them (opened); the slice opens them
+     * when it is read ({@link LogSlice#readInto}).
+     *
      * @throws OffsetOutOfRangeException when the offset is below the log start or above the log end
-     * @throws KafkaStorageException     when the offset lies in a corrupt stretch or the partition is offline
+     * @throws KafkaStorageException     when the offset lies in a corrupt stretch, the batches found there are out of
+     *                                   place, or the partition is offline
      */
     public LogRead read(long fetchOffset, int maxBytes, boolean minOneBatch, IsolationLevel isolation) {
         ensureReadable();
@@ -486,6 +509,8 @@ public final class PartitionLog {
         } catch (Segment.CorruptSegmentException e) {
             LOG.error("{}: fetch at offset {} refused: {}", id, fetchOffset, e.getMessage());
             throw new KafkaStorageException(e.getMessage());
+        } catch (Segment.SealedBatchException e) {
+            throw new KafkaStorageException(e.getMessage());
         } catch (IOException e) {
             throw goOffline("read failed", e);
         }
@@ -502,20 +527,79 @@ public final class PartitionLog {
             int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
             Optional<Segment.Located> located = segment.locate(fetchOffset, maxPosition);
             if (located.isPresent()) {
-                int position = located.get().position();
-                int firstBatch = located.get().header().sizeInBytes();
-                int limit = Math.min(maxPosition - position, Math.max(maxBytes, minOneBatch ? firstBatch : 0));
-                Optional<Segment.CorruptRange> corrupt = segment.firstCorruptRangeIn(position, position + limit);
-                if (corrupt.isPresent()) {
-                    limit = corrupt.get().startPosition() - position;
-                }
-                Optional<LogSlice> slice = limit > 0
-                        ? Optional.of(new LogSlice(segment.channel(), position, limit)) : Optional.empty();
+                Optional<LogSlice> slice = slice(segment, located.get(), fetchOffset, maxPosition, maxBytes,
+                        minOneBatch);
                 return new LogRead(slice, hw, lastStable, start, logEnd);
             }
             entry = segments.higherEntry(entry.getKey());
         }
         return new LogRead(Optional.empty(), hw, lastStable, start, logEnd);
+    }
+
+    /**
+     * The frames to serve from {@code first}: up to {@code maxBytes} of opened batches (at least the first whole one
+     * when {@code minOneBatch}; the last may be cut), never past {@code maxPosition} or into a corrupt range. Their
+     * offsets must follow each other (with gaps only in a compacted segment), and in a segment the log appended to
+     * the first must hold {@code fetchOffset}: frames that were swapped or repeated open fine one by one, so their
+     * places are checked here.
+     */
+    private Optional<LogSlice> slice(Segment segment, Segment.Located first, long fetchOffset, int maxPosition,
+                                     int maxBytes, boolean minOneBatch) throws IOException {
+        int end = segment.firstCorruptRangeIn(first.position(), maxPosition).map(Segment.CorruptRange::startPosition)
+                .orElse(maxPosition);
+        int wanted = Math.max(maxBytes, minOneBatch ? first.frame().batchSize() : 0);
+        boolean contiguous = !segment.compacted;
+        if (contiguous && fetchOffset >= segment.baseOffset && first.frame().baseOffset() > fetchOffset) {
+            throw outOfPlace(segment, first, "starts after offset " + fetchOffset + ", which it should hold");
+        }
+        List<Segment.Located> frames = new ArrayList<>();
+        ByteBuffer header = ByteBuffer.allocate(Frame.SEALED_OFFSET);
+        int length = 0;
+        int lastLength = 0;
+        Segment.Located current = first;
+        while (length < wanted) {
+            if (!frames.isEmpty()) {
+                Frame previous = frames.get(frames.size() - 1).frame();
+                long base = current.frame().baseOffset();
+                if (contiguous ? base != previous.nextOffset() : base < previous.nextOffset()) {
+                    throw outOfPlace(segment, current, "follows the batch ending at offset " + previous.lastOffset());
+                }
+            }
+            lastLength = Math.min(current.frame().batchSize(), wanted - length);
+            frames.add(current);
+            length += lastLength;
+            if (current.end() >= end) {
+                break;
+            }
+            current = new Segment.Located(current.end(), segment.readFrame(header, current.end()));
+        }
+        return frames.isEmpty() ? Optional.empty()
+                : Optional.of(new LogSlice(segment, frames, length, lastLength, this::fence));
+    }
+
+    private Segment.SealedBatchException outOfPlace(Segment segment, Segment.Located located, String why) {
+        Segment.SealedBatchException failure = new Segment.SealedBatchException(segment, located,
+                "is out of place: it " + why);
+        fence(segment, failure);
+        return failure;
+    }
+
+    /**
+     * Fences a frame that a read found unfit to serve: its bytes and offsets become a corrupt range, which fails every
+     * fetch of those offsets, stops compaction, and is kept in the partition's checkpoint.
+     */
+    private void fence(Segment segment, Segment.SealedBatchException failure) {
+        Segment.Located located = failure.located();
+        Segment.CorruptRange range = new Segment.CorruptRange(located.position(), located.end(),
+                located.frame().baseOffset(), located.frame().nextOffset());
+        synchronized (segment) {
+            if (segment.corruptRanges().contains(range)) {
+                return;
+            }
+            segment.addCorruptRange(range);
+        }
+        LOG.error("{}: segment {}, position {}, offsets [{}, {}): fenced and never served: {}", id, segment,
+                range.startPosition(), range.fromOffset(), range.toOffset(), failure.getMessage());
     }
 
     /**
@@ -567,6 +651,9 @@ public final class PartitionLog {
         long start = logStartOffset;
         try {
             return stable(() -> firstAtOrAfter(timestamp, bound, start));
+        } catch (Segment.SealedBatchException e) {
+            fence(e.segment(), e);
+            throw new KafkaStorageException(e.getMessage());
         } catch (IOException e) {
             throw goOffline("timestamp lookup failed", e);
         }
@@ -582,15 +669,14 @@ public final class PartitionLog {
                 continue;
             }
             int maxPosition = segment.baseOffset == bound.segmentBase() ? bound.position() : segment.size();
-            Optional<Segment.Located> located = segment.locateByTimestamp(timestamp, 0, maxPosition);
+            Optional<Segment.OpenBatch> located = segment.locateByTimestamp(timestamp, 0, maxPosition);
             while (located.isPresent()) {
-                for (Record record : segment.readBatch(located.get()).records()) {
+                for (Record record : located.get().records().records()) {
                     if (record.timestamp() >= timestamp && record.offset() >= start) {
                         return Optional.of(new TimestampAndOffset(record.timestamp(), record.offset()));
                     }
                 }
-                int next = located.get().position() + located.get().header().sizeInBytes();
-                located = segment.locateByTimestamp(timestamp, next, maxPosition);
+                located = segment.locateByTimestamp(timestamp, located.get().located().end(), maxPosition);
             }
         }
         return Optional.empty();
@@ -606,6 +692,9 @@ public final class PartitionLog {
         long start = logStartOffset;
         try {
             return stable(() -> largestTimestamp(bound, start));
+        } catch (Segment.SealedBatchException e) {
+            fence(e.segment(), e);
+            throw new KafkaStorageException(e.getMessage());
         } catch (IOException e) {
             throw goOffline("timestamp lookup failed", e);
         }
@@ -659,7 +748,7 @@ public final class PartitionLog {
             if (located.isEmpty()) {
                 continue;
             }
-            for (Record record : segment.readBatch(located.get()).records()) {
+            for (Record record : segment.open(located.get()).records().records()) {
                 if (record.offset() >= start && (best.isEmpty() || record.timestamp() > best.get().timestamp())) {
                     best = Optional.of(new TimestampAndOffset(record.timestamp(), record.offset()));
                 }
@@ -834,10 +923,13 @@ public final class PartitionLog {
                 throw new IllegalStateException(id + ": segment " + last + " is not below the last stable offset");
             }
             try {
+                // The cleaner took the compacted segment's data key before it took this lock: a key rotation whose
+                // rewrap pass ran in between did not see it, so it is brought under the current KEK version here.
+                compacted.rewrapKey();
                 SegmentSwap.swap(dir, compacted, replaced, listener);
             } catch (SegmentSwap.IncompleteSwapException e) {
                 throw goOffline("compaction", e);
-            } catch (IOException e) {
+            } catch (IOException | GeneralSecurityException e) {
                 LOG.warn("{}: the swap of compacted segment {} was not committed: {}", id, compacted, e.toString());
                 return false;
             }
@@ -862,6 +954,47 @@ public final class PartitionLog {
         } finally {
             appendLock.unlock();
         }
+    }
+
+    // ---------------------------------------------------------------- keys
+
+    /**
+     * Rewraps the data key of every segment under the owner's current KEK version, rewriting only the segment headers
+     * (in place, durably); the batches are not touched. Runs under the append lock, which every roll takes, so no
+     * segment created under an older version escapes the pass (the cleaner's segments are rewrapped when swapped in).
+     * Once every partition of the owner has run it, the owner's older KEK versions can be destroyed.
+     *
+     * @return how many segment headers were rewritten
+     * @throws KafkaStorageException when the partition is offline or a segment's key does not open or rewrap (the
+     *                               older versions must then not be destroyed)
+     */
+    public int rewrapKeys() {
+        appendLock.lock();
+        try {
+            ensureWritable();
+            int rewritten = 0;
+            for (Segment segment : segments.values()) {
+                if (segment.rewrapKey()) {
+                    rewritten++;
+                }
+            }
+            if (rewritten > 0) {
+                LOG.info("{}: rewrapped the data keys of {} segment(s) under key-encryption key version {} of {}", id,
+                        rewritten, segments.lastEntry().getValue().kekVersion(), sealing.owner());
+            }
+            return rewritten;
+        } catch (GeneralSecurityException e) {
+            throw new KafkaStorageException("Partition " + id + ": a data key does not rewrap: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw goOffline("rewrapping the data keys failed", e);
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** The KEK versions the segments' data keys are wrapped under, oldest segment first. */
+    List<Integer> kekVersions() {
+        return segments.values().stream().map(Segment::kekVersion).toList();
     }
 
     /** Records a finished compaction: offsets below {@code newFirstDirtyOffset} are compacted. */

@@ -29,18 +29,19 @@ import java.util.TreeMap;
  * newest snapshot and the batches written after it (their headers carry producer id, epoch, sequences and the
  * transactional flag; control batches carry the markers).
  *
- * <p>Snapshot format ({@link MetadataFile} payload), version 2: i64 offset the state is valid at, i32 producer count,
- * then per producer: i64 id, i16 epoch, i32 coordinator epoch (-1 when no marker was written), i64 last timestamp,
- * i64 first offset of its ongoing transaction (-1 when none), i32 batch count, per batch: i32 first sequence,
- * i32 last sequence, i64 first offset, i64 last offset. Version 1, still read, lacks the coordinator epoch and the
- * ongoing transaction (it was written before transactions were accepted).
+ * <p>Snapshot format: a {@link MetadataFile} of version 3 whose payload is sealed ({@link PayloadSeal}: under the
+ * data key of the segment holding the snapshot's offset, since producer timestamps are record content). The sealed
+ * plaintext is: i64 offset the state is valid at, i32 producer count, then per producer: i64 id, i16 epoch, i32
+ * coordinator epoch (-1 when no marker was written), i64 last timestamp, i64 first offset of its ongoing transaction
+ * (-1 when none), i32 batch count, per batch: i32 first sequence, i32 last sequence, i64 first offset, i64 last
+ * offset. Versions 1 and 2 held such a payload in the clear; they are refused, and the state is rebuilt from the
+ * log instead.
  */
 final class ProducerStateManager {
 
     static final int CACHED_BATCHES = 5;
     static final int SNAPSHOT_MAGIC = 0x42575053; // "BWPS"
-    static final byte SNAPSHOT_VERSION = 2;
-    static final byte SNAPSHOT_VERSION_IDEMPOTENT_ONLY = 1;
+    static final byte SNAPSHOT_VERSION = 3;
     private static final long NO_TRANSACTION = -1;
     private static final int NO_COORDINATOR_EPOCH = -1;
 
@@ -258,7 +259,7 @@ final class ProducerStateManager {
         ongoing.clear();
     }
 
-    void writeSnapshot(Path path, long offset) throws IOException {
+    void writeSnapshot(Path path, long offset, PayloadSeal seal) throws IOException {
         int size = 12;
         for (Producer p : producers.values()) {
             size += 34 + p.batches.size() * 24;
@@ -273,7 +274,7 @@ final class ProducerStateManager {
                 buffer.putInt(b.firstSequence()).putInt(b.lastSequence()).putLong(b.firstOffset()).putLong(b.lastOffset());
             }
         }
-        MetadataFile.write(path, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, buffer.array());
+        MetadataFile.write(path, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, seal.seal(buffer.array()));
     }
 
     /**
@@ -281,14 +282,14 @@ final class ProducerStateManager {
      *
      * @return the offset the snapshot is valid at
      */
-    long loadSnapshot(Path path) throws IOException {
+    long loadSnapshot(Path path, PayloadSeal seal) throws IOException {
         MetadataFile.Content content = MetadataFile.read(path, SNAPSHOT_MAGIC)
                 .orElseThrow(() -> new IOException(path + " does not exist"));
-        boolean transactional = content.version() == SNAPSHOT_VERSION;
-        if (!transactional && content.version() != SNAPSHOT_VERSION_IDEMPOTENT_ONLY) {
-            throw new IOException(path + ": unsupported producer snapshot version " + content.version());
+        if (content.version() != SNAPSHOT_VERSION) {
+            throw new IOException(path + ": unsupported producer snapshot version " + content.version()
+                    + (content.version() < SNAPSHOT_VERSION ? " (unsealed)" : ""));
         }
-        ByteBuffer buffer = content.payload();
+        ByteBuffer buffer = seal.open(content.payload());
         clear();
         long offset = buffer.getLong();
         int count = buffer.getInt();
@@ -296,13 +297,9 @@ final class ProducerStateManager {
             long id = buffer.getLong();
             Producer p = new Producer();
             p.epoch = buffer.getShort();
-            if (transactional) {
-                p.coordinatorEpoch = buffer.getInt();
-            }
+            p.coordinatorEpoch = buffer.getInt();
             p.lastTimestamp = buffer.getLong();
-            if (transactional) {
-                p.transactionFirstOffset = buffer.getLong();
-            }
+            p.transactionFirstOffset = buffer.getLong();
             int batches = buffer.getInt();
             for (int b = 0; b < batches; b++) {
                 p.batches.addLast(new CachedBatch(buffer.getInt(), buffer.getInt(), buffer.getLong(), buffer.getLong()));

@@ -1,11 +1,17 @@
 package dev.bulwark.storage;
 
+import dev.bulwark.storage.crypto.AesGcm;
+import dev.bulwark.storage.crypto.DataKey;
+import dev.bulwark.storage.crypto.KeyUnavailableException;
+import dev.bulwark.storage.crypto.KeyUnwrapException;
+import dev.bulwark.storage.crypto.SegmentNonce;
+import dev.bulwark.storage.crypto.WrappedDataKey;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.crypto.AEADBadTagException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,83 +19,120 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.zip.CRC32C;
 
 /**
- * One segment file of a partition log: Kafka RecordBatch v2 bytes, as producers sent them with the broker's offsets,
- * after a small header.
+ * One segment file of a partition log: a header holding the segment's wrapped data key, then one sealed
+ * {@link Frame} per Kafka RecordBatch v2, as producers sent it with the broker's offsets.
  *
  * <pre>
  * offset  length  field
  * 0       4       magic "BWLG"
- * 4       1       format version (1)
- * 5       3       reserved, zero
+ * 4       1       format version (3: sealed)
+ * 5       1       flags: bit 0 set when written by the log cleaner (compacted); the other bits zero
+ * 6       2       reserved, zero
  * 8       8       base offset (also the file name, 20 digits)
- * 16      ...     record batches, back to back
+ * 16      4       incarnation (u32) of the data key's nonces, see {@link SegmentNonce}
+ * 20      4       compacted: length N of the frames after the header; else zero
+ * 24      4       compacted: CRC32C of those N bytes (base offsets and lengths included); else zero
+ * 28      4       reserved, zero
+ * 32      2       key slot A: length K of the wrapped data key (66 .. 130)
+ * 34      130     key slot A: the {@link WrappedDataKey} (K bytes), zero padded
+ * 164     2       key slot B: length of the wrapped data key
+ * 166     130     key slot B: the same data key, wrapped
+ * 296     ...     frames, back to back (compacted: in increasing offset order, with gaps)
  * </pre>
  *
- * <p>A segment written by the log cleaner ({@link LogCleaner}) has format version 2 and a longer header. Its batches
- * keep their offsets but no longer follow each other without gaps (whole batches were dropped), and it never changes
- * after it is written, so its header seals its content:
- * <pre>
- * offset  length  field
- * 0       4       magic "BWLG"
- * 4       1       format version (2: compacted)
- * 5       3       reserved, zero
- * 8       8       base offset (also the file name, 20 digits)
- * 16      4       length N of the batch bytes after the header
- * 20      4       CRC32C of those N bytes (base offsets and lengths included, which the batches' own CRCs leave out)
- * 24      N       record batches, back to back, in increasing offset order, with gaps
- * </pre>
- * A version-1 reader refuses a compacted segment ("unsupported segment format version 2") instead of misreading its
- * gaps as damage.
+ * <p>The two key slots hold the same data key. Rotation rewraps it in place ({@link #rewrapKey}): slot B is
+ * written and fsynced, then slot A, so a crash tearing one slot leaves the other whole, and each wrap authenticates
+ * itself, so a torn one is told apart. The segment opens with the first slot that opens.
  *
- * <p>Design note: this class owns the segment's file I/O. Appends happen under the partition's lock, reads happen
- * concurrently from any thread with positional reads; {@code size} and {@code nextOffset} are published after the
- * bytes are written, so a reader bounded by them never sees a half-written batch.
+ * <p>The incarnation makes the batch nonces unique under the data key: it is bumped and fsynced before the first
+ * seal after the segment is reopened for appends (after a restart, a recovery or a truncation), and each frame
+ * records the incarnation it was sealed in.
+ *
+ * <p>A segment written by the log cleaner ({@link LogCleaner}) has fresh data key and flag bit 0 set. Its batches keep
+ * their offsets but no longer follow each other without gaps (whole batches were dropped), and it never changes after
+ * it is written, so its header records the length and checksum of its frames.
+ *
+ * <p>Formats 1 (unsealed) and 2 (unsealed, compacted) are refused with {@link UnsupportedFormatException}: they
+ * were only ever written before encryption at rest, by development builds.
+ *
+ * <p>Design note: this class owns the segment's file I/O and its sealing. Appends happen under the partition's lock
+ * and seal on the appending thread into a buffer the segment reuses; reads happen concurrently from any thread with
+ * positional reads and open into the caller's buffer; {@code size} and {@code nextOffset} are published after the
+ * bytes are written, so a reader bounded by them never sees a half-written frame. The data key is opened once, when
+ * the segment is opened or created, and kept; a segment whose key does not open keeps none ({@link #keyProblem}) and
+ * reads nothing.
  */
 final class Segment implements Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Segment.class);
 
-    static final int HEADER_SIZE = 16;
+    static final int FILE_MAGIC = 0x42574C47; // "BWLG"
+    static final byte FORMAT_VERSION = 3;
+    static final int VERSION_OFFSET = 4;
+    static final int FLAGS_OFFSET = 5;
+    static final int BASE_OFFSET_OFFSET = 8;
+    static final int INCARNATION_OFFSET = 16;
+    static final int DATA_LENGTH_OFFSET = 20;
+    static final int DATA_CRC_OFFSET = 24;
+    static final int KEY_SLOT_A_OFFSET = 32;
+    static final int KEY_SLOT_LENGTH = 2 + WrappedDataKey.MAX_ENCODED_LENGTH;
+    static final int KEY_SLOT_B_OFFSET = KEY_SLOT_A_OFFSET + KEY_SLOT_LENGTH;
+    static final int HEADER_SIZE = KEY_SLOT_B_OFFSET + KEY_SLOT_LENGTH;
+    static final byte COMPACTED_FLAG = 1;
     /** How much zeroed space the active segment keeps ahead of its appends. */
     static final int PREALLOCATION = 4 << 20;
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
-    static final int COMPACTED_HEADER_SIZE = 24;
-    static final int FILE_MAGIC = 0x42574C47; // "BWLG"
-    static final byte FORMAT_VERSION = 1;
-    static final byte COMPACTED_FORMAT_VERSION = 2;
     static final String LOG_SUFFIX = ".log";
     static final String INDEX_SUFFIX = ".index";
     static final String TRANSACTION_INDEX_SUFFIX = ".txnindex";
     static final String DELETED_SUFFIX = ".deleted";
     /** Files of a compacted segment being written; they become the segment's only through {@link SegmentSwap}. */
     static final String CLEANED_SUFFIX = ".cleaned";
+    /** Frames this large are opened through a buffer of their own rather than the reading thread's. */
+    private static final int MAX_CACHED_SCRATCH = 8 << 20;
+    /** Each reading thread's buffer for sealed bytes on their way to the caller's buffer. */
+    private static final ThreadLocal<ByteBuffer> SCRATCH = ThreadLocal.withInitial(() -> ByteBuffer.allocate(64 << 10));
 
     final long baseOffset;
-    /** Written by the cleaner (format version 2): batches may leave offset gaps, and the file never changes. */
+    /** Written by the cleaner: batches may leave offset gaps, and the file never changes. */
     final boolean compacted;
-    /** Where the batches start: after the header of this segment's format version. */
-    private final int dataStart;
+    private final PartitionSealing sealing;
     private Path logPath;
     private Path indexPath;
     private Path transactionIndexPath;
     private final FileChannel channel;
+    /** The data key, opened once; null when it does not open ({@link #keyProblem} says why). */
+    private volatile DataKey dataKey;
+    private final String keyProblem;
+    /** The wrapped keys the two slots hold, as on disk. */
+    private WrappedDataKey slotA;
+    private WrappedDataKey slotB;
+    private int incarnation;
+    /** Whether appends may seal under {@link #incarnation}: not until it is bumped after the segment was opened. */
+    private boolean incarnationFresh;
+    /** For appends: the frame being sealed, and its associated data (reused, under the partition lock). */
+    private ByteBuffer frameBuffer;
+    private ByteBuffer appendAssociatedData;
     /** For a compacted segment: the data length and checksum its header records (read at open, set when finished). */
     private int sealedDataLength = -1;
     private int sealedDataCrc;
-    /** For a compacted segment being written: the checksum of the batches appended so far. */
+    /** For a compacted segment being written: the checksum of the frames appended so far. */
     private CRC32C writtenDataCrc;
     private SegmentIndex index = new SegmentIndex();
     /** The aborted transactions whose markers this segment holds; read from its file once recovery is done. */
     private TransactionIndex transactions;
-    private final List<CorruptRange> corruptRanges = new ArrayList<>();
+    /** Read by fetches on any thread; a read that finds a batch that does not open adds one. */
+    private final List<CorruptRange> corruptRanges = new CopyOnWriteArrayList<>();
 
     private volatile int size;
     private volatile long nextOffset;
@@ -111,20 +154,23 @@ final class Segment implements Closeable {
     record CorruptRange(int startPosition, int endPosition, long fromOffset, long toOffset) {
     }
 
-    private Segment(long baseOffset, boolean compacted, Path logPath, Path indexPath, Path transactionIndexPath,
-                    FileChannel channel, int size) {
+    private Segment(long baseOffset, boolean compacted, PartitionSealing sealing, Path logPath, FileChannel channel,
+                    int size, DataKey dataKey, String keyProblem, int incarnation) {
         this.baseOffset = baseOffset;
         this.compacted = compacted;
-        this.dataStart = compacted ? COMPACTED_HEADER_SIZE : HEADER_SIZE;
+        this.sealing = sealing;
         this.logPath = logPath;
-        this.indexPath = indexPath;
-        this.transactionIndexPath = transactionIndexPath;
+        this.indexPath = indexPathFor(logPath);
+        this.transactionIndexPath = transactionIndexPathFor(logPath);
         this.transactions = new TransactionIndex(baseOffset);
         this.channel = channel;
         this.size = size;
         this.flushedSize = size;
         this.allocated = size;
         this.nextOffset = baseOffset;
+        this.dataKey = dataKey;
+        this.keyProblem = keyProblem;
+        this.incarnation = incarnation;
     }
 
     static String fileName(long baseOffset) {
@@ -133,13 +179,15 @@ final class Segment implements Closeable {
 
     private static Path indexPathFor(Path logPath) {
         String name = logPath.getFileName().toString();
-        return logPath.resolveSibling(name.substring(0, name.length() - LOG_SUFFIX.length()) + INDEX_SUFFIX);
+        String stem = name.substring(0, name.indexOf(LOG_SUFFIX));
+        return logPath.resolveSibling(stem + INDEX_SUFFIX + name.substring(stem.length() + LOG_SUFFIX.length()));
     }
 
     private static Path transactionIndexPathFor(Path logPath) {
         String name = logPath.getFileName().toString();
-        return logPath.resolveSibling(name.substring(0, name.length() - LOG_SUFFIX.length())
-                + TRANSACTION_INDEX_SUFFIX);
+        String stem = name.substring(0, name.indexOf(LOG_SUFFIX));
+        return logPath.resolveSibling(stem + TRANSACTION_INDEX_SUFFIX
+                + name.substring(stem.length() + LOG_SUFFIX.length()));
     }
 
     static Path transactionIndexPath(Path dir, long baseOffset) {
@@ -166,53 +214,71 @@ final class Segment implements Closeable {
         return dir.resolve(fileName(baseOffset) + INDEX_SUFFIX + CLEANED_SUFFIX);
     }
 
-    /** Creates an empty segment file and makes its directory entry durable. */
-    static Segment create(Path dir, long baseOffset) throws IOException {
-        Path path = dir.resolve(fileName(baseOffset) + LOG_SUFFIX);
+    /** Creates an empty segment file under a fresh data key and makes its directory entry durable. */
+    static Segment create(Path dir, long baseOffset, PartitionSealing sealing) throws IOException {
+        DataKey key = sealing.newDataKey();
+        Path path = logPath(dir, baseOffset);
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         try {
-            ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
-            header.putInt(FILE_MAGIC).put(FORMAT_VERSION).put((byte) 0).putShort((short) 0).putLong(baseOffset).flip();
-            writeFully(channel, header, 0);
+            writeFully(channel, header(baseOffset, false, key.wrapped()), 0);
             channel.force(true);
             MetadataFile.syncDirectory(dir);
         } catch (IOException e) {
             channel.close();
             throw e;
         }
-        return new Segment(baseOffset, false, path, indexPathFor(path), transactionIndexPathFor(path), channel,
-                HEADER_SIZE);
+        Segment segment = new Segment(baseOffset, false, sealing, path, channel, HEADER_SIZE, key, null, 0);
+        segment.slotA = key.wrapped();
+        segment.slotB = key.wrapped();
+        segment.incarnationFresh = true;
+        return segment;
     }
 
     /**
      * Starts a compacted segment in {@code <base>.log.cleaned} (indexes {@code <base>.index.cleaned} and
-     * {@code <base>.txnindex.cleaned}), replacing a leftover of an abandoned attempt. Its header is written by
-     * {@link #finishCompacted}.
+     * {@code <base>.txnindex.cleaned}) under a fresh data key, replacing a leftover of an abandoned attempt. Its data
+     * length and checksum are written by {@link #finishCompacted}.
      */
-    static Segment createCompacted(Path dir, long baseOffset) throws IOException {
+    static Segment createCompacted(Path dir, long baseOffset, PartitionSealing sealing) throws IOException {
+        DataKey key = sealing.newDataKey();
         Path path = cleanedLogPath(dir, baseOffset);
         Files.deleteIfExists(cleanedIndexPath(dir, baseOffset));
         Files.deleteIfExists(cleanedTransactionIndexPath(dir, baseOffset));
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            writeFully(channel, compactedHeader(baseOffset, 0, 0), 0);
+            writeFully(channel, header(baseOffset, true, key.wrapped()), 0);
         } catch (IOException e) {
             channel.close();
             throw e;
         }
-        Segment segment = new Segment(baseOffset, true, path, cleanedIndexPath(dir, baseOffset),
-                cleanedTransactionIndexPath(dir, baseOffset), channel, COMPACTED_HEADER_SIZE);
+        Segment segment = new Segment(baseOffset, true, sealing, path, channel, HEADER_SIZE, key, null, 0);
+        segment.slotA = key.wrapped();
+        segment.slotB = key.wrapped();
+        segment.incarnationFresh = true;
         segment.writtenDataCrc = new CRC32C();
         return segment;
     }
 
-    private static ByteBuffer compactedHeader(long baseOffset, int dataLength, int dataCrc) {
-        ByteBuffer header = ByteBuffer.allocate(COMPACTED_HEADER_SIZE);
-        header.putInt(FILE_MAGIC).put(COMPACTED_FORMAT_VERSION).put((byte) 0).putShort((short) 0).putLong(baseOffset)
-                .putInt(dataLength).putInt(dataCrc).flip();
-        return header;
+    private static ByteBuffer header(long baseOffset, boolean compacted, WrappedDataKey key) {
+        ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
+        header.putInt(FILE_MAGIC).put(FORMAT_VERSION).put(compacted ? COMPACTED_FLAG : 0).putShort((short) 0)
+                .putLong(baseOffset).putInt(0).putInt(0).putInt(0).putInt(0);
+        putSlot(header.position(KEY_SLOT_A_OFFSET), key);
+        putSlot(header.position(KEY_SLOT_B_OFFSET), key);
+        return header.position(0);
+    }
+
+    private static void putSlot(ByteBuffer out, WrappedDataKey key) {
+        out.putShort((short) key.encodedLength());
+        key.writeTo(out);
+    }
+
+    private static ByteBuffer slot(WrappedDataKey key) {
+        ByteBuffer slot = ByteBuffer.allocate(KEY_SLOT_LENGTH);
+        putSlot(slot, key);
+        return slot.position(0);
     }
 
     /**
@@ -220,10 +286,11 @@ final class Segment implements Closeable {
      * fsynced, and its index is written (fsynced) beside it, still under the {@code .cleaned} names.
      */
     void finishCompacted() throws IOException {
-        sealedDataLength = size - dataStart;
+        sealedDataLength = size - HEADER_SIZE;
         sealedDataCrc = (int) writtenDataCrc.getValue();
         writtenDataCrc = null;
-        writeFully(channel, compactedHeader(baseOffset, sealedDataLength, sealedDataCrc), 0);
+        writeFully(channel, ByteBuffer.allocate(8).putInt(sealedDataLength).putInt(sealedDataCrc).flip(),
+                DATA_LENGTH_OFFSET);
         channel.force(true);
         flushedSize = size;
         seal();
@@ -252,39 +319,46 @@ final class Segment implements Closeable {
     }
 
     /**
-     * Opens an existing segment. Its index and summary come from the index file when that matches the segment's size;
-     * otherwise the caller must {@link #recover} or {@link #rebuildIndex} it.
+     * Opens an existing segment and its data key. Its index and summary come from the index file when that opens and
+     * matches the segment's size; otherwise the caller must {@link #recover} it. A segment whose data key does not
+     * open is returned without one ({@link #keyProblem}), its index not loaded: it can be neither read nor recovered.
      *
      * @return the segment, and whether its index was loaded
+     * @throws UnsupportedFormatException when the segment is of an unsealed format
      */
-    static Opened open(Path logPath, long baseOffset) throws IOException {
+    static Opened open(Path logPath, long baseOffset, PartitionSealing sealing) throws IOException {
         FileChannel channel = FileChannel.open(logPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             long fileSize = channel.size();
-            if (fileSize < HEADER_SIZE) {
-                throw new CorruptHeaderException(logPath + ": segment header is missing (" + fileSize + " bytes)");
-            }
-            ByteBuffer header = ByteBuffer.allocate((int) Math.min(fileSize, COMPACTED_HEADER_SIZE));
+            ByteBuffer header = ByteBuffer.allocate((int) Math.min(fileSize, HEADER_SIZE));
             while (header.hasRemaining()) {
                 if (channel.read(header, header.position()) < 0) {
                     throw new CorruptHeaderException(logPath + ": segment header is missing");
                 }
             }
             header.flip();
-            if (header.getInt() != FILE_MAGIC) {
-                throw new CorruptHeaderException(logPath + ": not a Bulwark segment (bad magic)");
+            if (header.remaining() < VERSION_OFFSET + 1 || header.getInt(0) != FILE_MAGIC) {
+                throw new CorruptHeaderException(logPath + ": not a Bulwark segment (bad magic or cut short, "
+                        + fileSize + " bytes)");
             }
-            byte version = header.get();
-            if (version != FORMAT_VERSION && version != COMPACTED_FORMAT_VERSION) {
+            byte version = header.get(VERSION_OFFSET);
+            if (version == 1 || version == 2) {
+                throw new UnsupportedFormatException(logPath + ": segment format version " + version + " is unsealed"
+                        + " (written before encryption at rest, by a development build); this build reads only sealed"
+                        + " segments (version " + FORMAT_VERSION + "): move the data directory aside and start afresh");
+            }
+            if (version != FORMAT_VERSION) {
                 throw new CorruptHeaderException(logPath + ": unsupported segment format version " + version);
             }
-            boolean compacted = version == COMPACTED_FORMAT_VERSION;
-            if (compacted && fileSize < COMPACTED_HEADER_SIZE) {
-                throw new CorruptHeaderException(logPath + ": compacted segment header is cut short (" + fileSize
-                        + " bytes)");
+            if (fileSize < HEADER_SIZE) {
+                throw new CorruptHeaderException(logPath + ": segment header is cut short (" + fileSize + " bytes)");
             }
-            header.position(8);
-            long headerBase = header.getLong();
+            byte flags = header.get(FLAGS_OFFSET);
+            if ((flags & ~COMPACTED_FLAG) != 0) {
+                throw new CorruptHeaderException(logPath + ": unknown segment flags " + flags);
+            }
+            boolean compacted = (flags & COMPACTED_FLAG) != 0;
+            long headerBase = header.getLong(BASE_OFFSET_OFFSET);
             if (headerBase != baseOffset) {
                 throw new CorruptHeaderException(logPath + ": header base offset " + headerBase
                         + " does not match its name");
@@ -292,18 +366,54 @@ final class Segment implements Closeable {
             if (fileSize > Integer.MAX_VALUE) {
                 throw new IOException(logPath + ": segment larger than 2 GiB");
             }
-            Segment segment = new Segment(baseOffset, compacted, logPath, indexPathFor(logPath),
-                    transactionIndexPathFor(logPath), channel, (int) fileSize);
-            if (compacted) {
-                segment.sealedDataLength = header.getInt();
-                segment.sealedDataCrc = header.getInt();
+            WrappedDataKey slotA = readSlot(header, KEY_SLOT_A_OFFSET);
+            WrappedDataKey slotB = readSlot(header, KEY_SLOT_B_OFFSET);
+            DataKey key = null;
+            String problem = null;
+            for (WrappedDataKey wrapped : new WrappedDataKey[]{slotA, slotB}) {
+                if (wrapped == null) {
+                    continue;
+                }
+                try {
+                    key = sealing.openDataKey(wrapped);
+                    break;
+                } catch (KeyUnavailableException | KeyUnwrapException e) {
+                    problem = problem == null ? e.getMessage() : problem;
+                }
             }
-            Optional<SegmentIndex.Loaded> loaded = SegmentIndex.read(segment.indexPath, (int) fileSize);
+            if (key == null) {
+                problem = logPath + ": the data key does not open: "
+                        + (problem == null ? "neither key slot holds a wrapped data key" : problem);
+            }
+            Segment segment = new Segment(baseOffset, compacted, sealing, logPath, channel, (int) fileSize, key,
+                    problem, header.getInt(INCARNATION_OFFSET));
+            segment.slotA = slotA;
+            segment.slotB = slotB;
+            if (compacted) {
+                segment.sealedDataLength = header.getInt(DATA_LENGTH_OFFSET);
+                segment.sealedDataCrc = header.getInt(DATA_CRC_OFFSET);
+            }
+            Optional<SegmentIndex.Loaded> loaded = key == null ? Optional.empty() : segment.readIndex((int) fileSize);
             loaded.ifPresent(segment::adopt);
             return new Opened(segment, loaded.isPresent());
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
+        }
+    }
+
+    /** The wrapped key of a slot, or null when the slot does not hold one (torn or damaged). */
+    private static WrappedDataKey readSlot(ByteBuffer header, int offset) {
+        int length = Short.toUnsignedInt(header.getShort(offset));
+        if (length < WrappedDataKey.MIN_ENCODED_LENGTH || length > WrappedDataKey.MAX_ENCODED_LENGTH) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
+        header.get(offset + 2, bytes);
+        try {
+            return WrappedDataKey.fromBytes(bytes);
+        } catch (KeyUnwrapException e) {
+            return null;
         }
     }
 
@@ -315,6 +425,107 @@ final class Segment implements Closeable {
         CorruptHeaderException(String message) {
             super(message);
         }
+    }
+
+    /** A segment file of a format this build no longer reads. */
+    static final class UnsupportedFormatException extends IOException {
+        UnsupportedFormatException(String message) {
+            super(message);
+        }
+    }
+
+    /** Why the data key did not open, or null when it did. */
+    String keyProblem() {
+        return keyProblem;
+    }
+
+    private DataKey key() throws IOException {
+        DataKey key = dataKey;
+        if (key == null) {
+            throw new KeyUnavailableIOException(keyProblem);
+        }
+        return key;
+    }
+
+    /** A segment's data key did not open: nothing of it is read. */
+    static final class KeyUnavailableIOException extends IOException {
+        KeyUnavailableIOException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Rewraps the data key under the owner's current KEK version, in place and durably: slot B first, then slot A
+     * (see the class comment). Call it under the lock that rolls the partition's segments.
+     *
+     * @return whether the header changed (false when both slots were under the current version already)
+     */
+    boolean rewrapKey() throws IOException, GeneralSecurityException {
+        DataKey key = key();
+        WrappedDataKey current = sealing.rewrap(key.wrapped());
+        if (current.equals(slotA) && current.equals(slotB)) {
+            return false;
+        }
+        writeFully(channel, slot(current), KEY_SLOT_B_OFFSET);
+        channel.force(false);
+        slotB = current;
+        writeFully(channel, slot(current), KEY_SLOT_A_OFFSET);
+        channel.force(false);
+        slotA = current;
+        dataKey = new DataKey(key.key(), current);
+        return true;
+    }
+
+    /** The KEK version the data key is wrapped under, or -1 when it did not open. */
+    int kekVersion() {
+        DataKey key = dataKey;
+        return key == null ? -1 : key.wrapped().kekVersion();
+    }
+
+    /** Seals a small file's payload (index, producer snapshot) under this segment's data key. */
+    byte[] sealPayload(String kind, long fileOffset, byte[] plaintext) throws IOException {
+        return sealing.sealPayload(key(), kind, baseOffset, fileOffset, plaintext);
+    }
+
+    /** Opens what {@link #sealPayload} sealed with the same kind and offset. */
+    ByteBuffer openPayload(String kind, long fileOffset, ByteBuffer sealed) throws IOException {
+        return sealing.openPayload(key(), kind, baseOffset, fileOffset, sealed);
+    }
+
+    /** {@link #sealPayload} and {@link #openPayload} of one file. */
+    PayloadSeal payloadSeal(String kind, long fileOffset) {
+        return new PayloadSeal() {
+            @Override
+            public byte[] seal(byte[] plaintext) throws IOException {
+                return sealPayload(kind, fileOffset, plaintext);
+            }
+
+            @Override
+            public ByteBuffer open(ByteBuffer sealed) throws IOException {
+                return openPayload(kind, fileOffset, sealed);
+            }
+        };
+    }
+
+    private Optional<SegmentIndex.Loaded> readIndex(int segmentSize) {
+        try {
+            Optional<MetadataFile.Content> content = MetadataFile.read(indexPath, SegmentIndex.FILE_MAGIC);
+            if (content.isEmpty() || content.get().version() != SegmentIndex.FILE_VERSION) {
+                return Optional.empty();
+            }
+            return SegmentIndex.decode(openPayload(SegmentIndex.SEALED_KIND, baseOffset, content.get().payload()),
+                    segmentSize);
+        } catch (IOException e) {
+            LOG.warn("{}: index unusable ({}); rebuilding it", logPath, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private void writeIndex() throws IOException {
+        byte[] payload = index.encode(new SegmentIndex.Summary(size, nextOffset, maxTimestamp, maxTimestampBatchOffset,
+                rollTimestamp));
+        MetadataFile.write(indexPath, SegmentIndex.FILE_MAGIC, SegmentIndex.FILE_VERSION,
+                sealPayload(SegmentIndex.SEALED_KIND, baseOffset, payload));
     }
 
     /**
@@ -347,7 +558,7 @@ final class Segment implements Closeable {
     // ---------------------------------------------------------------- appends (under the partition lock)
 
     /**
-     * Appends one batch whose offsets the caller has assigned.
+     * Seals and appends one batch whose offsets the caller has assigned.
      *
      * <p>Design note: an fdatasync of a file that grew must also commit the new length to the file system journal,
      * which makes it several times slower than one that only writes data. So the active segment is extended with
@@ -356,23 +567,63 @@ final class Segment implements Closeable {
      * log: reads stop at {@code size}, sealing trims the file to it, and recovery drops an all-zero tail silently.
      */
     void append(ByteBuffer batch, BatchHeader header, int indexIntervalBytes, int segmentBytes) throws IOException {
-        int position = size;
-        if (!compacted && (long) position + header.sizeInBytes() > allocated) {
-            preallocate((long) position + header.sizeInBytes(), segmentBytes);
+        DataKey key = key();
+        if (!incarnationFresh) {
+            bumpIncarnation();
         }
-        if (bytesSinceIndexEntry >= indexIntervalBytes && position > dataStart) {
+        int position = size;
+        int frameSize = Frame.sizeOf(header.sizeInBytes());
+        if (!compacted && (long) position + frameSize > allocated) {
+            preallocate((long) position + frameSize, segmentBytes);
+        }
+        if (bytesSinceIndexEntry >= indexIntervalBytes && position > HEADER_SIZE) {
             index.append(relative(header.baseOffset()), position, maxTimestamp);
             bytesSinceIndexEntry = 0;
         }
-        writeFully(channel, batch.duplicate(), position);
+        ByteBuffer frame = frameBuffer(frameSize);
+        Frame.writeHeader(frame, header.baseOffset(), header.sizeInBytes(), header.lastOffsetDelta(), incarnation);
+        if (appendAssociatedData == null) {
+            appendAssociatedData = ByteBuffer.allocate(sealing.batchAssociatedDataLength());
+        }
+        sealing.gcm().seal(key.key(), SegmentNonce.of(incarnation, header.baseOffset()),
+                sealing.batchAssociatedData(appendAssociatedData, baseOffset, header.baseOffset(),
+                        header.lastOffsetDelta()), batch.duplicate(), frame);
+        frame.flip();
+        writeFully(channel, frame.duplicate(), position);
         if (writtenDataCrc != null) {
-            writtenDataCrc.update(batch.duplicate());
+            writtenDataCrc.update(frame.duplicate());
         }
         track(header);
-        bytesSinceIndexEntry += header.sizeInBytes();
-        size = position + header.sizeInBytes();
+        bytesSinceIndexEntry += frameSize;
+        size = position + frameSize;
         nextOffset = header.nextOffset();
         transactions.completeUpTo(nextOffset); // the partition lists each ABORT marker it appends
+    }
+
+    private ByteBuffer frameBuffer(int frameSize) {
+        if (frameBuffer == null || frameBuffer.capacity() < frameSize) {
+            frameBuffer = ByteBuffer.allocate(Math.max(frameSize, 16 << 10));
+        }
+        return frameBuffer.clear();
+    }
+
+    /** Whether the segment may take appends under its data key: false once it used its last incarnation. */
+    boolean canSealAgain() {
+        return incarnationFresh || incarnation != SegmentNonce.LAST_INCARNATION;
+    }
+
+    /** Moves to the next incarnation and makes it durable before anything is sealed under it. */
+    private void bumpIncarnation() throws IOException {
+        int next;
+        try {
+            next = SegmentNonce.next(incarnation);
+        } catch (IllegalStateException e) {
+            throw new IOException(logPath + ": " + e.getMessage(), e);
+        }
+        writeFully(channel, ByteBuffer.allocate(4).putInt(next).flip(), INCARNATION_OFFSET);
+        channel.force(false);
+        incarnation = next;
+        incarnationFresh = true;
     }
 
     private void track(BatchHeader header) {
@@ -415,7 +666,7 @@ final class Segment implements Closeable {
 
     /**
      * Trims preallocated space and writes the index files so the segment reopens without a scan; done when the
-     * segment stops growing.
+     * segment stops growing. The append buffer is let go.
      */
     void seal() throws IOException {
         flush();
@@ -429,8 +680,8 @@ final class Segment implements Closeable {
             // LogLoader writes it then.
             transactions.write(transactionIndexPath);
         }
-        index.write(indexPath, new SegmentIndex.Summary(size, nextOffset, maxTimestamp, maxTimestampBatchOffset,
-                rollTimestamp));
+        writeIndex();
+        frameBuffer = null;
     }
 
     // ---------------------------------------------------------------- reads (any thread)
@@ -444,17 +695,17 @@ final class Segment implements Closeable {
     }
 
     boolean isEmpty() {
-        return size == dataStart;
+        return size == HEADER_SIZE;
     }
 
-    /** Bytes of batches (the file without its header). */
+    /** Bytes of frames (the file without its header). */
     int dataSize() {
-        return size - dataStart;
+        return size - HEADER_SIZE;
     }
 
-    /** Where the first batch starts. */
+    /** Where the first frame starts. */
     int dataStart() {
-        return dataStart;
+        return HEADER_SIZE;
     }
 
     long maxTimestamp() {
@@ -469,10 +720,6 @@ final class Segment implements Closeable {
         return rollTimestamp;
     }
 
-    FileChannel channel() {
-        return channel;
-    }
-
     List<CorruptRange> corruptRanges() {
         return List.copyOf(corruptRanges);
     }
@@ -483,83 +730,107 @@ final class Segment implements Closeable {
     }
 
     /**
-     * Finds the first batch whose last offset is at or after {@code offset}, starting below {@code maxPosition}.
+     * Finds the first frame whose last offset is at or after {@code offset}, starting below {@code maxPosition}.
      *
-     * @return that batch's position and header, or empty when no such batch starts below {@code maxPosition}
-     * @throws CorruptSegmentException when {@code offset} falls in a corrupt range
+     * @return that frame's position and clear fields, or empty when no such frame starts below {@code maxPosition}
+     * @throws CorruptSegmentException   when {@code offset} falls in a corrupt range
+     * @throws KeyUnavailableIOException when the segment's data key did not open
      */
     Optional<Located> locate(long offset, int maxPosition) throws IOException {
+        key();
         for (CorruptRange range : corruptRanges) {
             if (offset >= range.fromOffset() && offset < range.toOffset()) {
                 throw new CorruptSegmentException(this, range);
             }
         }
-        int start = index.floorPositionForOffset(relative(Math.max(offset, baseOffset)), dataStart);
-        return scan(start, maxPosition, batch -> batch.lastOffset() >= offset);
+        int start = index.floorPositionForOffset(relative(Math.max(offset, baseOffset)), HEADER_SIZE);
+        return scan(start, maxPosition, frame -> frame.lastOffset() >= offset);
     }
 
-    /** Like {@link #locate} but by time: the first batch whose largest timestamp is at or after {@code timestamp}. */
-    Optional<Located> locateByTimestamp(long timestamp, int fromPosition, int maxPosition) throws IOException {
-        int start = Math.max(fromPosition, index.floorPositionForTimestamp(timestamp, dataStart));
-        return scan(start, maxPosition, batch -> batch.maxTimestamp() >= timestamp);
+    /**
+     * Like {@link #locate} but by time: the first batch whose largest timestamp is at or after {@code timestamp},
+     * opened (timestamps are sealed).
+     */
+    Optional<OpenBatch> locateByTimestamp(long timestamp, int fromPosition, int maxPosition) throws IOException {
+        int position = Math.max(fromPosition, index.floorPositionForTimestamp(timestamp, HEADER_SIZE));
+        while (true) {
+            Optional<Located> located = scan(position, maxPosition, frame -> true);
+            if (located.isEmpty()) {
+                return Optional.empty();
+            }
+            OpenBatch batch = open(located.get());
+            if (batch.header().maxTimestamp() >= timestamp) {
+                return Optional.of(batch);
+            }
+            position = located.get().end();
+        }
     }
 
-    /** Visits a batch where it lies; it may read the batch. */
+    /** A frame where it lies. */
+    record Located(int position, Frame frame) {
+        int end() {
+            return position + frame.size();
+        }
+    }
+
+    /** A batch opened from its frame. */
+    record OpenBatch(Located located, MemoryRecords records) {
+        BatchHeader header() {
+            return BatchHeader.read(records.buffer(), 0);
+        }
+    }
+
+    /** Visits a batch where it lies, opened. */
     interface BatchVisitor {
-        void visit(Located batch) throws IOException;
+        void visit(OpenBatch batch) throws IOException;
     }
 
-    /** Hands every batch from the batch holding {@code fromOffset} to the end of the segment to {@code visitor}. */
+    /** Opens and hands every batch from the one holding {@code fromOffset} to the end of the segment to {@code visitor}. */
     void forEachBatchFrom(long fromOffset, BatchVisitor visitor) throws IOException {
         Optional<Located> first = scan(index.floorPositionForOffset(relative(Math.max(fromOffset, baseOffset)),
-                dataStart), size, batch -> batch.lastOffset() >= fromOffset);
+                HEADER_SIZE), size, frame -> frame.lastOffset() >= fromOffset);
         int position = first.isEmpty() ? size : first.get().position();
-        ByteBuffer header = ByteBuffer.allocate(BatchHeader.SIZE);
-        while (position < size) {
-            Optional<CorruptRange> corrupt = corruptRangeAt(position);
-            if (corrupt.isPresent()) {
-                position = corrupt.get().endPosition();
-                continue;
+        while (true) {
+            Optional<Located> located = scan(position, size, frame -> true);
+            if (located.isEmpty()) {
+                return;
             }
-            BatchHeader batch = readHeader(header, position);
-            visitor.visit(new Located(position, batch));
-            position += batch.sizeInBytes();
+            visitor.visit(open(located.get()));
+            position = located.get().end();
         }
     }
 
     /** Hands the header of each batch from the one holding {@code fromOffset} that starts below {@code maxPosition}. */
     void forEachBatchFrom(long fromOffset, int maxPosition, Consumer<BatchHeader> sink) throws IOException {
         Optional<Located> first = scan(index.floorPositionForOffset(relative(Math.max(fromOffset, baseOffset)),
-                dataStart), maxPosition, batch -> batch.lastOffset() >= fromOffset);
-        if (first.isEmpty()) {
-            return;
+                HEADER_SIZE), maxPosition, frame -> frame.lastOffset() >= fromOffset);
+        int position = first.isEmpty() ? maxPosition : first.get().position();
+        while (true) {
+            Optional<Located> located = scan(position, maxPosition, frame -> true);
+            if (located.isEmpty()) {
+                return;
+            }
+            sink.accept(open(located.get()).header());
+            position = located.get().end();
         }
-        scan(first.get().position(), maxPosition, batch -> {
-            sink.accept(batch);
-            return false;
-        });
     }
 
-    /** Walks batch headers from {@code position}, stepping over corrupt ranges, to the first batch that matches. */
-    private Optional<Located> scan(int position, int maxPosition, java.util.function.Predicate<BatchHeader> match)
-            throws IOException {
-        ByteBuffer header = ByteBuffer.allocate(BatchHeader.SIZE);
+    /** Walks frames from {@code position}, stepping over corrupt ranges, to the first frame that matches. */
+    private Optional<Located> scan(int position, int maxPosition, Predicate<Frame> match) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(Frame.SEALED_OFFSET);
         while (position < maxPosition) {
             Optional<CorruptRange> corrupt = corruptRangeAt(position);
             if (corrupt.isPresent()) {
                 position = corrupt.get().endPosition();
                 continue;
             }
-            BatchHeader batch = readHeader(header, position);
-            if (match.test(batch)) {
-                return Optional.of(new Located(position, batch));
+            Frame frame = readFrame(header, position);
+            if (match.test(frame)) {
+                return Optional.of(new Located(position, frame));
             }
-            position += batch.sizeInBytes();
+            position += frame.size();
         }
         return Optional.empty();
-    }
-
-    record Located(int position, BatchHeader header) {
     }
 
     /** The first corrupt range starting at or after {@code position} and before {@code end}, if any. */
@@ -583,55 +854,127 @@ final class Segment implements Closeable {
         return Optional.empty();
     }
 
-    private BatchHeader readHeader(ByteBuffer header, int position) throws IOException {
-        header.clear();
+    /** The clear fields of the frame at {@code position}, checked to fit the segment. */
+    Frame readFrame(ByteBuffer header, int position) throws IOException {
+        header.clear().limit(Frame.SEALED_OFFSET);
         readFully(header, position);
-        BatchHeader batch = BatchHeader.read(header, 0);
-        if (!BatchHeader.plausibleSize(batch.sizeInBytes(), (long) size - position)) {
-            throw new IOException(logPath + ": batch at position " + position + " has an impossible size "
-                    + batch.sizeInBytes());
+        Frame frame = Frame.read(header, 0);
+        if (!Frame.plausibleSize(frame.size(), (long) size - position)) {
+            throw new IOException(logPath + ": frame at position " + position + " has an impossible size "
+                    + frame.size());
         }
-        return batch;
+        return frame;
     }
 
     /**
-     * Reads whole batches from {@code position} into memory: those that fit in {@code maxBytes}, and at least one.
-     * The caller stays below {@link #size()} and out of corrupt ranges.
+     * Opens the batch of a frame whose sealed bytes are in {@code sealed} (from its position to its limit: the
+     * ciphertext and the tag) into {@code out}, and checks that the batch is the one its clear fields name.
+     *
+     * @throws SealedBatchException when it does not open or does not match: it must not be served
      */
-    MemoryRecords readBatches(int position, int maxBytes) throws IOException {
-        int available = size - position;
-        ByteBuffer buffer = ByteBuffer.allocate(Math.min(available, Math.max(maxBytes, BatchHeader.SIZE)));
-        readFully(buffer, position);
-        int whole = 0;
-        while (whole + BatchHeader.SIZE <= buffer.limit()) {
-            int batchSize = buffer.getInt(whole + BatchHeader.LENGTH_OFFSET) + BatchHeader.LOG_OVERHEAD;
-            if (!BatchHeader.plausibleSize(batchSize, (long) available - whole)) {
-                throw new IOException(logPath + ": batch at position " + (position + whole)
-                        + " has an impossible size " + batchSize);
-            }
-            if (whole + batchSize > buffer.limit()) {
-                if (whole == 0) {
-                    buffer = ByteBuffer.allocate(batchSize);
-                    readFully(buffer, position);
-                    whole = batchSize;
-                }
-                break;
-            }
-            whole += batchSize;
+    void openSealed(Located located, ByteBuffer sealed, ByteBuffer out, ByteBuffer associatedData)
+            throws IOException {
+        Frame frame = located.frame();
+        int start = out.position();
+        try {
+            sealing.gcm().open(key().key(), SegmentNonce.of(frame.incarnation(), frame.baseOffset()),
+                    sealing.batchAssociatedData(associatedData, baseOffset, frame.baseOffset(),
+                            frame.lastOffsetDelta()), sealed, out);
+        } catch (AEADBadTagException e) {
+            throw new SealedBatchException(this, located, "does not open (changed, or moved from another offset, "
+                    + "segment or partition)");
+        } catch (IllegalArgumentException e) {
+            throw new SealedBatchException(this, located, "does not open: " + e.getMessage());
         }
-        if (whole == 0) {
-            throw new IOException(logPath + ": no whole batch at position " + position);
+        if (frame.batchSize() < BatchHeader.SIZE || out.getLong(start) != frame.baseOffset()
+                || out.getInt(start + BatchHeader.LENGTH_OFFSET) + BatchHeader.LOG_OVERHEAD != frame.batchSize()
+                || out.get(start + BatchHeader.MAGIC_OFFSET) != RecordBatch.MAGIC_VALUE_V2
+                || out.getInt(start + 23) != frame.lastOffsetDelta()) {
+            throw new SealedBatchException(this, located, "opens to a batch other than its frame names");
         }
-        buffer.position(0).limit(whole);
-        return MemoryRecords.readableRecords(buffer.slice());
     }
 
-    /** Reads the whole batch at {@code position} into memory. */
-    MemoryRecords readBatch(Located located) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate(located.header().sizeInBytes());
-        readFully(buffer, located.position());
-        buffer.flip();
-        return MemoryRecords.readableRecords(buffer);
+    /** Opens the batch of a located frame into memory of its own. */
+    OpenBatch open(Located located) throws IOException {
+        ByteBuffer sealed = ByteBuffer.allocate(located.frame().size() - Frame.SEALED_OFFSET);
+        readFully(sealed, located.position() + Frame.SEALED_OFFSET);
+        ByteBuffer out = ByteBuffer.allocate(located.frame().batchSize());
+        openSealed(located, sealed.flip(), out, ByteBuffer.allocate(sealing.batchAssociatedDataLength()));
+        return new OpenBatch(located, MemoryRecords.readableRecords(out.flip()));
+    }
+
+    /** Whole batches opened from a run of frames, and the file bytes the frames took. */
+    record Chunk(MemoryRecords records, int fileBytes) {
+    }
+
+    /**
+     * Opens whole frames from {@code position}: those that fit in {@code maxBytes} of file, and at least one. The
+     * caller stays below {@link #size()} and out of corrupt ranges.
+     */
+    Chunk readBatches(int position, int maxBytes) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(Frame.SEALED_OFFSET);
+        List<Located> frames = new ArrayList<>();
+        int end = position;
+        int plaintext = 0;
+        while (end < size) {
+            Frame frame = readFrame(header, end);
+            if (!frames.isEmpty() && end - position + frame.size() > maxBytes) {
+                break;
+            }
+            frames.add(new Located(end, frame));
+            plaintext += frame.batchSize();
+            end += frame.size();
+        }
+        if (frames.isEmpty()) {
+            throw new IOException(logPath + ": no whole frame at position " + position);
+        }
+        ByteBuffer out = ByteBuffer.allocate(plaintext);
+        readRun(frames, out);
+        return new Chunk(MemoryRecords.readableRecords(out.flip()), end - position);
+    }
+
+    /**
+     * Opens a run of adjacent frames into {@code out} (which has room for their batches), reading their file bytes
+     * with as few reads as the reading thread's buffer allows.
+     */
+    void readRun(List<Located> frames, ByteBuffer out) throws IOException {
+        ByteBuffer associatedData = ByteBuffer.allocate(sealing.batchAssociatedDataLength());
+        int i = 0;
+        while (i < frames.size()) {
+            int from = frames.get(i).position();
+            int to = frames.get(i).end();
+            int j = i + 1;
+            while (j < frames.size() && frames.get(j).position() == to
+                    && frames.get(j).end() - from <= MAX_CACHED_SCRATCH) {
+                to = frames.get(j).end();
+                j++;
+            }
+            ByteBuffer bytes = scratch(to - from);
+            readFully(bytes, from);
+            for (int k = i; k < j; k++) {
+                Located located = frames.get(k);
+                int at = located.position() - from;
+                ByteBuffer sealed = bytes.duplicate().limit(at + located.frame().size()).position(at
+                        + Frame.SEALED_OFFSET);
+                if (!Frame.read(bytes, at).equals(located.frame())) {
+                    throw new SealedBatchException(this, located, "changed since it was located");
+                }
+                openSealed(located, sealed, out, associatedData);
+            }
+            i = j;
+        }
+    }
+
+    private static ByteBuffer scratch(int length) {
+        if (length > MAX_CACHED_SCRATCH) {
+            return ByteBuffer.allocate(length);
+        }
+        ByteBuffer scratch = SCRATCH.get();
+        if (scratch.capacity() < length) {
+            scratch = ByteBuffer.allocate(Math.max(length, scratch.capacity() * 2));
+            SCRATCH.set(scratch);
+        }
+        return scratch.clear().limit(length);
     }
 
     private void readFully(ByteBuffer buffer, long position) throws IOException {
@@ -659,66 +1002,67 @@ final class Segment implements Closeable {
     }
 
     /**
-     * Verifies every batch (size, magic, CRC32C, increasing offsets), rebuilds the index, hands each valid batch to
-     * {@code onValidBatch}, truncates an invalid tail, and fences off invalid stretches that valid batches follow.
+     * Opens every frame (GCM tag, clear fields matching the batch, increasing offsets), rebuilds the index, hands each
+     * valid batch to {@code onValidBatch}, truncates an invalid tail, and fences off invalid stretches that valid
+     * batches follow.
      *
-     * <p>The offset rule. A batch's base offset is not covered by its CRC, so a damaged base offset can only be caught
-     * by where it points. Every batch must end below the next segment's base offset. In a segment the log appended to,
-     * every batch starts at the offset after the previous one, and recovery demands exactly that: a raised base offset
-     * would otherwise be accepted, misplace the batch, and make every valid batch after it look as if it went
-     * backwards. A compacted segment has gaps where the cleaner dropped whole batches, so there a batch may start at or
-     * after the offset after the previous one (never before). That alone would let a raised base offset through, so the
-     * exact placement is proven differently: a compacted segment is written once, fsynced, and never changed, and its
-     * header holds the CRC32C of all its batch bytes, base offsets included. The scan recomputes it over the batches it
-     * accepted; only when they cover the whole file and the checksum matches are the batches served. Otherwise the
-     * segment was damaged after the cleaner wrote it, at a place that cannot be trusted to be the only one (a raised
-     * base offset looks like a gap), and the whole segment is fenced: reported, never served at wrong offsets. A
-     * compacted segment is never the newest, so nothing of it is ever truncated as a torn tail.
+     * <p>The offset rule. The associated data binds each batch to its base offset, so a frame cannot be moved to
+     * another offset and still open; but whole frames can be dropped, repeated or swapped. In a segment the log
+     * appended to, every batch starts at the offset after the previous one, and recovery demands exactly that. A
+     * compacted segment has gaps where the cleaner dropped whole batches, so there a batch may start at or after the
+     * offset after the previous one (never before). A compacted segment is written once, fsynced, and never changed,
+     * and its header holds the CRC32C of all its frame bytes: the scan recomputes it over the frames it accepted; only
+     * when they cover the whole file and the checksum matches are the batches served. Otherwise the whole segment is
+     * fenced: reported, never served. A compacted segment is never the newest, so nothing of it is ever truncated as a
+     * torn tail.
      *
      * @param nextSegmentBase the base offset of the following segment, or -1 for the newest segment; only in the
      *                        newest can an invalid stretch be a torn tail
+     * @throws KeyUnavailableIOException when the data key did not open; nothing is changed
      */
     Recovery recover(int indexIntervalBytes, long nextSegmentBase, Consumer<BatchHeader> onValidBatch)
             throws IOException {
+        key();
         boolean lastSegment = nextSegmentBase < 0 && !compacted;
         recoveryLimit = nextSegmentBase < 0 ? Long.MAX_VALUE : nextSegmentBase;
         corruptRanges.clear();
         resetState();
         int fileSize = (int) channel.size();
-        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+        Scratch scratch = new Scratch();
         CRC32C digest = compacted ? new CRC32C() : null;
-        int position = dataStart;
+        int position = HEADER_SIZE;
         int valid = 0;
         long truncated = 0;
         List<CorruptRange> found = new ArrayList<>();
         while (position < fileSize) {
-            Optional<BatchHeader> batch = verifiedBatchAt(position, fileSize, buffer, false, digest);
+            Optional<BatchHeader> batch = verifiedBatchAt(position, fileSize, scratch, false, digest);
             if (batch.isPresent()) {
-                acceptRecovered(batch.get(), position, indexIntervalBytes, onValidBatch);
-                position += batch.get().sizeInBytes();
+                int frameSize = Frame.sizeOf(batch.get().sizeInBytes());
+                acceptRecovered(batch.get(), frameSize, position, indexIntervalBytes, onValidBatch);
+                position += frameSize;
                 valid++;
                 continue;
             }
-            if (lastSegment && allZero(position, fileSize, buffer)) {
+            if (lastSegment && allZero(position, fileSize, scratch.sealed)) {
                 LOG.debug("{}: dropping {} bytes of preallocated space after position {}", logPath,
                         fileSize - position, position);
                 channel.truncate(position);
                 break;
             }
-            int resume = nextVerifiedBatch(position + 1, fileSize, buffer);
+            int resume = nextVerifiedBatch(position + 1, fileSize, scratch);
             if (resume < 0 && lastSegment) {
                 truncated = fileSize - position;
-                LOG.warn("{}: torn tail: {} bytes after position {} (offset {}) do not hold a whole valid batch; "
+                LOG.warn("{}: torn tail: {} bytes after position {} (offset {}) do not hold a whole batch that opens; "
                         + "truncating", logPath, truncated, position, nextOffset);
                 channel.truncate(position);
                 break;
             }
             int end = resume < 0 ? fileSize : resume;
-            long toOffset = resume < 0 ? Math.max(nextSegmentBase, nextOffset)
-                    : readHeaderUnchecked(buffer, resume).baseOffset();
+            long toOffset = resume < 0 ? Math.max(nextSegmentBase, nextOffset) : frameAt(scratch, resume).baseOffset();
             CorruptRange range = new CorruptRange(position, end, nextOffset, toOffset);
-            LOG.error("{}: corrupt data at positions [{}, {}) covering offsets [{}, {}); it will not be served",
-                    logPath, range.startPosition(), range.endPosition(), range.fromOffset(), range.toOffset());
+            LOG.error("{}: corrupt or tampered data at positions [{}, {}) covering offsets [{}, {}); it will not be "
+                    + "served", logPath, range.startPosition(), range.endPosition(), range.fromOffset(),
+                    range.toOffset());
             found.add(range);
             corruptRanges.add(range);
             nextOffset = toOffset;
@@ -728,7 +1072,7 @@ final class Segment implements Closeable {
             }
             position = end;
         }
-        if (compacted && (!found.isEmpty() || fileSize - dataStart != sealedDataLength
+        if (compacted && (!found.isEmpty() || fileSize - HEADER_SIZE != sealedDataLength
                 || (int) digest.getValue() != sealedDataCrc)) {
             long toOffset = Math.max(nextSegmentBase, nextOffset);
             LOG.error("{}: compacted segment does not match the checksum of its header (it was damaged after it was "
@@ -737,7 +1081,7 @@ final class Segment implements Closeable {
             corruptRanges.clear();
             found.clear();
             resetState();
-            CorruptRange whole = new CorruptRange(dataStart, fileSize, baseOffset, toOffset);
+            CorruptRange whole = new CorruptRange(HEADER_SIZE, fileSize, baseOffset, toOffset);
             found.add(whole);
             corruptRanges.add(whole);
             nextOffset = toOffset;
@@ -753,34 +1097,18 @@ final class Segment implements Closeable {
         return new Recovery(valid, truncated, found);
     }
 
-    /** Rebuilds the index and summary from batch headers alone, for a segment recovery already verified. */
-    void rebuildIndex(int indexIntervalBytes, Consumer<BatchHeader> onBatch) throws IOException {
-        resetState();
-        int fileSize = size;
-        ByteBuffer header = ByteBuffer.allocate(BatchHeader.SIZE);
-        int position = dataStart;
-        while (position < fileSize) {
-            Optional<CorruptRange> corrupt = corruptRangeAt(position);
-            if (corrupt.isPresent()) {
-                position = corrupt.get().endPosition();
-                nextOffset = corrupt.get().toOffset();
-                if (position < fileSize) {
-                    index.append(relative(nextOffset), position, maxTimestamp);
-                    bytesSinceIndexEntry = 0;
-                }
-                continue;
+    /** Buffers of one recovery scan. */
+    private final class Scratch {
+        final ByteBuffer header = ByteBuffer.allocate(Frame.SEALED_OFFSET);
+        ByteBuffer sealed = ByteBuffer.allocate(64 * 1024);
+        ByteBuffer plain = ByteBuffer.allocate(64 * 1024);
+        final ByteBuffer associatedData = ByteBuffer.allocate(sealing.batchAssociatedDataLength());
+
+        void ensure(int frameSize) {
+            if (sealed.capacity() < frameSize) {
+                sealed = ByteBuffer.allocate(frameSize);
+                plain = ByteBuffer.allocate(frameSize);
             }
-            if (allZero(position, fileSize, ByteBuffer.allocate(64 * 1024))) {
-                // Preallocated space whose trimming at seal did not reach the disk before a crash.
-                channel.truncate(position);
-                channel.force(true);
-                size = position;
-                allocated = position;
-                break;
-            }
-            BatchHeader batch = readHeader(header, position);
-            acceptRecovered(batch, position, indexIntervalBytes, onBatch);
-            position += batch.sizeInBytes();
         }
     }
 
@@ -812,69 +1140,77 @@ final class Segment implements Closeable {
         bytesSinceIndexEntry = 0;
     }
 
-    private void acceptRecovered(BatchHeader batch, int position, int indexIntervalBytes,
+    private void acceptRecovered(BatchHeader batch, int frameSize, int position, int indexIntervalBytes,
                                  Consumer<BatchHeader> onValidBatch) {
-        if (bytesSinceIndexEntry >= indexIntervalBytes && position > dataStart) {
+        if (bytesSinceIndexEntry >= indexIntervalBytes && position > HEADER_SIZE) {
             index.append(relative(batch.baseOffset()), position, maxTimestamp);
             bytesSinceIndexEntry = 0;
         }
         track(batch);
-        bytesSinceIndexEntry += batch.sizeInBytes();
+        bytesSinceIndexEntry += frameSize;
         nextOffset = batch.nextOffset();
         onValidBatch.accept(batch);
     }
 
     /**
-     * The header of the batch at {@code position} if a whole, checksum-valid batch with fitting offsets is there (see
-     * {@link #recover} for the offset rule).
+     * The header of the batch at {@code position} if a whole frame is there whose batch opens, matches its clear
+     * fields and has fitting offsets (see {@link #recover} for the offset rule).
      *
-     * @param resync whether this looks for the first valid batch after a damaged stretch, whose offsets are unknown
-     *               and so need only lie ahead; otherwise the batch must start at the next offset, because the base
-     *               offset is not covered by the checksum and a damaged one would misplace every later batch (in a
-     *               compacted segment, at or after the next offset: the header's checksum proves the placement)
-     * @param digest when not null, takes the bytes of a batch found valid
+     * @param resync whether this looks for the first valid frame after a damaged stretch, whose offsets are unknown
+     *               and so need only lie ahead; otherwise the batch must start at the next offset (in a compacted
+     *               segment, at or after it)
+     * @param digest when not null, takes the bytes of a frame found valid
      */
-    private Optional<BatchHeader> verifiedBatchAt(int position, int fileSize, ByteBuffer scratch, boolean resync,
+    private Optional<BatchHeader> verifiedBatchAt(int position, int fileSize, Scratch scratch, boolean resync,
                                                   CRC32C digest) throws IOException {
-        if (fileSize - position < BatchHeader.SIZE) {
+        if (fileSize - position < Frame.SEALED_OFFSET) {
             return Optional.empty();
         }
-        BatchHeader header = readHeaderUnchecked(scratch, position);
-        boolean placed = resync || compacted ? header.baseOffset() >= nextOffset : header.baseOffset() == nextOffset;
-        if (!BatchHeader.plausibleSize(header.sizeInBytes(), (long) fileSize - position)
-                || header.magic() != RecordBatch.MAGIC_VALUE_V2
-                || !placed
-                || header.lastOffsetDelta() < 0
-                || !canHoldOffset(header.lastOffset())
-                || header.lastOffset() >= recoveryLimit) {
+        Frame frame = frameAt(scratch, position);
+        if (!fits(frame, position, fileSize, resync)) {
             return Optional.empty();
         }
-        ByteBuffer batch = header.sizeInBytes() <= scratch.capacity() ? scratch : ByteBuffer.allocate(header.sizeInBytes());
-        batch.clear().limit(header.sizeInBytes());
-        readFully(batch, position);
-        batch.flip();
-        Iterator<MutableRecordBatch> batches = MemoryRecords.readableRecords(batch).batches().iterator();
-        if (!batches.hasNext() || !batches.next().isValid()) {
+        scratch.ensure(frame.size());
+        ByteBuffer sealed = scratch.sealed.clear().limit(frame.size() - Frame.SEALED_OFFSET);
+        readFully(sealed, position + Frame.SEALED_OFFSET);
+        sealed.flip();
+        ByteBuffer plain = scratch.plain.clear();
+        try {
+            openSealed(new Located(position, frame), sealed, plain, scratch.associatedData);
+        } catch (SealedBatchException e) {
             return Optional.empty();
         }
         if (digest != null) {
-            digest.update(batch.duplicate().position(0));
+            digest.update(scratch.header.duplicate().position(0).limit(Frame.SEALED_OFFSET));
+            digest.update(scratch.sealed.duplicate().position(0).limit(frame.size() - Frame.SEALED_OFFSET));
         }
-        return Optional.of(header);
+        return Optional.of(BatchHeader.read(plain, 0));
     }
 
-    private BatchHeader readHeaderUnchecked(ByteBuffer scratch, int position) throws IOException {
-        scratch.clear().limit(BatchHeader.SIZE);
-        readFully(scratch, position);
-        return BatchHeader.read(scratch, 0);
+    /** Whether a frame's clear fields could be those of the next batch (before its batch is opened). */
+    private boolean fits(Frame frame, int position, int fileSize, boolean resync) {
+        boolean placed = resync || compacted ? frame.baseOffset() >= nextOffset : frame.baseOffset() == nextOffset;
+        return Frame.plausibleSize(frame.size(), (long) fileSize - position)
+                && placed
+                && frame.lastOffsetDelta() >= 0
+                && canHoldOffset(frame.lastOffset())
+                && frame.lastOffset() >= frame.baseOffset()
+                && frame.lastOffset() < recoveryLimit
+                && Integer.compareUnsigned(frame.incarnation(), incarnation) <= 0;
     }
 
-    /** The position of the next verifiable batch at or after {@code from}, or -1. */
-    private int nextVerifiedBatch(int from, int fileSize, ByteBuffer scratch) throws IOException {
+    private Frame frameAt(Scratch scratch, int position) throws IOException {
+        scratch.header.clear();
+        readFully(scratch.header, position);
+        return Frame.read(scratch.header, 0);
+    }
+
+    /** The position of the next frame that opens at or after {@code from}, or -1. */
+    private int nextVerifiedBatch(int from, int fileSize, Scratch scratch) throws IOException {
         ByteBuffer window = ByteBuffer.allocate(1 << 20);
         long windowStart = -1;
-        for (int candidate = from; candidate + BatchHeader.SIZE <= fileSize; candidate++) {
-            if (windowStart < 0 || candidate + BatchHeader.SIZE > windowStart + window.limit()) {
+        for (int candidate = from; candidate + Frame.SEALED_OFFSET <= fileSize; candidate++) {
+            if (windowStart < 0 || candidate + Frame.SEALED_OFFSET > windowStart + window.limit()) {
                 window.clear();
                 windowStart = candidate;
                 long at = candidate;
@@ -887,12 +1223,7 @@ final class Segment implements Closeable {
                 }
                 window.flip();
             }
-            int rel = (int) (candidate - windowStart);
-            if (window.get(rel + BatchHeader.MAGIC_OFFSET) != RecordBatch.MAGIC_VALUE_V2) {
-                continue;
-            }
-            int length = window.getInt(rel + BatchHeader.LENGTH_OFFSET) + BatchHeader.LOG_OVERHEAD;
-            if (!BatchHeader.plausibleSize(length, (long) fileSize - candidate)) {
+            if (!fits(Frame.read(window, (int) (candidate - windowStart)), candidate, fileSize, true)) {
                 continue;
             }
             if (verifiedBatchAt(candidate, fileSize, scratch, true, null).isPresent()) {
@@ -961,6 +1292,27 @@ final class Segment implements Closeable {
         CorruptSegmentException(Segment segment, CorruptRange range) {
             super(segment.logPath + ": offsets [" + range.fromOffset() + ", " + range.toOffset()
                     + ") are in a corrupt stretch of the segment and are not served");
+        }
+    }
+
+    /** A frame whose batch does not open, or opens to another batch than its clear fields name. */
+    static final class SealedBatchException extends IOException {
+        private final transient Segment segment;
+        private final transient Located located;
+
+        SealedBatchException(Segment segment, Located located, String what) {
+            super(segment.logPath + ": the batch at position " + located.position() + " (offset "
+                    + located.frame().baseOffset() + ") " + what + "; it is not served");
+            this.segment = segment;
+            this.located = located;
+        }
+
+        Segment segment() {
+            return segment;
+        }
+
+        Located located() {
+            return located;
         }
     }
 }

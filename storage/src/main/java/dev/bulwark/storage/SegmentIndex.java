@@ -1,8 +1,6 @@
 package dev.bulwark.storage;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -15,17 +13,21 @@ import java.util.Optional;
  * of batch headers reaches the answer: the offset lookup starts at the last entry at or below the target offset, the
  * time lookup at the last entry all of whose predecessors are older than the target timestamp.
  *
- * <p>File format ({@link MetadataFile} payload, version 1):
+ * <p>File format: a {@link MetadataFile} of version 2 whose payload is sealed under the segment's data key
+ * ({@link PartitionSealing#sealPayload}, kind {@value #SEALED_KIND}), since the timestamps are record content; the
+ * sealed plaintext is:
  * <pre>
  * i32 entry count, then per entry: i32 relative offset, i32 position, i64 largest earlier timestamp
  * i32 segment size the index covers, i64 next offset, i64 largest timestamp, i64 base offset of its batch,
  * i64 first batch's largest timestamp (segment.ms roll anchor)
  * </pre>
+ * Version 1 held that plaintext in the clear; it is ignored (the index is rebuilt).
  */
 final class SegmentIndex {
 
     static final int FILE_MAGIC = 0x42574958; // "BWIX"
-    static final byte FILE_VERSION = 1;
+    static final byte FILE_VERSION = 2;
+    static final String SEALED_KIND = "segment-index";
 
     private int[] relativeOffsets = new int[16];
     private int[] positions = new int[16];
@@ -94,7 +96,8 @@ final class SegmentIndex {
     record Summary(int size, long nextOffset, long maxTimestamp, long maxTimestampBatchOffset, long rollTimestamp) {
     }
 
-    synchronized void write(Path path, Summary summary) throws IOException {
+    /** The file payload: the entries and the summary, before the segment seals it. */
+    synchronized byte[] encode(Summary summary) {
         ByteBuffer buffer = ByteBuffer.allocate(4 + count * 16 + 4 + 8 * 4);
         buffer.putInt(count);
         for (int i = 0; i < count; i++) {
@@ -102,37 +105,31 @@ final class SegmentIndex {
         }
         buffer.putInt(summary.size()).putLong(summary.nextOffset()).putLong(summary.maxTimestamp())
                 .putLong(summary.maxTimestampBatchOffset()).putLong(summary.rollTimestamp());
-        MetadataFile.write(path, FILE_MAGIC, FILE_VERSION, buffer.array());
+        return buffer.array();
     }
 
     /**
-     * Loads an index written by {@link #write}; empty when it is missing, unreadable or does not describe a segment of
-     * {@code segmentSize} bytes (the caller then rebuilds it from the segment).
+     * Decodes a payload written by {@link #encode}; empty when it is malformed or does not describe a segment of
+     * {@code segmentSize} bytes (the caller then rebuilds the index from the segment).
      */
-    static Optional<Loaded> read(Path path, int segmentSize) {
-        try {
-            Optional<MetadataFile.Content> content = MetadataFile.read(path, FILE_MAGIC);
-            if (content.isEmpty() || content.get().version() != FILE_VERSION) {
-                return Optional.empty();
-            }
-            ByteBuffer buffer = content.get().payload();
-            int n = buffer.getInt();
-            if (n < 0 || buffer.remaining() != n * 16 + 36) {
-                return Optional.empty();
-            }
-            SegmentIndex index = new SegmentIndex();
-            for (int i = 0; i < n; i++) {
-                index.append(buffer.getInt(), buffer.getInt(), buffer.getLong());
-            }
-            Summary summary = new Summary(buffer.getInt(), buffer.getLong(), buffer.getLong(), buffer.getLong(),
-                    buffer.getLong());
-            if (summary.size() != segmentSize) {
-                return Optional.empty();
-            }
-            return Optional.of(new Loaded(index, summary));
-        } catch (IOException e) {
+    static Optional<Loaded> decode(ByteBuffer buffer, int segmentSize) {
+        if (buffer.remaining() < 4) {
             return Optional.empty();
         }
+        int n = buffer.getInt();
+        if (n < 0 || buffer.remaining() != n * 16 + 36) {
+            return Optional.empty();
+        }
+        SegmentIndex index = new SegmentIndex();
+        for (int i = 0; i < n; i++) {
+            index.append(buffer.getInt(), buffer.getInt(), buffer.getLong());
+        }
+        Summary summary = new Summary(buffer.getInt(), buffer.getLong(), buffer.getLong(), buffer.getLong(),
+                buffer.getLong());
+        if (summary.size() != segmentSize) {
+            return Optional.empty();
+        }
+        return Optional.of(new Loaded(index, summary));
     }
 
     record Loaded(SegmentIndex index, Summary summary) {

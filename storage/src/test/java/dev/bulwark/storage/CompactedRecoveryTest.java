@@ -59,7 +59,7 @@ class CompactedRecoveryTest {
     private Path compactedCrashCopy(List<Entry> survivors) throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.SEGMENT_BYTES, "1024"));
+        store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.SEGMENT_BYTES, "2048"));
         PartitionLog log = Stores.log(store, "t", 0);
         for (int i = 0; i < 60; i++) {
             Compacted.append(log, T + i, i % 2 == 0 ? "dup" : "u" + i, "v" + i + "-" + "p".repeat(30));
@@ -82,10 +82,10 @@ class CompactedRecoveryTest {
     /** Where each batch of a compacted segment file starts. */
     private static List<Integer> batchPositions(Path compacted) throws IOException {
         ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(compacted));
-        assertEquals(Segment.COMPACTED_FORMAT_VERSION, bytes.get(4));
+        assertEquals(Segment.COMPACTED_FLAG, bytes.get(Segment.FLAGS_OFFSET));
         List<Integer> positions = new ArrayList<>();
-        for (int p = Segment.COMPACTED_HEADER_SIZE; p + BatchHeader.SIZE <= bytes.limit();
-             p += bytes.getInt(p + BatchHeader.LENGTH_OFFSET) + BatchHeader.LOG_OVERHEAD) {
+        for (int p = Segment.HEADER_SIZE; p + Frame.MIN_SIZE <= bytes.limit();
+             p += bytes.getInt(p + Frame.LENGTH_OFFSET) + Frame.LOG_OVERHEAD) {
             positions.add(p);
         }
         return positions;

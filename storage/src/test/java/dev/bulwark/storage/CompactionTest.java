@@ -280,15 +280,17 @@ class CompactionTest {
         assertEquals(Compacted.compacted(appended, active, e -> true), Compacted.read(log));
         for (Path file : Partitions.segmentFiles(log.dir())) {
             boolean isActive = file.getFileName().toString().equals(Segment.fileName(active) + Segment.LOG_SUFFIX);
-            assertEquals(isActive ? Segment.FORMAT_VERSION : Segment.COMPACTED_FORMAT_VERSION,
-                    Files.readAllBytes(file)[4], file.toString());
+            byte[] bytes = Files.readAllBytes(file);
+            assertEquals(Segment.FORMAT_VERSION, bytes[Segment.VERSION_OFFSET], file.toString());
+            assertEquals(isActive ? 0 : Segment.COMPACTED_FLAG, bytes[Segment.FLAGS_OFFSET], file.toString());
         }
     }
 
     private static long countEmptyCompacted(PartitionLog log) throws IOException {
         long count = 0;
         for (Path file : Partitions.segmentFiles(log.dir())) {
-            count += Files.size(file) == Segment.COMPACTED_HEADER_SIZE ? 1 : 0;
+            boolean compacted = Files.readAllBytes(file)[Segment.FLAGS_OFFSET] == Segment.COMPACTED_FLAG;
+            count += compacted && Files.size(file) == Segment.HEADER_SIZE ? 1 : 0;
         }
         return count;
     }
@@ -566,7 +568,7 @@ class CompactionTest {
     void theCleanerThreadCompactsDueLogsOnItsOwn() throws Exception {
         Duration never = Duration.ofHours(1);
         store = LogManager.open(dataDir, new StorageSettings(FlushPolicy.DURABLE, never, 2, 2, never, never,
-                Duration.ofDays(1), Duration.ofMillis(20)), Map.of(), clock, l -> { });
+                Duration.ofDays(1), Duration.ofMillis(20)), TestKeys.open(dataDir), Map.of(), clock, l -> { });
         store.createTopic(TopicMetadata.DEFAULT_TENANT_ID, "t", 1, compacted(LogConfig.MIN_CLEANABLE_DIRTY_RATIO, "0.01"));
         PartitionLog log = Stores.log(store, "t", 0);
         List<Entry> appended = fill(log, 0, 40, 5, T);

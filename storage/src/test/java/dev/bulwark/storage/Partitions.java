@@ -1,5 +1,6 @@
 package dev.bulwark.storage;
 
+import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.Uuid;
 
 import java.io.IOException;
@@ -25,11 +26,19 @@ final class Partitions {
         return LogConfig.resolve(overrides, Map.of());
     }
 
-    /** A new, empty partition log in {@code dir}; retired segments are deleted at once. */
+    /** How the partition {@link #ID} of the default tenant is sealed, with the keyring of {@code keysDir}. */
+    static PartitionSealing sealing(Path keysDir) throws IOException {
+        return new PartitionSealing(TestKeys.open(keysDir), KeyOwner.tenant(TopicMetadata.DEFAULT_TENANT_ID), ID);
+    }
+
+    /**
+     * A new, empty partition log in {@code dir} (its keyring in {@code dir/keys}); retired segments are deleted at
+     * once.
+     */
     static PartitionLog create(Path dir, LogConfig config, Clock clock, FlushPolicy policy, FlushScheduler flushes)
             throws IOException {
         Files.createDirectories(dir);
-        return LogLoader.load(ID, dir, config, clock, policy, flushes, log -> { },
+        return LogLoader.load(ID, dir, sealing(dir), config, clock, policy, flushes, log -> { },
                 (segment, delayMs) -> {
                     try {
                         segment.deleteFiles();
@@ -85,6 +94,21 @@ final class Partitions {
     /** A segment file's bytes without the preallocated zeroes an active segment may end with. */
     static byte[] dataBytes(Path segmentFile) throws IOException {
         return java.util.Arrays.copyOf(Files.readAllBytes(segmentFile), (int) dataEnd(segmentFile));
+    }
+
+    /** The batches of a segment file of partition {@link #ID}, opened with the keyring of {@code keysDir}. */
+    static List<byte[]> openedBatches(Path keysDir, Path segmentFile) throws IOException {
+        String name = segmentFile.getFileName().toString();
+        long base = Long.parseLong(name.substring(0, name.length() - Segment.LOG_SUFFIX.length()));
+        List<byte[]> batches = new ArrayList<>();
+        try (Segment segment = Segment.open(segmentFile, base, sealing(keysDir)).segment()) {
+            ByteBuffer header = ByteBuffer.allocate(Frame.SEALED_OFFSET);
+            for (int position : batchPositions(segmentFile)) {
+                Segment.Located located = new Segment.Located(position, segment.readFrame(header, position));
+                batches.add(Batches.bytes(segment.open(located).records()));
+            }
+        }
+        return batches;
     }
 
     /** Writes {@code bytes} right after the last batch of a segment file, over any preallocated zeroes. */

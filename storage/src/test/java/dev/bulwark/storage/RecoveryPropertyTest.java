@@ -197,9 +197,9 @@ class RecoveryPropertyTest {
         for (Appended a : appended) {
             if (a.baseOffset() >= base) {
                 if (a.lastOffset() < acknowledgedEnd) {
-                    safe = position + a.stored().length;
+                    safe = position + Frame.sizeOf(a.stored().length);
                 }
-                position += a.stored().length;
+                position += Frame.sizeOf(a.stored().length);
             }
         }
         assertEquals(size, position, "the test's model of the newest segment");

@@ -25,6 +25,8 @@ class RetentionTest {
 
     private static final long T = MutableClock.START_MS;
     private static final String VALUE = "v".repeat(250);
+    /** Room for the segment header and three sealed frames of {@link #VALUE}, not four. */
+    private static final String SEGMENT_BYTES = "1400";
 
     @TempDir
     Path dataDir;
@@ -53,7 +55,7 @@ class RetentionTest {
         return bases;
     }
 
-    /** Appends 12 batches of one ~330-byte record: three per 1 KiB segment, four segments. */
+    /** Appends 12 batches of one ~330-byte record: three per segment of {@link #SEGMENT_BYTES}, four segments. */
     private void fill(PartitionLog log, long timestamp) {
         for (int i = 0; i < 12; i++) {
             Stores.appendAcked(log, Batches.plain(timestamp, VALUE + i));
@@ -62,7 +64,7 @@ class RetentionTest {
 
     @Test
     void retentionBytesDropsTheOldestSegmentsThatTheLimitDoesNotNeed() throws IOException {
-        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, SEGMENT_BYTES));
         fill(log, T);
         assertEquals(List.of(0L, 3L, 6L, 9L), segmentBases(log));
         List<Long> sizes = new ArrayList<>();
@@ -89,7 +91,7 @@ class RetentionTest {
 
     private void retentionBytes(long bytes) throws IOException {
         store.alterTopicConfigs(store.topic(TopicMetadata.DEFAULT_TENANT_ID, "t").orElseThrow().id(),
-                Map.of(LogConfig.SEGMENT_BYTES, "1024", LogConfig.RETENTION_BYTES, Long.toString(bytes)));
+                Map.of(LogConfig.SEGMENT_BYTES, SEGMENT_BYTES, LogConfig.RETENTION_BYTES, Long.toString(bytes)));
         store.applyRetention();
     }
 
@@ -114,7 +116,7 @@ class RetentionTest {
 
     @Test
     void whenEverythingExpiresTheActiveSegmentIsRolledAndOffsetsContinue() throws IOException {
-        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, "1024", LogConfig.RETENTION_MS, "60000"));
+        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, SEGMENT_BYTES, LogConfig.RETENTION_MS, "60000"));
         fill(log, T);
 
         clock.advance(Duration.ofMinutes(2));
@@ -133,7 +135,7 @@ class RetentionTest {
 
     @Test
     void unlimitedRetentionKeepsEverything() throws IOException {
-        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, "1024", LogConfig.RETENTION_MS, "-1",
+        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, SEGMENT_BYTES, LogConfig.RETENTION_MS, "-1",
                 LogConfig.RETENTION_BYTES, "-1"));
         fill(log, T);
 
@@ -146,7 +148,7 @@ class RetentionTest {
 
     @Test
     void aCompactedTopicIsNotTrimmedByTimeOrSize() throws IOException {
-        PartitionLog log = topic(Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.SEGMENT_BYTES, "1024",
+        PartitionLog log = topic(Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.SEGMENT_BYTES, SEGMENT_BYTES,
                 LogConfig.RETENTION_MS, "1", LogConfig.RETENTION_BYTES, "0"));
         for (int i = 0; i < 6; i++) {
             Stores.appendAcked(log, Batches.keyed(Compression.NONE, T, VALUE));
@@ -161,7 +163,7 @@ class RetentionTest {
     @Test
     void retentionNeverDeletesWhatIsNotAcknowledged() throws Exception {
         Path dir = dataDir.resolve("single");
-        PartitionLog log = Partitions.create(dir, Partitions.config(Map.of(LogConfig.SEGMENT_BYTES, "1024",
+        PartitionLog log = Partitions.create(dir, Partitions.config(Map.of(LogConfig.SEGMENT_BYTES, SEGMENT_BYTES,
                 LogConfig.RETENTION_MS, "1000")), clock, FlushPolicy.DURABLE, Partitions.manualFlushes());
         try {
             for (int i = 0; i < 6; i++) {
@@ -181,7 +183,7 @@ class RetentionTest {
 
     @Test
     void deleteRecordsMovesTheLogStartOffsetAndFreesSegmentsWhollyBelowIt() throws IOException {
-        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, SEGMENT_BYTES));
         fill(log, T);
 
         assertEquals(7, store.deleteRecords(log, 7));
@@ -199,7 +201,7 @@ class RetentionTest {
 
     @Test
     void deleteRecordsToTheHighWatermarkEmptiesTheLog() throws IOException {
-        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, SEGMENT_BYTES));
         fill(log, T);
 
         assertEquals(12, store.deleteRecords(log, -1));
@@ -220,7 +222,7 @@ class RetentionTest {
 
     @Test
     void theLogStartOffsetSurvivesARestart() throws IOException {
-        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, SEGMENT_BYTES));
         fill(log, T);
         store.deleteRecords(log, 7);
         store.close();
@@ -235,7 +237,7 @@ class RetentionTest {
 
     @Test
     void deletedSegmentFilesLeaveTheLogAtOnceAndTheDiskByTheNextStart() throws IOException {
-        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        PartitionLog log = topic(Map.of(LogConfig.SEGMENT_BYTES, SEGMENT_BYTES));
         fill(log, T);
         Path dir = log.dir();
         store.deleteRecords(log, 9);

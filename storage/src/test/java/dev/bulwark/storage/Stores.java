@@ -29,7 +29,7 @@ final class Stores {
 
     static LogManager open(Path dataDir, Clock clock, FlushPolicy policy, Map<String, ?> serverDefaults)
             throws IOException {
-        return LogManager.open(dataDir, settings(policy), serverDefaults, clock, log -> { });
+        return LogManager.open(dataDir, settings(policy), TestKeys.open(dataDir), serverDefaults, clock, log -> { });
     }
 
     static PartitionLog log(LogManager store, String topic, int partition) {

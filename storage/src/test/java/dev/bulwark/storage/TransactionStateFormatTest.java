@@ -28,6 +28,22 @@ class TransactionStateFormatTest {
     Path dir;
 
     /** The payload of a {@link MetadataFile}, after its magic, version and length, before its checksum. */
+    /**
+     * A seal that leaves the payload as it is, so that the plaintext layout can be pinned here; the sealing itself is
+     * pinned in {@code SealedFormatTest}.
+     */
+    private static final PayloadSeal CLEAR = new PayloadSeal() {
+        @Override
+        public byte[] seal(byte[] plaintext) {
+            return plaintext;
+        }
+
+        @Override
+        public ByteBuffer open(ByteBuffer sealed) {
+            return sealed;
+        }
+    };
+
     private static String payloadHex(Path file, int magic, byte version) throws IOException {
         MetadataFile.Content content = MetadataFile.read(file, magic).orElseThrow();
         assertEquals(version, content.version());
@@ -85,7 +101,7 @@ class TransactionStateFormatTest {
         producers.update(header(9, EPOCH, 0, 0x30, 2, true));
         Path file = dir.resolve("snapshot");
 
-        producers.writeSnapshot(file, 0x32);
+        producers.writeSnapshot(file, 0x32, CLEAR);
 
         assertEquals("0000000000000032" // offset the state is valid at
                         + "00000001" // producers
@@ -108,10 +124,10 @@ class TransactionStateFormatTest {
         producers.update(header(1, EPOCH, 1, 2, 1, true));
         producers.update(header(2, EPOCH, 0, 3, 1, true));
         Path file = dir.resolve("snapshot");
-        producers.writeSnapshot(file, 4);
+        producers.writeSnapshot(file, 4, CLEAR);
 
         ProducerStateManager loaded = new ProducerStateManager();
-        assertEquals(4, loaded.loadSnapshot(file));
+        assertEquals(4, loaded.loadSnapshot(file, CLEAR));
 
         assertEquals(List.of(2L, 3L), List.copyOf(loaded.ongoingTransactionFirstOffsets()));
         assertThrows(TransactionCoordinatorFencedException.class, () -> loaded.checkMarker(1, EPOCH, 2));
@@ -120,20 +136,15 @@ class TransactionStateFormatTest {
     }
 
     @Test
-    void aVersionOneSnapshotIsStillRead() throws IOException {
-        ByteBuffer payload = ByteBuffer.allocate(12 + 22 + 24);
-        payload.putLong(10).putInt(1)
-                .putLong(5).putShort(EPOCH).putLong(1000L).putInt(1)
-                .putInt(0).putInt(2).putLong(7).putLong(9);
-        Path file = dir.resolve("v1.snapshot");
-        MetadataFile.write(file, ProducerStateManager.SNAPSHOT_MAGIC, (byte) 1, payload.array());
+    void unsealedSnapshotsAreRefused() throws IOException {
+        ByteBuffer payload = ByteBuffer.allocate(12).putLong(10).putInt(0);
+        for (byte version = 1; version <= 2; version++) {
+            Path file = dir.resolve("v" + version + ".snapshot");
+            MetadataFile.write(file, ProducerStateManager.SNAPSHOT_MAGIC, version, payload.array());
 
-        ProducerStateManager producers = new ProducerStateManager();
-        assertEquals(10, producers.loadSnapshot(file));
-
-        Optional<ProducerStateManager.CachedBatch> retry = producers.check(header(5, EPOCH, 0, 0, 3, false));
-        assertEquals(Optional.of(new ProducerStateManager.CachedBatch(0, 2, 7, 9)), retry);
-        assertThrows(OutOfOrderSequenceException.class, () -> producers.check(header(5, EPOCH, 7, 0, 1, false)));
-        assertTrue(producers.ongoingTransactionFirstOffsets().isEmpty());
+            IOException refused = assertThrows(IOException.class,
+                    () -> new ProducerStateManager().loadSnapshot(file, CLEAR));
+            assertTrue(refused.getMessage().contains("unsealed"), refused.getMessage());
+        }
     }
 }
