@@ -69,9 +69,13 @@ import dev.bulwark.gateway.txn.TransactionCoordinator;
 import dev.bulwark.gateway.txn.TransactionLog;
 import dev.bulwark.gateway.txn.TransactionPartitions;
 import dev.bulwark.gateway.txn.TransactionSettings;
+import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.StorageSettings;
+import dev.bulwark.storage.crypto.AesGcm;
+import dev.bulwark.storage.crypto.Keyring;
+import dev.bulwark.storage.crypto.MasterKeySource;
 import io.vertx.core.Vertx;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
@@ -80,6 +84,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -129,6 +134,23 @@ public final class BulwarkServer implements AutoCloseable {
         this.listeners = listeners;
     }
 
+    /**
+     * The keys the log store seals with: the keyring in {@code <data-dir>/keys} under the dev master key kept there.
+     * No setting names a real master key yet, so every start uses the dev key, which protects nothing against a copy
+     * of the disk (it lies beside the data); the warning says so.
+     */
+    private static AtRestKeys atRestKeys(Path dataDir) throws IOException {
+        AesGcm gcm = new AesGcm();
+        try {
+            MasterKeySource.MasterKey master = MasterKeySource.devKey(dataDir, gcm);
+            LOG.warn("Encryption at rest uses the dev master key from {}: it lies beside the data and does not protect"
+                    + " it against a copy of the disk", master.origin());
+            return new AtRestKeys(Keyring.open(dataDir, master.kms(), gcm), gcm);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("the keys of encryption at rest do not open: " + e.getMessage(), e);
+        }
+    }
+
     public static BulwarkServer start(BulwarkConfig config, Vertx vertx) throws IOException {
         Clock clock = Clock.systemUTC();
         Path dataDir = Path.of(config.dataDir()).toAbsolutePath();
@@ -149,7 +171,7 @@ public final class BulwarkServer implements AutoCloseable {
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CHECKPOINT_INTERVAL_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS))),
-                broker.values(), clock, purgatory);
+                atRestKeys(dataDir), broker.values(), clock, purgatory);
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-timer");
             t.setDaemon(true);

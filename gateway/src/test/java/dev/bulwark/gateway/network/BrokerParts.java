@@ -90,7 +90,8 @@ final class BrokerParts implements AutoCloseable {
         broker = BrokerConfigs.load(Map.of(), dir.resolve("broker.configs"));
         cluster = ClusterIdentity.loadOrCreate(dir.resolve("cluster.meta"), NODE_ID);
         purgatory = new FetchPurgatory(Runnable::run);
-        logs = LogManager.open(dir.resolve("log"), TestLogs.settings(), broker.values(), timer.clock(), purgatory);
+        logs = LogManager.open(dir.resolve("log"), TestLogs.settings(), TestLogs.keys(dir), broker.values(),
+                timer.clock(), purgatory);
         Path securityDir = dir.resolve("security");
         TenantStore tenants = TenantStore.open(securityDir, timer.clock());
         security = new Security(tenants, UserStore.open(securityDir, UserStore.MIN_ITERATIONS, timer.clock()),

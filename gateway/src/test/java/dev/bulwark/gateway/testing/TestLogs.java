@@ -1,15 +1,21 @@
 package dev.bulwark.gateway.testing;
 
+import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.FlushPolicy;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.StorageSettings;
+import dev.bulwark.storage.crypto.AesGcm;
+import dev.bulwark.storage.crypto.Keyring;
+import dev.bulwark.storage.crypto.LocalKeyManagementService;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -20,6 +26,8 @@ import java.util.stream.Stream;
  */
 public final class TestLogs {
 
+    private static final AesGcm GCM = new AesGcm();
+
     private TestLogs() {
     }
 
@@ -29,7 +37,18 @@ public final class TestLogs {
     }
 
     public static LogManager open(Path dataDir, Clock clock) throws IOException {
-        return LogManager.open(dataDir, settings(), Map.of(), clock, log -> { });
+        return LogManager.open(dataDir, settings(), keys(dataDir), Map.of(), clock, log -> { });
+    }
+
+    /** The keyring of {@code <dir>/keys} under a fixed in-memory master key, created on first use. */
+    public static AtRestKeys keys(Path dir) throws IOException {
+        byte[] masterKey = new byte[AesGcm.KEY_LENGTH];
+        Arrays.fill(masterKey, (byte) 0x5a);
+        try {
+            return new AtRestKeys(Keyring.open(dir, new LocalKeyManagementService(masterKey, GCM), GCM), GCM);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("the test keyring of " + dir + " does not open", e);
+        }
     }
 
     /** Copies a data directory as it is now, as a process crash would leave it (the page cache survives). */
