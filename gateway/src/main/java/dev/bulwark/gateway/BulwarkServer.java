@@ -13,6 +13,7 @@ import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.gateway.group.ConsumerLag;
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
@@ -167,7 +168,9 @@ public final class BulwarkServer implements AutoCloseable {
                     LogConfig.SEGMENT_BYTES, Integer.toString(64 << 20), LogConfig.RETENTION_MS, "-1")),
                     dataDir.resolve("log").resolve("transaction-state.snapshot"), clock);
             TransactionCoordinator transactions = new TransactionCoordinator(transactionLog, producerIds,
-                    TransactionPartitions.of(topics), transactionSettings(broker), timer, clock);
+                    TransactionPartitions.of(topics), (tenantId, groupId, producerId, commit) ->
+                    groups.completeTransaction(new GroupKey(tenantId, groupId), producerId, commit),
+                    transactionSettings(broker), timer, clock);
             timer.scheduleWithFixedDelay(() -> snapshot("transaction-state", transactionLog::maybeSnapshot), 1, 1,
                     TimeUnit.MINUTES);
 
