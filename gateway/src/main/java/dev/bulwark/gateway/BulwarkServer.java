@@ -46,6 +46,7 @@ import dev.bulwark.gateway.kafka.OffsetCommitHandler;
 import dev.bulwark.gateway.kafka.OffsetDeleteHandler;
 import dev.bulwark.gateway.kafka.OffsetFetchHandler;
 import dev.bulwark.gateway.kafka.SyncGroupHandler;
+import dev.bulwark.gateway.kafka.TxnOffsetCommitHandler;
 import dev.bulwark.gateway.kafka.InitProducerIdHandler;
 import dev.bulwark.gateway.kafka.ListOffsetsHandler;
 import dev.bulwark.gateway.kafka.MetadataHandler;
@@ -269,6 +270,8 @@ public final class BulwarkServer implements AutoCloseable {
                         broker.intValue(BrokerConfigs.OFFSET_METADATA_MAX_BYTES), clock, access))
                 .register(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, topics, access))
                 .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups, access))
+                .register(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 4, new TxnOffsetCommitHandler(groups,
+                        transactions, topics, broker.intValue(BrokerConfigs.OFFSET_METADATA_MAX_BYTES), clock, access))
                 .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups, access))
                 .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups, access))
                 .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups, access))
