@@ -17,6 +17,8 @@ import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
+import dev.bulwark.gateway.kafka.AddOffsetsToTxnHandler;
+import dev.bulwark.gateway.kafka.AddPartitionsToTxnHandler;
 import dev.bulwark.gateway.kafka.AlterClientQuotasHandler;
 import dev.bulwark.gateway.kafka.AlterConfigsHandler;
 import dev.bulwark.gateway.kafka.CreateAclsHandler;
@@ -33,7 +35,9 @@ import dev.bulwark.gateway.kafka.DescribeClusterHandler;
 import dev.bulwark.gateway.kafka.DescribeConfigsHandler;
 import dev.bulwark.gateway.kafka.DeleteGroupsHandler;
 import dev.bulwark.gateway.kafka.DescribeGroupsHandler;
+import dev.bulwark.gateway.kafka.DescribeProducersHandler;
 import dev.bulwark.gateway.kafka.DescribeTopicPartitionsHandler;
+import dev.bulwark.gateway.kafka.DescribeTransactionsHandler;
 import dev.bulwark.gateway.kafka.FetchHandler;
 import dev.bulwark.gateway.kafka.FetchPurgatory;
 import dev.bulwark.gateway.kafka.FetchSessions;
@@ -42,6 +46,7 @@ import dev.bulwark.gateway.kafka.HeartbeatHandler;
 import dev.bulwark.gateway.kafka.JoinGroupHandler;
 import dev.bulwark.gateway.kafka.LeaveGroupHandler;
 import dev.bulwark.gateway.kafka.ListGroupsHandler;
+import dev.bulwark.gateway.kafka.ListTransactionsHandler;
 import dev.bulwark.gateway.kafka.OffsetCommitHandler;
 import dev.bulwark.gateway.kafka.OffsetDeleteHandler;
 import dev.bulwark.gateway.kafka.OffsetFetchHandler;
@@ -54,6 +59,7 @@ import dev.bulwark.gateway.kafka.OffsetForLeaderEpochHandler;
 import dev.bulwark.gateway.kafka.ProduceHandler;
 import dev.bulwark.gateway.kafka.AlterUserScramCredentialsHandler;
 import dev.bulwark.gateway.kafka.DescribeUserScramCredentialsHandler;
+import dev.bulwark.gateway.kafka.EndTxnHandler;
 import dev.bulwark.gateway.kafka.SaslOutOfSequenceHandler;
 import dev.bulwark.gateway.kafka.ScramUserNames;
 import dev.bulwark.gateway.network.KafkaListener;
@@ -247,11 +253,14 @@ public final class BulwarkServer implements AutoCloseable {
         ApiRegistry apis = new ApiRegistry();
         apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics, access))
-                .register(ApiKeys.PRODUCE, new ProduceHandler(topics, access))
+                .register(ApiKeys.PRODUCE, new ProduceHandler(topics, transactions, access))
                 .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory, access))
                 .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(topics, access))
                 .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics, access))
-                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds, access))
+                .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds, transactions, access))
+                .register(ApiKeys.ADD_PARTITIONS_TO_TXN, new AddPartitionsToTxnHandler(topics, transactions, access))
+                .register(ApiKeys.ADD_OFFSETS_TO_TXN, new AddOffsetsToTxnHandler(transactions, access))
+                .register(ApiKeys.END_TXN, (short) 0, (short) 4, new EndTxnHandler(transactions, access))
                 .register(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(topics, broker, cluster, access))
                 .register(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, broker, sessions, groups, access))
                 .register(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, cluster, access))
@@ -275,6 +284,9 @@ public final class BulwarkServer implements AutoCloseable {
                 .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups, access))
                 .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups, access))
                 .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups, access))
+                .register(ApiKeys.LIST_TRANSACTIONS, new ListTransactionsHandler(transactions, access))
+                .register(ApiKeys.DESCRIBE_TRANSACTIONS, new DescribeTransactionsHandler(transactions, access))
+                .register(ApiKeys.DESCRIBE_PRODUCERS, new DescribeProducersHandler(topics, access))
                 .register(ApiKeys.CREATE_ACLS, new CreateAclsHandler(acls, security.tenants(), access))
                 .register(ApiKeys.DESCRIBE_ACLS, new DescribeAclsHandler(acls, security.tenants(), access))
                 .register(ApiKeys.DELETE_ACLS, new DeleteAclsHandler(acls, security.tenants(), access))

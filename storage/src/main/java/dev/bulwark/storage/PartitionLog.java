@@ -885,6 +885,19 @@ public final class PartitionLog {
         return deleteHorizonMs;
     }
 
+    /**
+     * The producers this partition knows, as of the last append (DescribeProducers). Taken under the append lock, so
+     * each producer's state is the one some append left, never half of one.
+     */
+    public List<ActiveProducer> activeProducers() {
+        appendLock.lock();
+        try {
+            return producers.activeProducers();
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
     /** Expires idle producers' state (producer.id.expiration.ms). */
     public int expireProducers(long expirationMs) {
         appendLock.lock();

@@ -10,8 +10,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
@@ -227,6 +229,14 @@ final class ProducerStateManager {
 
     int size() {
         return producers.size();
+    }
+
+    /** Every producer the partition still knows (none expired), in no particular order. */
+    List<ActiveProducer> activeProducers() {
+        List<ActiveProducer> active = new ArrayList<>(producers.size());
+        producers.forEach((id, p) -> active.add(new ActiveProducer(id, p.epoch, p.lastSequence(), p.lastTimestamp,
+                p.coordinatorEpoch, p.transactionFirstOffset)));
+        return active;
     }
 
     /**

@@ -104,7 +104,12 @@ public final class AccessControl {
     }
 
     public boolean transactionalId(Request request, AclOperation operation, String transactionalId) {
-        return authorizer.authorize(subject(request), operation, ResourceType.TRANSACTIONAL_ID, transactionalId);
+        return transactionalId(subject(request), operation, transactionalId);
+    }
+
+    /** For a request that asks about many transactional ids (ListTransactions): the sender's subject, built once. */
+    public boolean transactionalId(Subject subject, AclOperation operation, String transactionalId) {
+        return authorizer.authorize(subject, operation, ResourceType.TRANSACTIONAL_ID, transactionalId);
     }
 
     public boolean cluster(Request request, AclOperation operation) {

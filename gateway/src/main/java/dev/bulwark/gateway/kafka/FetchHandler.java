@@ -7,6 +7,7 @@ import dev.bulwark.gateway.network.ByteBufRecords;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.storage.AbortedTransaction;
 import dev.bulwark.storage.LogSlice;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TopicMetadata;
@@ -150,6 +151,8 @@ public final class FetchHandler implements ApiHandler {
         final boolean byId;
         /** Who fetches, built once: authorization is asked again on every check of a long poll. */
         final Subject fetcher;
+        final IsolationLevel isolation;
+        final boolean readCommitted;
         final CompletableFuture<Reply> result = new CompletableFuture<>();
         private boolean done;
 
@@ -165,6 +168,8 @@ public final class FetchHandler implements ApiHandler {
             this.responseSessionId = responseSessionId;
             this.byId = request.version() >= 13;
             this.fetcher = access.subject(request);
+            this.isolation = fetch.isolationLevel();
+            this.readCommitted = isolation == IsolationLevel.READ_COMMITTED;
         }
 
         List<PartitionLog> logs() {
@@ -223,14 +228,16 @@ public final class FetchHandler implements ApiHandler {
                 if (offset < partition.logStartOffset() || offset > partition.logEndOffset()) {
                     return true;
                 }
-                if (partition.highWatermark() <= offset) {
+                // A read-committed fetch waits for the last stable offset, which a marker moves (with the high
+                // watermark that wakes the purgatory).
+                if ((readCommitted ? partition.lastStableOffset() : partition.highWatermark()) <= offset) {
                     continue;
                 }
                 if (minBytes <= 1) {
                     return true;
                 }
                 try {
-                    available += partition.read(offset, e.getValue().maxBytes, true).slice()
+                    available += partition.read(offset, e.getValue().maxBytes, true, isolation).slice()
                             .map(LogSlice::length).orElse(0);
                 } catch (ApiException error) {
                     return true;
@@ -248,13 +255,12 @@ public final class FetchHandler implements ApiHandler {
             List<ByteBuf> buffers = new ArrayList<>();
             long remaining = fetch.maxBytes();
             boolean anyRecords = false;
-            boolean readCommitted = fetch.isolationLevel() == IsolationLevel.READ_COMMITTED;
             List<TopicIdPartition> rotate = new ArrayList<>();
             for (Map.Entry<TopicIdPartition, FetchSessions.Entry> e : snapshot().entrySet()) {
                 TopicIdPartition key = e.getKey();
                 FetchSessions.Entry entry = e.getValue();
                 PartitionData partition = read(key, entry, (int) Math.min(Integer.MAX_VALUE, Math.max(remaining, 0)),
-                        !anyRecords, readCommitted, buffers);
+                        !anyRecords, buffers);
                 int bytes = partition.records().sizeInBytes();
                 remaining -= bytes;
                 anyRecords |= bytes > 0;
@@ -288,7 +294,7 @@ public final class FetchHandler implements ApiHandler {
         }
 
         private PartitionData read(TopicIdPartition key, FetchSessions.Entry entry, int remaining, boolean first,
-                                   boolean readCommitted, List<ByteBuf> buffers) {
+                                   List<ByteBuf> buffers) {
             PartitionData partition = new PartitionData().setPartitionIndex(key.partition())
                     .setRecords(MemoryRecords.EMPTY);
             if (fetch.replicaId() >= 0) {
@@ -313,11 +319,20 @@ public final class FetchHandler implements ApiHandler {
             }
             int limit = Math.min(entry.maxBytes, remaining);
             try {
-                PartitionLog.LogRead read = log.get().read(entry.fetchOffset, limit, first);
+                PartitionLog.LogRead read = log.get().read(entry.fetchOffset, limit, first, isolation);
                 partition.setHighWatermark(read.highWatermark())
-                        .setLastStableOffset(read.highWatermark())
+                        .setLastStableOffset(read.lastStableOffset())
                         .setLogStartOffset(read.logStartOffset())
                         .setAbortedTransactions(readCommitted ? new ArrayList<>() : null);
+                if (readCommitted && read.slice().isPresent()) {
+                    // Bounded by the last stable offset rather than the slice's end: a superset the consumer
+                    // matches against the batches it gets, without decoding the slice here.
+                    for (AbortedTransaction aborted : log.get().collectAbortedTransactions(entry.fetchOffset,
+                            read.lastStableOffset())) {
+                        partition.abortedTransactions().add(new FetchResponseData.AbortedTransaction()
+                                .setProducerId(aborted.producerId()).setFirstOffset(aborted.firstOffset()));
+                    }
+                }
                 if (read.slice().isPresent()) {
                     LogSlice slice = read.slice().get();
                     ByteBuf buffer = ByteBufAllocator.DEFAULT.directBuffer(slice.length());

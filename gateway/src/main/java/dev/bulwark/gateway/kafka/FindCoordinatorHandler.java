@@ -14,9 +14,9 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import java.util.concurrent.CompletionStage;
 
 /**
- * FindCoordinator (single key, and batched keys from v4): this node coordinates every consumer group. Transactions
- * and share groups have no coordinator yet, which clients hear as COORDINATOR_NOT_AVAILABLE. A group key needs
- * DESCRIBE on the group, a transactional id DESCRIBE on it.
+ * FindCoordinator (single key, and batched keys from v4): this node coordinates every consumer group and every
+ * transactional id. Share groups have no coordinator, which clients hear as COORDINATOR_NOT_AVAILABLE; an unknown key
+ * type is INVALID_REQUEST. A group key needs DESCRIBE on the group, a transactional id DESCRIBE on it.
  */
 public final class FindCoordinatorHandler implements ApiHandler {
 
@@ -60,13 +60,16 @@ public final class FindCoordinatorHandler implements ApiHandler {
             return c.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
                     .setErrorMessage(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.message());
         }
-        if (type != CoordinatorType.GROUP) {
-            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()).setErrorMessage(
-                    (type == null ? "Unknown coordinator type" : type + " coordinators are")
-                            + " not available in this Bulwark version");
+        if (type == null) {
+            return c.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Unknown coordinator type");
+        }
+        if (type != CoordinatorType.GROUP && type != CoordinatorType.TRANSACTION) {
+            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
+                    .setErrorMessage(type + " coordinators are not available in this Bulwark version");
         }
         if (key == null || key.isEmpty()) {
-            return c.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("A group id is required");
+            return c.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage(
+                    type == CoordinatorType.GROUP ? "A group id is required" : "A transactional id is required");
         }
         return c.setNodeId(cluster.nodeId()).setHost(request.listener().advertisedHost())
                 .setPort(request.listener().advertisedPort());

@@ -8,6 +8,7 @@ import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TimestampAndOffset;
 import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
@@ -26,9 +27,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * ListOffsets: earliest, latest (high watermark), by timestamp (first record at or after it), max timestamp, and
- * the tiered-storage specials, which without tiered storage mean the local log start or "none". Until
- * transactions exist the last stable offset is the high watermark, whatever the isolation level. Needs DESCRIBE on
- * the topic.
+ * the tiered-storage specials, which without tiered storage mean the local log start or "none". Under READ_COMMITTED
+ * "latest" is the last stable offset and a timestamp finds only records below it, as a read-committed consumer can
+ * fetch no further. Needs DESCRIBE on the topic.
  */
 public final class ListOffsetsHandler implements ApiHandler {
 
@@ -44,6 +45,7 @@ public final class ListOffsetsHandler implements ApiHandler {
     public CompletionStage<Reply> handle(Request request) {
         Topics topics = catalog.forTenant(request.tenantId());
         ListOffsetsRequestData data = request.data();
+        boolean readCommitted = data.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
         ListOffsetsResponseData response = new ListOffsetsResponseData();
         Set<TopicPartition> seen = new HashSet<>();
         Set<TopicPartition> duplicates = new HashSet<>();
@@ -71,7 +73,7 @@ public final class ListOffsetsHandler implements ApiHandler {
                     } else if (partition.currentLeaderEpoch() > PartitionLog.LEADER_EPOCH) {
                         result.setErrorCode(Errors.UNKNOWN_LEADER_EPOCH.code());
                     } else {
-                        lookup(log.get(), partition.timestamp(), request.version(), result);
+                        lookup(log.get(), partition.timestamp(), readCommitted, request.version(), result);
                     }
                 }
                 topicResponse.partitions().add(result);
@@ -81,21 +83,23 @@ public final class ListOffsetsHandler implements ApiHandler {
         return Reply.completed(response);
     }
 
-    private static void lookup(PartitionLog log, long timestamp, short version, ListOffsetsPartitionResponse result) {
+    private static void lookup(PartitionLog log, long timestamp, boolean readCommitted, short version,
+                               ListOffsetsPartitionResponse result) {
         try {
+            long lastFetchable = readCommitted ? log.lastStableOffset() : log.highWatermark();
             Optional<TimestampAndOffset> found;
             if (timestamp == ListOffsetsRequest.EARLIEST_TIMESTAMP
                     || timestamp == ListOffsetsRequest.EARLIEST_LOCAL_TIMESTAMP) {
                 found = Optional.of(new TimestampAndOffset(-1, log.logStartOffset()));
             } else if (timestamp == ListOffsetsRequest.LATEST_TIMESTAMP) {
-                found = Optional.of(new TimestampAndOffset(-1, log.highWatermark()));
+                found = Optional.of(new TimestampAndOffset(-1, lastFetchable));
             } else if (timestamp == ListOffsetsRequest.MAX_TIMESTAMP) {
                 found = log.maxTimestamp();
             } else if (timestamp == ListOffsetsRequest.LATEST_TIERED_TIMESTAMP
                     || timestamp == ListOffsetsRequest.EARLIEST_PENDING_UPLOAD_TIMESTAMP) {
                 found = Optional.empty();
             } else if (timestamp >= 0) {
-                found = log.offsetForTimestamp(timestamp);
+                found = log.offsetForTimestamp(timestamp).filter(f -> f.offset() < lastFetchable);
             } else {
                 result.setErrorCode(Errors.INVALID_REQUEST.code());
                 return;

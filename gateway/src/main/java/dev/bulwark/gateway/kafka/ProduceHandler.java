@@ -6,12 +6,18 @@ import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.gateway.txn.TransactionCoordinator;
+import dev.bulwark.gateway.txn.TransactionalIdKey;
 import dev.bulwark.storage.AppendResult;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.TopicMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.ConcurrentTransactionsException;
+import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
@@ -22,6 +28,7 @@ import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,16 +50,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * max-stored-bytes is not appended: its partition answers POLICY_VIOLATION, which Kafka clients do not retry, with a
  * message naming the limit. Needs WRITE on each topic (TOPIC_AUTHORIZATION_FAILED for the topic's partitions
  * otherwise) and, for a transactional produce, WRITE on the transactional id (the whole request fails with
- * TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise).
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise). A transactional batch is appended only to a partition of its
+ * producer's ongoing transaction (see {@link TransactionCoordinator#appendToTransaction}).
  */
 public final class ProduceHandler implements ApiHandler {
 
     private final TopicCatalog catalog;
+    private final TransactionCoordinator transactions;
     private final AccessControl access;
     private final Rejections rejections = new Rejections();
 
-    public ProduceHandler(TopicCatalog catalog, AccessControl access) {
+    public ProduceHandler(TopicCatalog catalog, TransactionCoordinator transactions, AccessControl access) {
         this.catalog = catalog;
+        this.transactions = transactions;
         this.access = access;
     }
 
@@ -131,12 +141,14 @@ public final class ProduceHandler implements ApiHandler {
                 } else {
                     long reserved = 0;
                     try {
-                        if (transactional(records)) {
-                            throw new InvalidTxnStateException("Transactional batches need a transaction coordinator, "
-                                    + "which this Bulwark version does not run");
-                        }
                         reserved = topics.reserveStorage(records.sizeInBytes());
-                        AppendResult appended = log.get().append(records);
+                        PartitionLog partition = log.get();
+                        Iterator<MutableRecordBatch> batches = records.batches().iterator();
+                        RecordBatch first = batches.hasNext() ? batches.next() : null;
+                        AppendResult appended = first != null && first.isTransactional()
+                                ? appendTransactional(request.tenantId(), data.transactionalId(),
+                                new TopicPartition(topic.get().name(), partitionData.index()), first, partition, records)
+                                : partition.append(records);
                         if (appended.duplicate() || appended.lastOffset() < 0) {
                             topics.releaseStorage(reserved);
                         }
@@ -167,13 +179,22 @@ public final class ProduceHandler implements ApiHandler {
     }
 
     /**
-     * Whether the partition's batches are transactional (a producer with a producer id sends one batch per partition).
-     * The log accepts them, but until the transaction coordinator exists nothing would ever end their transactions,
-     * and an open transaction holds back the partition's last stable offset for good.
+     * A transactional batch is appended only while its partition is in its producer's ongoing transaction (KIP-890).
+     * The coordinator's retriable answers become NOT_ENOUGH_REPLICAS, which every producer retries without refreshing
+     * metadata, as Kafka answers them.
      */
-    private static boolean transactional(MemoryRecords records) {
-        Iterator<MutableRecordBatch> batches = records.batches().iterator();
-        return batches.hasNext() && batches.next().isTransactional();
+    private AppendResult appendTransactional(String tenantId, String transactionalId, TopicPartition partition,
+                                             RecordBatch batch, PartitionLog log, MemoryRecords records) {
+        if (transactionalId == null) {
+            throw new InvalidTxnStateException("a transactional batch needs the produce request's transactional id");
+        }
+        try {
+            return transactions.appendToTransaction(new TransactionalIdKey(tenantId, transactionalId),
+                    batch.producerId(), batch.producerEpoch(), partition, () -> log.append(records));
+        } catch (ConcurrentTransactionsException | CoordinatorNotAvailableException e) {
+            throw new NotEnoughReplicasException("the partition's transaction could not be verified: "
+                    + e.getMessage());
+        }
     }
 
     private static CompletableFuture<Void> awaitAcknowledgeable(PartitionLog log, long lastOffset, int timeoutMs,

@@ -33,6 +33,10 @@ public final class AuthorizationCoverage {
         rule(ApiKeys.OFFSET_FOR_LEADER_EPOCH, 4, "DESCRIBE on each topic");
         rule(ApiKeys.INIT_PRODUCER_ID, 5, "WRITE on the transactional id; without one IDEMPOTENT_WRITE on the "
                 + "cluster or WRITE on some topic");
+        rule(ApiKeys.ADD_PARTITIONS_TO_TXN, 5, "WRITE on the transactional id and on each topic (versions 0-3); "
+                + "CLUSTER_ACTION on the cluster for the batched versions 4-5");
+        rule(ApiKeys.ADD_OFFSETS_TO_TXN, 4, "WRITE on the transactional id and READ on the group");
+        rule(ApiKeys.END_TXN, 4, "WRITE on the transactional id");
         rule(ApiKeys.CREATE_TOPICS, 7, "CREATE on the cluster or the topic; DESCRIBE_CONFIGS on it to see its configs");
         rule(ApiKeys.DELETE_TOPICS, 6, "DELETE on each topic (DESCRIBE to learn a topic id's name)");
         rule(ApiKeys.CREATE_PARTITIONS, 3, "ALTER on each topic");
@@ -55,6 +59,10 @@ public final class AuthorizationCoverage {
         rule(ApiKeys.LIST_GROUPS, 5, "DESCRIBE on the cluster for every group, else DESCRIBE on each group listed");
         rule(ApiKeys.DESCRIBE_GROUPS, 6, "DESCRIBE on each group");
         rule(ApiKeys.DELETE_GROUPS, 3, "DELETE on each group");
+        rule(ApiKeys.LIST_TRANSACTIONS, 2, "DESCRIBE on each transactional id listed (a listing hides the others)");
+        rule(ApiKeys.DESCRIBE_TRANSACTIONS, 0, "DESCRIBE on each transactional id; DESCRIBE on a topic to see its "
+                + "partitions in the transaction");
+        rule(ApiKeys.DESCRIBE_PRODUCERS, 0, "READ on each topic");
         rule(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, "the operator or tenant-admin role (own tenant's users)");
         rule(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, 0, "the operator or tenant-admin role (own tenant's users)");
         rule(ApiKeys.DESCRIBE_CLIENT_QUOTAS, 1, "the operator or tenant-admin role (own tenant's entities; ip "

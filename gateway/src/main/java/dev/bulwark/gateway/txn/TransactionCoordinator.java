@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -228,6 +229,24 @@ public final class TransactionCoordinator {
         }
     }
 
+    /**
+     * Appends a producer's transactional batch to a partition only if the partition is in the producer's ongoing
+     * transaction at the batch's epoch (KIP-890): otherwise the append does not happen and this fails with
+     * INVALID_TXN_STATE, or the coordinator-level error (PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING,
+     * CONCURRENT_TRANSACTIONS while the transaction is ending). Check and append run under the coordinator's lock, so
+     * no decision, and therefore no marker, can come between them: a late retry can never land after its
+     * transaction's marker and open a transaction that nothing ends. The append copies to the log without syncing.
+     */
+    public synchronized <T> T appendToTransaction(TransactionalIdKey key, long producerId, short producerEpoch,
+                                                  TopicPartition partition, Supplier<T> append) {
+        requireTransactionalId(key);
+        TransactionMetadata current = requireProducerMayAdd(key, producerId, producerEpoch);
+        if (current.state() != TransactionState.ONGOING || !current.partitions().contains(partition)) {
+            throw new InvalidTxnStateException(partition + " was not added to the transaction of " + key);
+        }
+        return append.get();
+    }
+
     /** AddOffsetsToTxn: the group's offset commits of this transaction commit or abort with it. */
     public CompletableFuture<Void> addOffsets(TransactionalIdKey key, long producerId, short producerEpoch,
                                               String groupId) {
@@ -343,6 +362,26 @@ public final class TransactionCoordinator {
     /** A transactional id as durably written; empty if never initialized (TRANSACTIONAL_ID_NOT_FOUND). */
     public synchronized Optional<TransactionMetadata> describe(TransactionalIdKey key) {
         return Optional.ofNullable(transactions.get(key));
+    }
+
+    /** A transactional id as ListTransactions shows it. */
+    public record Listing(String transactionalId, long producerId, TransactionState state) {
+    }
+
+    /**
+     * ListTransactions: the tenant's transactional ids that {@code filter} selects, by transactional id, as durably
+     * written (a change being written shows once it is). Access control is the caller's.
+     */
+    public synchronized List<Listing> list(String tenantId, TransactionFilter filter) {
+        long now = clock.millis();
+        List<Listing> listed = new ArrayList<>();
+        transactions.forEach((key, metadata) -> {
+            if (key.tenantId().equals(tenantId) && filter.matches(key.transactionalId(), metadata, now)) {
+                listed.add(new Listing(key.transactionalId(), metadata.producerId(), metadata.state()));
+            }
+        });
+        listed.sort(Comparator.comparing(Listing::transactionalId));
+        return listed;
     }
 
     // ---------------------------------------------------------------- steps

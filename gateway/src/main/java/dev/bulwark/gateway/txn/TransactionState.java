@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.txn;
 
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -16,33 +17,50 @@ import java.util.Set;
  */
 public enum TransactionState {
     /** A producer id and epoch, no transaction. */
-    EMPTY(0),
+    EMPTY(0, "Empty"),
     /** Partitions or a group were added; records may be in flight. */
-    ONGOING(1),
+    ONGOING(1, "Ongoing"),
     /** The commit is decided; markers are being written. */
-    PREPARE_COMMIT(2),
+    PREPARE_COMMIT(2, "PrepareCommit"),
     /** The abort is decided; markers are being written. */
-    PREPARE_ABORT(3),
+    PREPARE_ABORT(3, "PrepareAbort"),
     /** Every partition has its commit marker. */
-    COMPLETE_COMMIT(4),
+    COMPLETE_COMMIT(4, "CompleteCommit"),
     /** Every partition has its abort marker. */
-    COMPLETE_ABORT(5),
+    COMPLETE_ABORT(5, "CompleteAbort"),
     /** The transactional id expired and is being removed. */
-    DEAD(6),
+    DEAD(6, "Dead"),
     /**
      * The epoch of an ongoing transaction was bumped to fence its producer, and the abort that follows is about to be
      * written. Held only in memory, as in Kafka: the log records the PREPARE_ABORT with the bumped epoch.
      */
-    PREPARE_EPOCH_FENCE(7);
+    PREPARE_EPOCH_FENCE(7, "PrepareEpochFence");
 
     private final byte id;
+    private final String kafkaName;
 
-    TransactionState(int id) {
+    TransactionState(int id, String kafkaName) {
         this.id = (byte) id;
+        this.kafkaName = kafkaName;
     }
 
     public byte id() {
         return id;
+    }
+
+    /** The name ListTransactions and DescribeTransactions answer with and ListTransactions filters by. */
+    public String kafkaName() {
+        return kafkaName;
+    }
+
+    /** The state Kafka names so; the match is exact, as Kafka's coordinator has it ("ongoing" is unknown). */
+    public static Optional<TransactionState> fromKafkaName(String name) {
+        for (TransactionState state : values()) {
+            if (state.kafkaName.equals(name)) {
+                return Optional.of(state);
+            }
+        }
+        return Optional.empty();
     }
 
     public static TransactionState fromId(byte id) {

@@ -8,6 +8,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -93,6 +94,7 @@ class CrossTenantIT {
 
     private static final String OPERATOR = "ops";
     private static final String OPERATOR_PASSWORD = "ops-secret";
+    private static final String ACME_TRANSACTIONAL_ID = "acme-payments-tx";
 
     @TempDir
     static Path dir;
@@ -104,6 +106,7 @@ class CrossTenantIT {
     static String acmeMemberId;
     static int acmeGeneration;
     static KafkaConsumer<String, String> acmeConsumer;
+    static KafkaProducer<String, String> acmeTransactions;
 
     @BeforeAll
     static void start() throws Exception {
@@ -142,6 +145,10 @@ class CrossTenantIT {
         acmeConsumer.commitSync();
         acmeMemberId = acmeConsumer.groupMetadata().memberId();
         acmeGeneration = acmeConsumer.groupMetadata().generationId();
+        Map<String, Object> transactional = new HashMap<>(alice);
+        transactional.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, ACME_TRANSACTIONAL_ID);
+        acmeTransactions = new KafkaProducer<>(transactional, new StringSerializer(), new StringSerializer());
+        acmeTransactions.initTransactions();
 
         Map<String, Object> bob = client("bob@globex", "bob-secret");
         try (Admin admin = Admin.create(bob)) {
@@ -153,6 +160,9 @@ class CrossTenantIT {
     static void stop() throws Exception {
         if (acmeConsumer != null) {
             acmeConsumer.close();
+        }
+        if (acmeTransactions != null) {
+            acmeTransactions.close();
         }
         server.close();
     }
@@ -183,6 +193,9 @@ class CrossTenantIT {
             assertEquals(6, committed.values().stream().mapToLong(OffsetAndMetadata::offset).sum());
         }
         assertEquals(6, readAll(alice, "orders").size(), "acme's records are all there");
+        acmeTransactions.beginTransaction();
+        acmeTransactions.send(new ProducerRecord<>("acme-ledger", "entry"));
+        acmeTransactions.commitTransaction();
     }
 
     /** Last: globex's own "orders" would answer the probes above. */
@@ -322,10 +335,12 @@ class CrossTenantIT {
         p.add(listing("FindCoordinator of acme's group names only this node", ApiKeys.FIND_COORDINATOR, 4,
                 new FindCoordinatorRequestData().setKeyType((byte) 0).setCoordinatorKeys(List.of("billing"))));
 
-        // Transactional ids: the transaction coordinator arrives with exactly-once; until then nobody's is served.
-        p.add(probe("InitProducerId with acme's transactional id", ApiKeys.INIT_PRODUCER_ID, 5,
-                new InitProducerIdRequestData().setTransactionalId("acme-payments-tx").setTransactionTimeoutMs(60_000)
-                        .setProducerId(-1).setProducerEpoch((short) -1), Set.of(Errors.COORDINATOR_NOT_AVAILABLE)));
+        // Transactional ids are per tenant: the same name in globex is globex's own, and initializing it fences
+        // nobody in acme (the test after the probes commits with acme's producer).
+        p.add(check("InitProducerId with acme's transactional id initializes globex's own", ApiKeys.INIT_PRODUCER_ID,
+                5, new InitProducerIdRequestData().setTransactionalId(ACME_TRANSACTIONAL_ID)
+                        .setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1),
+                r -> r.errorCounts().keySet().equals(Set.of(Errors.NONE))));
 
         // Users and the cluster.
         p.add(check("DescribeUserScramCredentials of acme's user", ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, 0,

@@ -58,7 +58,8 @@ class FailsClosedTest {
             ApiKeys.SASL_AUTHENTICATE);
     /** Names of resources the broker holds; an answer that was not refused must show none of them. */
     private static final List<String> RESOURCES = List.of("orders", RepresentativeRequests.STABLE_GROUP,
-            RepresentativeRequests.COMMITTED_GROUP, "alice", BrokerParts.OPERATOR.user());
+            RepresentativeRequests.COMMITTED_GROUP, "alice", BrokerParts.OPERATOR.user(),
+            RepresentativeRequests.OPEN_TRANSACTIONAL_ID);
 
     @TempDir
     static Path dir;

@@ -8,6 +8,8 @@ import dev.bulwark.gateway.group.JoinResult;
 import dev.bulwark.gateway.txn.ProducerIdAndEpoch;
 import dev.bulwark.gateway.txn.TransactionalIdKey;
 import dev.bulwark.storage.TopicMetadata;
+import dev.bulwark.gateway.txn.ProducerIdAndEpoch;
+import dev.bulwark.gateway.txn.TransactionalIdKey;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.message.CreateAclsRequestData;
@@ -19,6 +21,13 @@ import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription;
 import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection;
+import org.apache.kafka.common.message.EndTxnRequestData;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
@@ -29,6 +38,8 @@ import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.DescribeProducersRequestData;
+import org.apache.kafka.common.message.DescribeTransactionsRequestData;
 import org.apache.kafka.common.message.DescribeTopicPartitionsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
@@ -39,6 +50,7 @@ import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListTransactionsRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
@@ -53,17 +65,22 @@ import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.utils.Utils;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.IntFunction;
 
 /**
@@ -76,20 +93,28 @@ final class RepresentativeRequests {
     static final String STABLE_GROUP = "stable";
     static final String COMMITTED_GROUP = "committed";
     static final long COMMITTED_OFFSET = 42;
+    static final String TRANSACTIONAL_ID = "payments";
+    /** A transactional id with a transaction open on shipments-0. */
+    static final String OPEN_TRANSACTIONAL_ID = "shipper";
 
     private final BrokerParts broker;
     private final TopicMetadata orders;
     private final Map<ApiKeys, IntFunction<List<ApiMessage>>> byApi = new LinkedHashMap<>();
     private final String stableMember;
     private int transactionalIds;
+    private final ProducerIdAndEpoch transactional;
+    private final ProducerIdAndEpoch shipper;
 
     RepresentativeRequests(BrokerParts broker) {
         this.broker = broker;
         this.orders = broker.orders;
         stableMember = joinAndSync(STABLE_GROUP, null);
+        transactional = broker.transactions.initProducerId(new TransactionalIdKey(Tenant.DEFAULT_ID, TRANSACTIONAL_ID),
+                60_000, Optional.empty()).join();
         broker.groups.commit(new GroupKey(Tenant.DEFAULT_ID, COMMITTED_GROUP), -1, "", null, Map.of(
                 new TopicPartition("orders", 0), new CommittedOffset(COMMITTED_OFFSET, 0, "meta", broker.timer.nowMs())))
                 .join();
+        shipper = openTransaction();
 
         byApi.put(ApiKeys.API_VERSIONS, this::apiVersions);
         byApi.put(ApiKeys.METADATA, this::metadata);
@@ -98,6 +123,9 @@ final class RepresentativeRequests {
         byApi.put(ApiKeys.LIST_OFFSETS, this::listOffsets);
         byApi.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, this::offsetForLeaderEpoch);
         byApi.put(ApiKeys.INIT_PRODUCER_ID, this::initProducerId);
+        byApi.put(ApiKeys.ADD_PARTITIONS_TO_TXN, this::addPartitionsToTxn);
+        byApi.put(ApiKeys.ADD_OFFSETS_TO_TXN, this::addOffsetsToTxn);
+        byApi.put(ApiKeys.END_TXN, this::endTxn);
         byApi.put(ApiKeys.CREATE_TOPICS, this::createTopics);
         byApi.put(ApiKeys.DELETE_TOPICS, this::deleteTopics);
         byApi.put(ApiKeys.CREATE_PARTITIONS, this::createPartitions);
@@ -119,6 +147,9 @@ final class RepresentativeRequests {
         byApi.put(ApiKeys.LIST_GROUPS, this::listGroups);
         byApi.put(ApiKeys.DESCRIBE_GROUPS, this::describeGroups);
         byApi.put(ApiKeys.DELETE_GROUPS, this::deleteGroups);
+        byApi.put(ApiKeys.LIST_TRANSACTIONS, this::listTransactions);
+        byApi.put(ApiKeys.DESCRIBE_TRANSACTIONS, this::describeTransactions);
+        byApi.put(ApiKeys.DESCRIBE_PRODUCERS, this::describeProducers);
         byApi.put(ApiKeys.SASL_HANDSHAKE, v -> List.of(new SaslHandshakeRequestData().setMechanism("PLAIN")));
         byApi.put(ApiKeys.SASL_AUTHENTICATE, v -> List.of(new SaslAuthenticateRequestData()
                 .setAuthBytes("\0admin\0secret".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
@@ -138,6 +169,48 @@ final class RepresentativeRequests {
 
     List<ApiMessage> requests(ApiKeys key, short version) {
         return byApi.get(key).apply(version);
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /** {@link #OPEN_TRANSACTIONAL_ID}'s transaction, begun on shipments-0 with one batch written there. */
+    private ProducerIdAndEpoch openTransaction() {
+        TopicMetadata shipments = broker.createTopic("shipments", 1);
+        TransactionalIdKey key = new TransactionalIdKey(Tenant.DEFAULT_ID, OPEN_TRANSACTIONAL_ID);
+        ProducerIdAndEpoch producer = broker.transactions.initProducerId(key, 60_000, Optional.empty()).join();
+        broker.transactions.addPartitions(key, producer.producerId(), producer.epoch(),
+                Set.of(new TopicPartition("shipments", 0))).join();
+        broker.log(shipments, 0).append(MemoryRecords.withTransactionalRecords(Compression.NONE,
+                producer.producerId(), producer.epoch(), 0, new SimpleRecord(broker.timer.nowMs(), null,
+                        "parcel".getBytes(StandardCharsets.UTF_8))));
+        return producer;
+    }
+
+    private List<ApiMessage> listTransactions(int v) {
+        ListTransactionsRequestData filtered = new ListTransactionsRequestData()
+                .setStateFilters(List.of("Ongoing", "NoSuchState"))
+                .setProducerIdFilters(List.of(shipper.producerId()));
+        if (v >= 1) {
+            filtered.setDurationFilter(0);
+        }
+        if (v >= 2) {
+            filtered.setTransactionalIdPattern("ship.*");
+        }
+        return List.of(new ListTransactionsRequestData(), filtered);
+    }
+
+    private List<ApiMessage> describeTransactions(int v) {
+        return List.of(new DescribeTransactionsRequestData().setTransactionalIds(List.of(OPEN_TRANSACTIONAL_ID,
+                "no-such-transactional-id")));
+    }
+
+    private List<ApiMessage> describeProducers(int v) {
+        DescribeProducersRequestData data = new DescribeProducersRequestData();
+        data.topics().add(new DescribeProducersRequestData.TopicRequest().setName("shipments")
+                .setPartitionIndexes(List.of(0, 7)));
+        data.topics().add(new DescribeProducersRequestData.TopicRequest().setName("no-such-topic")
+                .setPartitionIndexes(List.of(0)));
+        return List.of(data);
     }
 
     // ---------------------------------------------------------------- ACLs
@@ -483,6 +556,42 @@ final class RepresentativeRequests {
     private List<ApiMessage> initProducerId(int v) {
         return List.of(new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000),
                 new InitProducerIdRequestData().setTransactionalId("tx-" + v).setTransactionTimeoutMs(60_000));
+    }
+
+    private List<ApiMessage> addPartitionsToTxn(int v) {
+        AddPartitionsToTxnTopicCollection known = new AddPartitionsToTxnTopicCollection();
+        known.add(new AddPartitionsToTxnTopic().setName("orders").setPartitions(List.of(0, 1)));
+        AddPartitionsToTxnTopicCollection withMissing = known.duplicate();
+        withMissing.add(new AddPartitionsToTxnTopic().setName("missing").setPartitions(List.of(0)));
+        if (v < 4) {
+            return List.of(new AddPartitionsToTxnRequestData().setV3AndBelowTransactionalId(TRANSACTIONAL_ID)
+                            .setV3AndBelowProducerId(transactional.producerId())
+                            .setV3AndBelowProducerEpoch(transactional.epoch()).setV3AndBelowTopics(known),
+                    new AddPartitionsToTxnRequestData().setV3AndBelowTransactionalId(TRANSACTIONAL_ID)
+                            .setV3AndBelowProducerId(transactional.producerId())
+                            .setV3AndBelowProducerEpoch(transactional.epoch()).setV3AndBelowTopics(withMissing));
+        }
+        AddPartitionsToTxnTransactionCollection transactions = new AddPartitionsToTxnTransactionCollection();
+        transactions.add(new AddPartitionsToTxnTransaction().setTransactionalId(TRANSACTIONAL_ID)
+                .setProducerId(transactional.producerId()).setProducerEpoch(transactional.epoch())
+                .setVerifyOnly(true).setTopics(known));
+        transactions.add(new AddPartitionsToTxnTransaction().setTransactionalId("unknown-id")
+                .setProducerId(7).setProducerEpoch((short) 0).setVerifyOnly(true).setTopics(withMissing));
+        return List.of(new AddPartitionsToTxnRequestData().setTransactions(transactions));
+    }
+
+    private List<ApiMessage> addOffsetsToTxn(int v) {
+        return List.of(new AddOffsetsToTxnRequestData().setTransactionalId(TRANSACTIONAL_ID)
+                .setProducerId(transactional.producerId()).setProducerEpoch(transactional.epoch())
+                .setGroupId(COMMITTED_GROUP));
+    }
+
+    private List<ApiMessage> endTxn(int v) {
+        return List.of(new EndTxnRequestData().setTransactionalId(TRANSACTIONAL_ID)
+                        .setProducerId(transactional.producerId()).setProducerEpoch(transactional.epoch())
+                        .setCommitted(false),
+                new EndTxnRequestData().setTransactionalId("unknown-id").setProducerId(7)
+                        .setProducerEpoch((short) 0).setCommitted(true));
     }
 
     private List<ApiMessage> deleteRecords(int v) {

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -520,6 +521,81 @@ class TransactionCoordinatorTest {
         restartCleanly();
         assertTrue(coordinator.describe(APP).isEmpty(), "the removal is durable");
         assertNotEquals(idle.producerId(), init(APP).producerId(), "a forgotten id gets a new producer id");
+    }
+
+    // ---------------------------------------------------------------- ListTransactions
+
+    private static TransactionFilter all() {
+        return new TransactionFilter(EnumSet.allOf(TransactionState.class), Set.of(), -1, id -> true);
+    }
+
+    private List<TransactionCoordinator.Listing> list(TransactionFilter filter) {
+        return coordinator.list(TENANT, filter);
+    }
+
+    @Test
+    void theListingShowsEachTransactionalIdOfTheTenantInItsState() {
+        ProducerIdAndEpoch app = beginWithRecords(ORDERS_0);
+        TransactionalIdKey idle = new TransactionalIdKey(TENANT, "idle");
+        ProducerIdAndEpoch idleProducer = init(idle);
+        TransactionalIdKey committing = new TransactionalIdKey(TENANT, "committing");
+        ProducerIdAndEpoch committer = init(committing);
+        ok(coordinator.addPartitions(committing, committer.producerId(), committer.epoch(), Set.of(ORDERS_1)));
+        ok(coordinator.endTransaction(committing, committer.producerId(), committer.epoch(), true));
+        init(new TransactionalIdKey("tenant-b", "elsewhere"));
+
+        assertEquals(List.of(
+                new TransactionCoordinator.Listing("app", app.producerId(), TransactionState.ONGOING),
+                new TransactionCoordinator.Listing("committing", committer.producerId(),
+                        TransactionState.PREPARE_COMMIT),
+                new TransactionCoordinator.Listing("idle", idleProducer.producerId(), TransactionState.EMPTY)),
+                list(all()), "by transactional id, the other tenant's not among them");
+
+        time.runDue();
+        assertEquals(TransactionState.COMPLETE_COMMIT, list(all()).get(1).state(), "markers written");
+    }
+
+    @Test
+    void theFiltersSelectByStateProducerIdAndTransactionalId() {
+        ProducerIdAndEpoch app = beginWithRecords(ORDERS_0);
+        ProducerIdAndEpoch idle = init(new TransactionalIdKey(TENANT, "idle"));
+
+        assertEquals(List.of("app"), ids(new TransactionFilter(Set.of(TransactionState.ONGOING), Set.of(), -1,
+                id -> true)));
+        assertEquals(List.of(), ids(new TransactionFilter(Set.of(), Set.of(), -1, id -> true)),
+                "only unknown state names: nothing matches");
+        assertEquals(List.of("idle"), ids(new TransactionFilter(EnumSet.allOf(TransactionState.class),
+                Set.of(idle.producerId(), 999_999L), -1, id -> true)));
+        assertEquals(List.of("idle"), ids(new TransactionFilter(EnumSet.allOf(TransactionState.class), Set.of(), -1,
+                id -> id.startsWith("i"))));
+        assertEquals(List.of(), ids(new TransactionFilter(Set.of(TransactionState.ONGOING),
+                Set.of(idle.producerId()), -1, id -> true)), "every filter must hold");
+        assertEquals(List.of("app"), ids(new TransactionFilter(Set.of(TransactionState.ONGOING),
+                Set.of(app.producerId()), -1, id -> id.equals("app"))));
+    }
+
+    @Test
+    void theDurationFilterListsTransactionsRunningLongerThanIt() {
+        beginWithRecords(ORDERS_0);
+        TransactionFilter ongoingForAMinute = new TransactionFilter(Set.of(TransactionState.ONGOING), Set.of(),
+                Duration.ofMinutes(1).toMillis(), id -> true);
+
+        time.advance(Duration.ofMinutes(1));
+        assertEquals(List.of(), ids(ongoingForAMinute), "exactly a minute is not longer than a minute");
+        time.advance(Duration.ofMillis(1));
+        assertEquals(List.of("app"), ids(ongoingForAMinute));
+    }
+
+    @Test
+    void theDurationFilterListsAnIdThatNeverBeganATransactionAsKafkaDoes() {
+        init(APP);
+
+        assertEquals(List.of("app"), ids(new TransactionFilter(EnumSet.allOf(TransactionState.class), Set.of(),
+                Duration.ofDays(365).toMillis(), id -> true)), "its start time is -1");
+    }
+
+    private List<String> ids(TransactionFilter filter) {
+        return list(filter).stream().map(TransactionCoordinator.Listing::transactionalId).toList();
     }
 
     // ---------------------------------------------------------------- restarts

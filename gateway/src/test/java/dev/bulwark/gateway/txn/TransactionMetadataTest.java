@@ -139,4 +139,14 @@ class TransactionMetadataTest {
         assertTrue(ongoing.hasTimedOut(100 + 60_001));
         assertFalse(initialized().hasTimedOut(Long.MAX_VALUE));
     }
+
+    @Test
+    void statesGoByKafkasNamesMatchedExactly() {
+        assertEquals("PrepareEpochFence", TransactionState.PREPARE_EPOCH_FENCE.kafkaName());
+        for (TransactionState state : TransactionState.values()) {
+            assertEquals(Optional.of(state), TransactionState.fromKafkaName(state.kafkaName()));
+        }
+        assertEquals(Optional.empty(), TransactionState.fromKafkaName("ongoing"));
+        assertEquals(Optional.empty(), TransactionState.fromKafkaName("ONGOING"));
+    }
 }
