@@ -13,6 +13,7 @@ import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.gateway.group.ConsumerLag;
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
@@ -50,6 +51,7 @@ import dev.bulwark.gateway.kafka.OffsetCommitHandler;
 import dev.bulwark.gateway.kafka.OffsetDeleteHandler;
 import dev.bulwark.gateway.kafka.OffsetFetchHandler;
 import dev.bulwark.gateway.kafka.SyncGroupHandler;
+import dev.bulwark.gateway.kafka.TxnOffsetCommitHandler;
 import dev.bulwark.gateway.kafka.InitProducerIdHandler;
 import dev.bulwark.gateway.kafka.ListOffsetsHandler;
 import dev.bulwark.gateway.kafka.MetadataHandler;
@@ -195,7 +197,9 @@ public final class BulwarkServer implements AutoCloseable {
                     LogConfig.SEGMENT_BYTES, Integer.toString(64 << 20), LogConfig.RETENTION_MS, "-1")),
                     dataDir.resolve("log").resolve("transaction-state.snapshot"), clock);
             TransactionCoordinator transactions = new TransactionCoordinator(transactionLog, producerIds,
-                    TransactionPartitions.of(topics), transactionSettings(broker), timer, clock);
+                    TransactionPartitions.of(topics), (tenantId, groupId, producerId, commit) ->
+                    groups.completeTransaction(new GroupKey(tenantId, groupId), producerId, commit),
+                    transactionSettings(broker), timer, clock);
             timer.scheduleWithFixedDelay(() -> snapshot("transaction-state", transactionLog::maybeSnapshot), 1, 1,
                     TimeUnit.MINUTES);
 
@@ -297,6 +301,8 @@ public final class BulwarkServer implements AutoCloseable {
                         broker.intValue(BrokerConfigs.OFFSET_METADATA_MAX_BYTES), clock, access))
                 .register(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, topics, access))
                 .register(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups, access))
+                .register(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 4, new TxnOffsetCommitHandler(groups,
+                        transactions, topics, broker.intValue(BrokerConfigs.OFFSET_METADATA_MAX_BYTES), clock, access))
                 .register(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups, access))
                 .register(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups, access))
                 .register(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups, access))

@@ -26,6 +26,12 @@ public final class KeyValueLog {
     private KeyValueLog() {
     }
 
+    /** A record of the log as a replay hands it over: its offset, key, and value or null. */
+    @FunctionalInterface
+    public interface RecordHandler {
+        void accept(long offset, ByteBuffer key, ByteBuffer value);
+    }
+
     /**
      * Hands every record of {@code log} from {@code from} up to the high watermark to {@code apply} (key, and value or
      * null), in log order.
@@ -34,6 +40,11 @@ public final class KeyValueLog {
      */
     public static long replay(PartitionLog log, long from, BiConsumer<ByteBuffer, ByteBuffer> apply)
             throws IOException {
+        return replay(log, from, (offset, key, value) -> apply.accept(key, value));
+    }
+
+    /** As {@link #replay(PartitionLog, long, BiConsumer)}, for a store that needs each record's offset as well. */
+    public static long replay(PartitionLog log, long from, RecordHandler apply) throws IOException {
         long next = from;
         long replayed = 0;
         while (next < log.highWatermark()) {
@@ -47,7 +58,7 @@ public final class KeyValueLog {
             long before = next;
             for (Record record : MemoryRecords.readableRecords(bytes).records()) {
                 if (record.offset() >= next) {
-                    apply.accept(record.key(), record.hasValue() ? record.value() : null);
+                    apply.accept(record.offset(), record.key(), record.hasValue() ? record.value() : null);
                     next = record.offset() + 1;
                     replayed++;
                 }

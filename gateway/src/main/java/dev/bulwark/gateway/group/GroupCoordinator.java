@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The group coordinator for classic consumer groups: Kafka's rebalance protocol (JoinGroup, SyncGroup, Heartbeat,
@@ -619,8 +620,79 @@ public final class GroupCoordinator {
         if (commits.isEmpty()) {
             return done(Errors.NONE);
         }
+        return durably(groupId, () -> offsets.commit(groupId, commits));
+    }
+
+    /**
+     * TxnOffsetCommit: offsets a transactional producer commits for a group, pending until its transaction ends
+     * ({@link #completeTransaction}). The producer is checked first, then, as Kafka does for a request that names a
+     * member or a generation (TxnOffsetCommit v3+), the member and its generation; a transactional commit is not
+     * refused during a rebalance, nor without a member while the group has members (older versions name none).
+     * Completes once the pending offsets are durable.
+     *
+     * @param producerCheck the transaction coordinator's answer whether the producer may commit offsets for this group
+     *                      in its ongoing transaction; asked under the group's lock, so that a commit it lets through
+     *                      is written before the transaction's completion for the group, which takes the lock too
+     */
+    public CompletableFuture<Errors> commitTransactional(GroupKey groupId, long producerId, int generationId,
+                                                         String memberId, String instanceId,
+                                                         Supplier<Errors> producerCheck,
+                                                         Map<TopicPartition, CommittedOffset> commits) {
+        if (groupId.groupId() == null || groupId.groupId().isEmpty()) {
+            return done(Errors.INVALID_GROUP_ID);
+        }
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            if (generationId >= 0) {
+                Errors producer = producerCheck.get();
+                return done(producer != Errors.NONE ? producer : Errors.ILLEGAL_GENERATION);
+            }
+            group = groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, clock.millis()));
+        }
+        synchronized (group) {
+            if (group.state == GroupState.DEAD) {
+                return done(Errors.COORDINATOR_NOT_AVAILABLE);
+            }
+            Errors producer = producerCheck.get();
+            if (producer != Errors.NONE) {
+                return done(producer);
+            }
+            boolean namesMember = generationId >= 0 || (memberId != null && !memberId.isEmpty())
+                    || instanceId != null;
+            if (namesMember && !(generationId < 0 && group.state == GroupState.EMPTY)) {
+                Errors invalid = checkMember(group, memberId, instanceId);
+                if (invalid != Errors.NONE) {
+                    return done(invalid);
+                }
+                if (generationId != group.generationId) {
+                    return done(Errors.ILLEGAL_GENERATION);
+                }
+            }
+            if (commits.isEmpty()) {
+                return done(Errors.NONE);
+            }
+            return durably(groupId, () -> offsets.commitPending(groupId, producerId, commits));
+        }
+    }
+
+    /**
+     * Ends a producer's transaction for a group, as the transaction coordinator asks once the transaction is decided:
+     * on commit its pending offsets become the group's committed offsets, on abort they are dropped. Completes once
+     * that is durable; fails if it could not be written, and may then be asked again.
+     */
+    public CompletableFuture<Void> completeTransaction(GroupKey groupId, long producerId, boolean commit) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            return offsets.completeTransaction(groupId, producerId, commit);
+        }
+        synchronized (group) {
+            return offsets.completeTransaction(groupId, producerId, commit);
+        }
+    }
+
+    private CompletableFuture<Errors> durably(GroupKey groupId, Supplier<CompletableFuture<Void>> write) {
         try {
-            return offsets.commit(groupId, commits).handle((ok, error) -> error == null ? Errors.NONE
+            return write.get().handle((ok, error) -> error == null ? Errors.NONE
                     : Errors.forException(error instanceof java.util.concurrent.CompletionException
                     && error.getCause() != null ? error.getCause() : error));
         } catch (ApiException e) {
@@ -629,6 +701,11 @@ public final class GroupCoordinator {
             LOG.error("committing offsets of group {} failed", groupId, e);
             return done(Errors.forException(e));
         }
+    }
+
+    /** Whether an open transaction committed an offset of this partition for the group (KIP-447's unstable offset). */
+    public boolean hasPendingTransactionalOffset(GroupKey groupId, TopicPartition partition) {
+        return offsets.hasPending(groupId, partition);
     }
 
     /** A group's committed offsets, or those of {@code partitions} (missing ones are absent from the map). */
@@ -700,13 +777,13 @@ public final class GroupCoordinator {
         }
     }
 
-    /** Removes every group's offsets of a tenant's deleted topic. */
+    /** Removes every group's offsets of a tenant's deleted topic, pending transactional ones too. */
     public void onTopicDeleted(String tenantId, String topic) {
         for (GroupKey groupId : offsets.groups()) {
             if (!groupId.tenantId().equals(tenantId)) {
                 continue;
             }
-            List<TopicPartition> doomed = offsets.offsets(groupId).keySet().stream()
+            List<TopicPartition> doomed = offsets.partitions(groupId).stream()
                     .filter(tp -> tp.topic().equals(topic)).toList();
             if (!doomed.isEmpty()) {
                 offsets.delete(groupId, doomed);
@@ -718,7 +795,9 @@ public final class GroupCoordinator {
      * Expires committed offsets as Kafka does (offsets.retention.minutes): a group that has had members loses all its
      * offsets once it has been empty for the retention; a group that never had any (a standalone consumer or an admin
      * tool committing with generation -1, or a group known only from its offsets after a restart) loses each offset
-     * the retention after that offset was last committed. Empty groups left without offsets are forgotten.
+     * the retention after that offset was last committed. An offset an open transaction has a pending commit for does
+     * not expire until the transaction ends, and neither does its group. Empty groups left without offsets are
+     * forgotten.
      */
     public void expireOffsets() {
         long now = clock.millis();
@@ -728,25 +807,23 @@ public final class GroupCoordinator {
                 if (group.state != GroupState.EMPTY) {
                     continue;
                 }
-                if (group.protocolType == null) {
-                    List<TopicPartition> expired = offsets.offsets(group.groupId).entrySet().stream()
-                            .filter(e -> now - e.getValue().commitTimestamp() >= retention)
-                            .map(Map.Entry::getKey).toList();
-                    if (!expired.isEmpty()) {
-                        LOG.info("group {}: {} offset(s) not committed for longer than the offsets retention expire",
-                                group.groupId, expired.size());
-                        offsets.delete(group.groupId, expired);
-                    }
-                    if (offsets.hasOffsets(group.groupId) || now - group.stateSinceMs < retention) {
-                        continue;
-                    }
-                } else if (now - group.stateSinceMs < retention) {
+                boolean perOffset = group.protocolType == null;
+                if (!perOffset && now - group.stateSinceMs < retention) {
                     continue;
                 }
-                if (offsets.hasOffsets(group.groupId)) {
-                    LOG.info("group {} has been empty for longer than the offsets retention; its offsets expire",
-                            group.groupId);
-                    offsets.delete(group.groupId, null);
+                List<TopicPartition> expired = offsets.offsets(group.groupId).entrySet().stream()
+                        .filter(e -> !perOffset || now - e.getValue().commitTimestamp() >= retention)
+                        .map(Map.Entry::getKey)
+                        .filter(tp -> !offsets.hasPending(group.groupId, tp)).toList();
+                if (!expired.isEmpty()) {
+                    LOG.info("group {}: {} offset(s) expire ({})", group.groupId, expired.size(), perOffset
+                            ? "not committed for longer than the offsets retention"
+                            : "the group has been empty for longer than the offsets retention");
+                    offsets.delete(group.groupId, expired);
+                }
+                if (offsets.hasOffsets(group.groupId) || offsets.hasPending(group.groupId)
+                        || now - group.stateSinceMs < retention) {
+                    continue;
                 }
                 group.transition(GroupState.DEAD, now);
                 groups.remove(group.groupId, group);
@@ -795,7 +872,10 @@ public final class GroupCoordinator {
         }
     }
 
-    /** DeleteGroups: only an empty group can go; its offsets go with it (durably, when the future completes). */
+    /**
+     * DeleteGroups: only an empty group can go; its offsets go with it (durably, when the future completes), and, as in
+     * Kafka, so do the offsets open transactions committed for it, whose completion then finds nothing to commit.
+     */
     public CompletableFuture<Errors> delete(GroupKey groupId) {
         ClassicGroup group = groups.get(groupId);
         if (group == null) {

@@ -30,7 +30,9 @@ import java.util.concurrent.CompletionStage;
 /**
  * OffsetFetch: one group (v1-7) or several (v8+), chosen partitions or all of a group's (null topics), by topic name
  * or by topic id (v10). A partition without a committed offset reads -1. Needs DESCRIBE on the group, and on a
- * topic to see its offsets.
+ * topic to see its offsets. Offsets an open transaction committed are not shown until it commits; a consumer that
+ * asks for stable offsets (require_stable, v7+, what read_committed consumers send) is told UNSTABLE_OFFSET_COMMIT
+ * for a partition such a transaction has an offset for, and asks again (KIP-447).
  */
 public final class OffsetFetchHandler implements ApiHandler {
 
@@ -70,7 +72,8 @@ public final class OffsetFetchHandler implements ApiHandler {
                     wanted.add(new Wanted(t.name(), Uuid.ZERO_UUID, t.partitionIndexes()));
                 }
             }
-            for (List<Row> topic : byTopic(rows(request, topics, new GroupKey(request.tenantId(), data.groupId()), wanted)).values()) {
+            for (List<Row> topic : byTopic(rows(request, topics, new GroupKey(request.tenantId(), data.groupId()),
+                    wanted, data.requireStable())).values()) {
                 OffsetFetchResponseTopic t = new OffsetFetchResponseTopic().setName(topic.get(0).topic());
                 for (Row row : topic) {
                     OffsetFetchResponsePartition p = new OffsetFetchResponsePartition()
@@ -103,7 +106,7 @@ public final class OffsetFetchHandler implements ApiHandler {
                 continue;
             }
             for (List<Row> topic : byTopic(rows(request, topics, new GroupKey(request.tenantId(), group.groupId()),
-                    wanted)).values()) {
+                    wanted, data.requireStable())).values()) {
                 Row first = topic.get(0);
                 OffsetFetchResponseTopics t = byId ? new OffsetFetchResponseTopics().setTopicId(first.topicId())
                         : new OffsetFetchResponseTopics().setName(first.topic());
@@ -123,16 +126,18 @@ public final class OffsetFetchHandler implements ApiHandler {
 
     /**
      * The rows of one group: every committed partition of a topic the sender may DESCRIBE when {@code wanted} is null,
-     * else those asked for (TOPIC_AUTHORIZATION_FAILED for a topic it may not).
+     * else those asked for (TOPIC_AUTHORIZATION_FAILED for a topic it may not). With {@code requireStable}, a partition
+     * with a pending transactional offset is UNSTABLE_OFFSET_COMMIT, its offset not shown (as Kafka does).
      */
-    private List<Row> rows(Request request, Topics topics, GroupKey groupId, List<Wanted> wanted) {
+    private List<Row> rows(Request request, Topics topics, GroupKey groupId, List<Wanted> wanted,
+                           boolean requireStable) {
         Map<TopicPartition, CommittedOffset> committed = coordinator.committed(groupId, null);
         List<Row> rows = new ArrayList<>();
         if (wanted == null) {
             committed.forEach((tp, offset) -> {
                 if (access.topic(request, AclOperation.DESCRIBE, tp.topic())) {
-                    rows.add(new Row(tp.topic(), topics.byName(tp.topic()).map(TopicMetadata::id)
-                            .orElse(Uuid.ZERO_UUID), tp.partition(), offset, Errors.NONE));
+                    rows.add(row(groupId, tp, topics.byName(tp.topic()).map(TopicMetadata::id)
+                            .orElse(Uuid.ZERO_UUID), offset, requireStable));
                 }
             });
             return rows;
@@ -150,10 +155,18 @@ public final class OffsetFetchHandler implements ApiHandler {
             }
             Uuid id = topics.byName(topic.name()).map(TopicMetadata::id).orElse(Uuid.ZERO_UUID);
             for (int p : topic.partitions()) {
-                rows.add(new Row(topic.name(), id, p, committed.get(new TopicPartition(topic.name(), p)), Errors.NONE));
+                TopicPartition tp = new TopicPartition(topic.name(), p);
+                rows.add(row(groupId, tp, id, committed.get(tp), requireStable));
             }
         }
         return rows;
+    }
+
+    private Row row(GroupKey groupId, TopicPartition tp, Uuid topicId, CommittedOffset offset, boolean requireStable) {
+        if (requireStable && coordinator.hasPendingTransactionalOffset(groupId, tp)) {
+            return new Row(tp.topic(), topicId, tp.partition(), null, Errors.UNSTABLE_OFFSET_COMMIT);
+        }
+        return new Row(tp.topic(), topicId, tp.partition(), offset, Errors.NONE);
     }
 
     private static Map<String, List<Row>> byTopic(List<Row> rows) {

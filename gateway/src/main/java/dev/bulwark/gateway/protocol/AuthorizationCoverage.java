@@ -55,6 +55,7 @@ public final class AuthorizationCoverage {
         rule(ApiKeys.OFFSET_COMMIT, 10, "READ on the group and on each topic");
         rule(ApiKeys.OFFSET_FETCH, 10, "DESCRIBE on each group, and on a topic to see its offsets");
         rule(ApiKeys.OFFSET_DELETE, 0, "DELETE on the group and READ on each topic");
+        rule(ApiKeys.TXN_OFFSET_COMMIT, 4, "WRITE on the transactional id, READ on the group and on each topic");
         rule(ApiKeys.LIST_GROUPS, 5, "DESCRIBE on the cluster for every group, else DESCRIBE on each group listed");
         rule(ApiKeys.DESCRIBE_GROUPS, 6, "DESCRIBE on each group");
         rule(ApiKeys.DELETE_GROUPS, 3, "DELETE on each group");

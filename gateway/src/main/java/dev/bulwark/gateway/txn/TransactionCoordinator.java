@@ -51,8 +51,9 @@ import java.util.function.Supplier;
  * PRODUCER_FENCED (InitProducerId v4, AddPartitionsToTxn, AddOffsetsToTxn and EndTxn v2) must get
  * INVALID_PRODUCER_EPOCH instead; that mapping is the handlers'.
  *
- * <p>The groups of AddOffsetsToTxn are recorded with the transaction; making their transactional offset commits
- * visible when the transaction commits is the group coordinator's part, which TxnOffsetCommit brings.
+ * <p>The groups of AddOffsetsToTxn are recorded with the transaction, and completed through {@link TransactionOffsets}
+ * alongside the markers: a decided transaction becomes COMPLETE_COMMIT or COMPLETE_ABORT only once every partition has
+ * its marker and every group its completion, durably.
  */
 public final class TransactionCoordinator {
 
@@ -67,6 +68,7 @@ public final class TransactionCoordinator {
     private final TransactionLog log;
     private final ProducerIds producerIds;
     private final TransactionPartitions partitions;
+    private final TransactionOffsets offsets;
     private final TransactionSettings settings;
     private final ScheduledExecutorService timer;
     private final Clock clock;
@@ -76,17 +78,22 @@ public final class TransactionCoordinator {
     private final Set<TransactionalIdKey> writing = new HashSet<>();
 
     public TransactionCoordinator(TransactionLog log, ProducerIds producerIds, TransactionPartitions partitions,
-                                  TransactionSettings settings, ScheduledExecutorService timer, Clock clock) {
+                                  TransactionOffsets offsets, TransactionSettings settings,
+                                  ScheduledExecutorService timer, Clock clock) {
         this.log = log;
         this.producerIds = producerIds;
         this.partitions = partitions;
+        this.offsets = offsets;
         this.settings = settings;
         this.timer = timer;
         this.clock = clock;
         transactions.putAll(log.all());
     }
 
-    /** Writes the markers of transactions decided before a restart, and starts the time-out and expiration checks. */
+    /**
+     * Writes the markers and group completions of transactions decided before a restart, and starts the time-out and
+     * expiration checks.
+     */
     public void start() {
         List<Map.Entry<TransactionalIdKey, TransactionMetadata>> decided = new ArrayList<>();
         synchronized (this) {
@@ -97,7 +104,8 @@ public final class TransactionCoordinator {
                 }
             }
         }
-        decided.forEach(e -> timer.execute(() -> writeMarkers(e.getKey(), e.getValue(), e.getValue().partitions())));
+        decided.forEach(e -> timer.execute(() -> writeMarkers(e.getKey(), e.getValue(), e.getValue().partitions(),
+                e.getValue().groups())));
         long interval = settings.abortTimedOutCheck().toMillis();
         timer.scheduleWithFixedDelay(this::abortTimedOutTransactions, interval, interval, TimeUnit.MILLISECONDS);
         long expirationCheck = settings.idExpirationCheck().toMillis();
@@ -203,6 +211,22 @@ public final class TransactionCoordinator {
             partitions.forEach(tp -> verified.put(tp, error));
         }
         return verified;
+    }
+
+    /**
+     * TxnOffsetCommit's question: NONE if {@code groupId} is in the producer's ongoing transaction (AddOffsetsToTxn),
+     * INVALID_TXN_STATE if it is not, the coordinator-level error otherwise (as {@link #verifyPartitions}). Nothing is
+     * written.
+     */
+    public synchronized Errors verifyGroup(TransactionalIdKey key, long producerId, short producerEpoch,
+                                           String groupId) {
+        try {
+            TransactionMetadata current = requireProducerMayAdd(key, producerId, producerEpoch);
+            return current.state() == TransactionState.ONGOING && current.groups().contains(groupId)
+                    ? Errors.NONE : Errors.INVALID_TXN_STATE;
+        } catch (ApiException e) {
+            return Errors.forException(e);
+        }
     }
 
     /**
@@ -404,7 +428,7 @@ public final class TransactionCoordinator {
     /** Writes a decision; once durable, its markers go out. */
     private CompletableFuture<TransactionMetadata> decide(TransactionalIdKey key, TransactionMetadata prepared) {
         CompletableFuture<TransactionMetadata> durable = write(key, prepared);
-        durable.thenAccept(m -> timer.execute(() -> writeMarkers(key, m, m.partitions())));
+        durable.thenAccept(m -> timer.execute(() -> writeMarkers(key, m, m.partitions(), m.groups())));
         return durable;
     }
 
@@ -435,14 +459,17 @@ public final class TransactionCoordinator {
     }
 
     /**
-     * Writes the decided transaction's markers to {@code pending} of its partitions; partitions that refuse (offline)
-     * are tried again after the back-off, and once every partition has its marker the transaction completes. A
-     * partition whose topic was deleted gets none.
+     * Writes the decided transaction's markers to {@code pending} of its partitions and completes it for
+     * {@code pendingGroups} of its groups; partitions that refuse (offline) and groups whose completion fails are
+     * tried again after the back-off, and once every partition has its marker and every group its completion the
+     * transaction completes. A partition whose topic was deleted gets none.
      */
-    private void writeMarkers(TransactionalIdKey key, TransactionMetadata prepared, Set<TopicPartition> pending) {
-        ControlRecordType type = prepared.state() == TransactionState.PREPARE_COMMIT
-                ? ControlRecordType.COMMIT : ControlRecordType.ABORT;
+    private void writeMarkers(TransactionalIdKey key, TransactionMetadata prepared, Set<TopicPartition> pending,
+                              Set<String> pendingGroups) {
+        boolean commit = prepared.state() == TransactionState.PREPARE_COMMIT;
+        ControlRecordType type = commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT;
         Set<TopicPartition> failed = ConcurrentHashMap.newKeySet();
+        Set<String> failedGroups = ConcurrentHashMap.newKeySet();
         List<CompletableFuture<Void>> written = new ArrayList<>();
         for (TopicPartition tp : pending) {
             try {
@@ -463,17 +490,30 @@ public final class TransactionCoordinator {
                 failed.add(tp);
             }
         }
+        for (String group : pendingGroups) {
+            try {
+                written.add(offsets.complete(key.tenantId(), group, prepared.producerId(), commit)
+                        .exceptionally(failure -> {
+                            LOG.warn("the {} of {} for group {} was not made durable", type, key, group, failure);
+                            failedGroups.add(group);
+                            return null;
+                        }));
+            } catch (RuntimeException e) {
+                LOG.warn("completing the {} of {} for group {} failed; trying again", type, key, group, e);
+                failedGroups.add(group);
+            }
+        }
         CompletableFuture.allOf(written.toArray(CompletableFuture[]::new)).thenRun(() -> {
-            if (failed.isEmpty()) {
+            if (failed.isEmpty() && failedGroups.isEmpty()) {
                 complete(key, prepared);
             } else {
-                timer.schedule(() -> writeMarkers(key, prepared, Set.copyOf(failed)),
+                timer.schedule(() -> writeMarkers(key, prepared, Set.copyOf(failed), Set.copyOf(failedGroups)),
                         settings.markerRetryBackoff().toMillis(), TimeUnit.MILLISECONDS);
             }
         });
     }
 
-    /** Every marker is written: the transaction is complete, or is tried again after the back-off. */
+    /** Every marker and group completion is durable: the transaction is complete (tried again after the back-off). */
     private synchronized void complete(TransactionalIdKey key, TransactionMetadata prepared) {
         write(key, prepared.complete(clock.millis())).whenComplete((done, failure) -> {
             if (failure != null) {

@@ -494,6 +494,128 @@ class GroupCoordinatorTest {
         assertEquals(Map.of(), coordinator.committed(key("g"), List.of(ORDERS_1)));
     }
 
+    // ---------------------------------------------------------------- transactional offset commits
+
+    private static final long PRODUCER = 1000;
+
+    @Test
+    void transactionalOffsetsAreCommittedWithTheirTransactionAndDroppedWithItsAbort() {
+        assertEquals(Errors.NONE, commitTransactional(new Member("g", "", null, -1), ORDERS_0, 7));
+        assertEquals(Map.of(), coordinator.committed(key("g"), null), "invisible until the transaction commits");
+        assertTrue(coordinator.hasPendingTransactionalOffset(key("g"), ORDERS_0));
+        assertFalse(coordinator.hasPendingTransactionalOffset(key("g"), ORDERS_1));
+
+        done(coordinator.completeTransaction(key("g"), PRODUCER, true));
+
+        assertEquals(7, coordinator.committed(key("g"), null).get(ORDERS_0).offset());
+        assertFalse(coordinator.hasPendingTransactionalOffset(key("g"), ORDERS_0));
+
+        assertEquals(Errors.NONE, commitTransactional(new Member("g", "", null, -1), ORDERS_0, 9));
+        done(coordinator.completeTransaction(key("g"), PRODUCER, false));
+
+        assertEquals(7, coordinator.committed(key("g"), null).get(ORDERS_0).offset());
+        assertFalse(coordinator.hasPendingTransactionalOffset(key("g"), ORDERS_0));
+    }
+
+    @Test
+    void theProducerIsCheckedFirstAndItsRefusalWritesNothing() {
+        Member a = stableAlone("g", null);
+
+        assertEquals(Errors.PRODUCER_FENCED, done(coordinator.commitTransactional(key("g"), PRODUCER, 99, "nobody",
+                null, () -> Errors.PRODUCER_FENCED, Map.of(ORDERS_0, offset(1)))));
+        assertEquals(Errors.INVALID_TXN_STATE, done(coordinator.commitTransactional(key("ghost"), PRODUCER, 3,
+                "m-1", null, () -> Errors.INVALID_TXN_STATE, Map.of(ORDERS_0, offset(1)))));
+
+        assertFalse(offsets.hasPending(key("g")));
+        assertEquals(Errors.NONE, commitTransactional(a, ORDERS_0, 1));
+    }
+
+    @Test
+    void aTransactionalCommitNamingAMemberIsCheckedAgainstTheGroupAsKafkaDoes() {
+        Member a = stableAlone("g", "instance-a");
+
+        assertEquals(Errors.ILLEGAL_GENERATION, commitTransactional(new Member("g", a.id(), "instance-a",
+                a.generation() + 1), ORDERS_0, 1));
+        assertEquals(Errors.UNKNOWN_MEMBER_ID, commitTransactional(new Member("g", "someone-else", null,
+                a.generation()), ORDERS_0, 1));
+        assertEquals(Errors.FENCED_INSTANCE_ID, commitTransactional(new Member("g", "old-instance", "instance-a",
+                a.generation()), ORDERS_0, 1));
+        assertEquals(Errors.ILLEGAL_GENERATION, commitTransactional(new Member("ghost", "m-1", null, 3), ORDERS_0,
+                1));
+        assertFalse(offsets.hasPending(key("g")));
+
+        assertEquals(Errors.NONE, commitTransactional(a, ORDERS_0, 1));
+        assertEquals(Errors.NONE, commitTransactional(new Member("g", "", null, -1), ORDERS_1, 1),
+                "versions before 3 name no member; unlike a plain commit, that is accepted in a group with members");
+    }
+
+    @Test
+    void aTransactionalCommitIsAcceptedWhileTheGroupCompletesItsRebalance() {
+        JoinResult joined = done(coordinator.join(join("g", "", "range")));
+        assertEquals(GroupState.COMPLETING_REBALANCE, state("g"));
+
+        assertEquals(Errors.NONE, commitTransactional(new Member("g", joined.memberId(), null,
+                joined.generationId()), ORDERS_0, 9));
+    }
+
+    @Test
+    void offsetsWithATransactionPendingDoNotExpireNorDoesTheirGroup() {
+        commit(new Member("g", "", null, -1), ORDERS_0, 5);
+        commit(new Member("g", "", null, -1), ORDERS_1, 6);
+        commitTransactional(new Member("g", "", null, -1), ORDERS_0, 7);
+
+        timer.advance(RETENTION);
+        coordinator.expireOffsets();
+
+        assertEquals(Map.of(ORDERS_0, 5L), committedOffsets("g"), "orders-1 expired; orders-0 waits for the txn");
+        done(coordinator.completeTransaction(key("g"), PRODUCER, false));
+        coordinator.expireOffsets();
+        assertEquals(Map.of(), committedOffsets("g"));
+        assertEquals(List.of(), coordinator.list(TENANT));
+    }
+
+    @Test
+    void aGroupWithOnlyPendingOffsetsIsNotForgottenUntilItsTransactionEnds() {
+        commitTransactional(new Member("g", "", null, -1), ORDERS_0, 7);
+
+        timer.advance(RETENTION.multipliedBy(2));
+        coordinator.expireOffsets();
+        assertEquals(List.of("g"), coordinator.list(TENANT).stream().map(GroupCoordinator.GroupOverview::groupId)
+                .toList());
+
+        done(coordinator.completeTransaction(key("g"), PRODUCER, true));
+        assertEquals(Map.of(ORDERS_0, 7L), committedOffsets("g"));
+    }
+
+    @Test
+    void deletingAnEmptyGroupDropsItsPendingOffsetsAsKafkaDoes() {
+        commitTransactional(new Member("g", "", null, -1), ORDERS_0, 7);
+
+        assertEquals(Errors.NONE, done(coordinator.delete(key("g"))));
+
+        assertFalse(offsets.hasPending(key("g")));
+        done(coordinator.completeTransaction(key("g"), PRODUCER, true));
+        assertEquals(Map.of(), committedOffsets("g"), "the completion finds nothing left to commit");
+    }
+
+    @Test
+    void pendingOffsetsAndTheirGroupAreKnownAfterARestart() throws IOException {
+        commitTransactional(new Member("g", "", null, -1), ORDERS_0, 7);
+        coordinator.shutdown();
+        logs.close();
+
+        logs = TestLogs.open(dir.resolve("log"), timer.clock());
+        offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()), dir.resolve("offsets.snapshot"),
+                timer.clock());
+        coordinator = coordinator(Duration.ZERO, Integer.MAX_VALUE);
+
+        assertTrue(coordinator.hasPendingTransactionalOffset(key("g"), ORDERS_0));
+        assertEquals(List.of("g"), coordinator.list(TENANT).stream().map(GroupCoordinator.GroupOverview::groupId)
+                .toList());
+        done(coordinator.completeTransaction(key("g"), PRODUCER, true));
+        assertEquals(Map.of(ORDERS_0, 7L), committedOffsets("g"));
+    }
+
     // ---------------------------------------------------------------- deleting groups, expiring offsets
 
     @Test
@@ -653,6 +775,22 @@ class GroupCoordinatorTest {
         Map<TopicPartition, CommittedOffset> commits = new HashMap<>();
         commits.put(tp, new CommittedOffset(offset, 0, "", timer.nowMs()));
         return done(coordinator.commit(key(m.group()), m.generation(), m.id(), m.instanceId(), commits));
+    }
+
+    /** A transactional commit of {@link #PRODUCER}, whose transaction the (stand-in) coordinator says holds it. */
+    private Errors commitTransactional(Member m, TopicPartition tp, long offset) {
+        return done(coordinator.commitTransactional(key(m.group()), PRODUCER, m.generation(), m.id(), m.instanceId(),
+                () -> Errors.NONE, Map.of(tp, offset(offset))));
+    }
+
+    private CommittedOffset offset(long offset) {
+        return new CommittedOffset(offset, -1, "", timer.nowMs());
+    }
+
+    private Map<TopicPartition, Long> committedOffsets(String group) {
+        Map<TopicPartition, Long> found = new HashMap<>();
+        coordinator.committed(key(group), null).forEach((tp, o) -> found.put(tp, o.offset()));
+        return found;
     }
 
     private GroupState state(String group) {

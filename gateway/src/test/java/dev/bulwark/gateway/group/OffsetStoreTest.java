@@ -4,12 +4,16 @@ import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.testing.ManualScheduler;
 import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.LogSlice;
+import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.errors.InvalidGroupIdException;
+import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,14 +33,18 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Committed offsets on a real internal log: what was committed and deleted is there again after a clean restart and
- * after a crash, with and without a snapshot, and the log before a snapshot is dropped.
+ * after a crash, with and without a snapshot, and the log before a snapshot is dropped. Transactional offsets stay
+ * pending, through restarts and snapshots, until their transaction's completion; the bytes of every record kind are
+ * pinned.
  */
 class OffsetStoreTest {
 
@@ -248,7 +256,267 @@ class OffsetStoreTest {
         assertEquals(Map.of(ORDERS_0, offset(42, "")), store.offsets(new GroupKey(Tenant.DEFAULT_ID, "legacy")));
     }
 
+    // ---------------------------------------------------------------- transactional offsets
+
+    private static final long PRODUCER = 7;
+    private static final long OTHER_PRODUCER = 8;
+
+    @Test
+    void pendingOffsetsAreInvisibleUntilTheirTransactionCommits() {
+        commit("g1", ORDERS_0, 5, "plain");
+        pend("g1", PRODUCER, ORDERS_0, 10);
+        pend("g1", PRODUCER, ORDERS_1, 11);
+
+        assertEquals(Map.of(ORDERS_0, offset(5, "plain")), offsetsOf("g1"));
+        assertTrue(store.hasPending(key("g1"), ORDERS_1));
+        assertFalse(store.hasPending(key("g1"), PAYMENTS_0));
+        assertEquals(Map.of(ORDERS_0, offset(10, "txn"), ORDERS_1, offset(11, "txn")),
+                store.pendingOffsets(key("g1"), PRODUCER));
+
+        store.completeTransaction(key("g1"), PRODUCER, true).join();
+
+        assertEquals(Map.of(ORDERS_0, offset(10, "txn"), ORDERS_1, offset(11, "txn")), offsetsOf("g1"));
+        assertFalse(store.hasPending(key("g1")));
+        assertEquals(Map.of(), store.pendingOffsets(key("g1"), PRODUCER));
+    }
+
+    @Test
+    void anAbortDropsThePendingOffsetsOfItsProducerOnly() {
+        commit("g1", ORDERS_0, 5, "plain");
+        pend("g1", PRODUCER, ORDERS_0, 10);
+        pend("g1", OTHER_PRODUCER, ORDERS_1, 20);
+
+        store.completeTransaction(key("g1"), PRODUCER, false).join();
+
+        assertEquals(Map.of(ORDERS_0, offset(5, "plain")), offsetsOf("g1"));
+        assertFalse(store.hasPending(key("g1"), ORDERS_0));
+        assertTrue(store.hasPending(key("g1"), ORDERS_1), "another producer's transaction is still open");
+    }
+
+    @Test
+    void aGroupWithOnlyPendingOffsetsIsKnownAndHasNoCommittedOffsets() throws IOException {
+        pend("g1", PRODUCER, ORDERS_0, 10);
+
+        restartCleanly();
+
+        assertEquals(Set.of(key("g1")), store.groups());
+        assertFalse(store.hasOffsets(key("g1")));
+        assertEquals(Set.of(ORDERS_0), store.partitions(key("g1")));
+    }
+
+    @Test
+    void pendingOffsetsSurviveARestartUntilTheirCompletionRecord() throws IOException {
+        pend("g1", PRODUCER, ORDERS_0, 10);
+        pend("g2", PRODUCER, ORDERS_0, 30);
+        store.completeTransaction(key("g2"), PRODUCER, true).join();
+
+        restartCleanly();
+
+        assertEquals(Map.of(), offsetsOf("g1"));
+        assertEquals(Map.of(ORDERS_0, offset(10, "txn")), store.pendingOffsets(key("g1"), PRODUCER));
+        assertEquals(Map.of(ORDERS_0, offset(30, "txn")), offsetsOf("g2"));
+        assertFalse(store.hasPending(key("g2")));
+
+        store.completeTransaction(key("g1"), PRODUCER, true).join();
+        crashAndRestart();
+
+        assertEquals(Map.of(ORDERS_0, offset(10, "txn")), offsetsOf("g1"));
+        assertFalse(store.hasPending(key("g1")));
+    }
+
+    @Test
+    void aSnapshotHoldsPendingOffsetsAndTheirCompletionAfterItIsReplayed() throws IOException {
+        pend("g1", PRODUCER, ORDERS_0, 10);
+        pend("g1", OTHER_PRODUCER, ORDERS_1, 20);
+        commit("g2", PAYMENTS_0, 1, "plain");
+        store.maybeSnapshot(1);
+        store.completeTransaction(key("g1"), PRODUCER, true).join();
+
+        crashAndRestart();
+
+        assertEquals(Map.of(ORDERS_0, offset(10, "txn")), offsetsOf("g1"));
+        assertEquals(Map.of(ORDERS_1, offset(20, "txn")), store.pendingOffsets(key("g1"), OTHER_PRODUCER));
+        assertEquals(Map.of(PAYMENTS_0, offset(1, "plain")), offsetsOf("g2"));
+
+        store.maybeSnapshot(1);
+        restartCleanly();
+        assertEquals(Map.of(ORDERS_1, offset(20, "txn")), store.pendingOffsets(key("g1"), OTHER_PRODUCER));
+    }
+
+    @Test
+    void aPlainCommitWrittenAfterAPendingOffsetWinsWhenTheTransactionCommitsAlsoAcrossASnapshot()
+            throws IOException {
+        pend("g1", PRODUCER, ORDERS_0, 10);
+        commit("g1", ORDERS_0, 50, "plain, later");
+        pend("g1", PRODUCER, ORDERS_1, 11);
+        commit("g1", ORDERS_1, 1, "plain, earlier");
+        pend("g1", PRODUCER, ORDERS_1, 12);
+        store.maybeSnapshot(1);
+        restartCleanly();
+
+        store.completeTransaction(key("g1"), PRODUCER, true).join();
+
+        assertEquals(Map.of(ORDERS_0, offset(50, "plain, later"), ORDERS_1, offset(12, "txn")), offsetsOf("g1"),
+                "as in Kafka, the most recent write wins");
+    }
+
+    @Test
+    void deletingOffsetsDeletesThePendingOnesOfThePartitionToo() throws IOException {
+        commit("g1", ORDERS_0, 5, "plain");
+        pend("g1", PRODUCER, ORDERS_0, 10);
+        pend("g1", PRODUCER, ORDERS_1, 11);
+        pend("g2", PRODUCER, PAYMENTS_0, 12);
+
+        delete("g1", List.of(ORDERS_1));
+        delete("g2", null);
+        restartCleanly();
+
+        assertEquals(Map.of(ORDERS_0, offset(10, "txn")), store.pendingOffsets(key("g1"), PRODUCER));
+        assertEquals(Set.of(key("g1")), store.groups());
+        store.completeTransaction(key("g1"), PRODUCER, true).join();
+        assertEquals(Map.of(ORDERS_0, offset(10, "txn")), offsetsOf("g1"));
+    }
+
+    @Test
+    void completingATransactionWithNothingPendingWritesNothing() {
+        commit("g1", ORDERS_0, 5, "plain");
+        long end = log.logEndOffset();
+
+        CompletableFuture<Void> durable = store.completeTransaction(key("g1"), PRODUCER, true);
+
+        assertTrue(durable.isDone());
+        assertEquals(end, log.logEndOffset());
+    }
+
+    // ---------------------------------------------------------------- record format
+
+    @Test
+    void theRecordsOfEachKindAreWrittenInThePinnedFormat() throws IOException {
+        commit("g", ORDERS_1, 5, "m");
+        pend("g", 0x0102030405060708L, ORDERS_1, 6);
+        store.completeTransaction(key("g"), 0x0102030405060708L, true).join();
+        delete("g", List.of(ORDERS_1));
+
+        List<byte[][]> records = writtenRecords();
+
+        byte[] offsetKey = bytes(0x00, 0x02, 0x00, 0x00, 0x11, TENANT, 0x00, 0x01, "g", 0x00, 0x06, "orders",
+                0x00, 0x00, 0x00, 0x01);
+        byte[] pendingKey = bytes(0x00, 0x02, 0x01, 0x00, 0x11, TENANT, 0x00, 0x01, "g",
+                0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x00, 0x06, "orders", 0x00, 0x00, 0x00, 0x01);
+        byte[] endKey = bytes(0x00, 0x02, 0x02, 0x00, 0x11, TENANT, 0x00, 0x01, "g",
+                0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08);
+        assertEquals(4, records.size());
+        assertArrayEquals(offsetKey, records.get(0)[0]);
+        assertArrayEquals(offsetValue(5, "m"), records.get(0)[1]);
+        assertArrayEquals(pendingKey, records.get(1)[0]);
+        assertArrayEquals(offsetValue(6, "txn"), records.get(1)[1]);
+        assertArrayEquals(endKey, records.get(2)[0]);
+        assertArrayEquals(bytes(0x00, 0x01, 0x01), records.get(2)[1], "end value version 1, commit");
+        assertArrayEquals(offsetKey, records.get(3)[0]);
+        assertNull(records.get(3)[1], "a tombstone");
+    }
+
+    @Test
+    void anAbortIsWrittenAsResultZero() throws IOException {
+        pend("g", PRODUCER, ORDERS_1, 6);
+        store.completeTransaction(key("g"), PRODUCER, false).join();
+
+        assertArrayEquals(bytes(0x00, 0x01, 0x00), writtenRecords().get(1)[1]);
+    }
+
+    @Test
+    void aSnapshotRecordsEachOffsetWithTheLogOffsetThatWroteIt() throws IOException {
+        commit("g", ORDERS_1, 5, "m");
+        pend("g", PRODUCER, ORDERS_0, 6);
+
+        store.maybeSnapshot(1);
+
+        MetadataFile.Content content = MetadataFile.read(dataDir.resolve("consumer-offsets.snapshot"), 0x42574F53)
+                .orElseThrow();
+        assertEquals(2, content.version());
+        ByteBuffer payload = content.payload();
+        assertEquals(2, payload.getLong(), "covers the log up to its end");
+        assertEquals(2, payload.getInt());
+        assertArrayEquals(bytes(0x00, 0x02, 0x00, 0x00, 0x11, TENANT, 0x00, 0x01, "g", 0x00, 0x06, "orders",
+                0x00, 0x00, 0x00, 0x01), next(payload));
+        assertArrayEquals(concat(bytes(0, 0, 0, 0, 0, 0, 0, 0), offsetValue(5, "m")), next(payload));
+        assertArrayEquals(bytes(0x00, 0x02, 0x01, 0x00, 0x11, TENANT, 0x00, 0x01, "g", 0, 0, 0, 0, 0, 0, 0, 7,
+                0x00, 0x06, "orders", 0x00, 0x00, 0x00, 0x00), next(payload));
+        assertArrayEquals(concat(bytes(0, 0, 0, 0, 0, 0, 0, 1), offsetValue(6, "txn")), next(payload));
+    }
+
+    @Test
+    void aVersionOneSnapshotWithoutLogOffsetsIsStillRead() throws IOException {
+        byte[] keyV2 = bytes(0x00, 0x02, 0x00, 0x00, 0x11, TENANT, 0x00, 0x01, "g", 0x00, 0x06, "orders",
+                0x00, 0x00, 0x00, 0x01);
+        byte[] value = offsetValue(5, "m");
+        byte[] payload = ByteBuffer.allocate(8 + 4 + 4 + keyV2.length + 4 + value.length).putLong(0).putInt(1)
+                .putInt(keyV2.length).put(keyV2).putInt(value.length).put(value).array();
+        logs.close();
+        opened.remove(logs);
+        MetadataFile.write(dataDir.resolve("consumer-offsets.snapshot"), 0x42574F53, (byte) 1, payload);
+        reopen();
+        assertEquals(Map.of(ORDERS_1, offset(5, "m")), offsetsOf("g"));
+
+        pend("g", PRODUCER, ORDERS_1, 6);
+        store.completeTransaction(key("g"), PRODUCER, true).join();
+
+        assertEquals(Map.of(ORDERS_1, offset(6, "txn")), offsetsOf("g"),
+                "an offset of a version 1 snapshot is older than every record of the log");
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    private void pend(String group, long producerId, TopicPartition tp, long offset) {
+        CompletableFuture<Void> durable = store.commitPending(key(group), producerId,
+                Map.of(tp, new CommittedOffset(offset, 3, "txn", time.nowMs())));
+        assertTrue(durable.isDone(), "page cache policy: acknowledged once written");
+        durable.join();
+    }
+
+    /** Every record of the offsets log: key, and value or null. */
+    private List<byte[][]> writtenRecords() throws IOException {
+        LogSlice slice = log.read(log.logStartOffset(), Integer.MAX_VALUE, true).slice().orElseThrow();
+        ByteBuffer bytes = ByteBuffer.allocate(slice.length());
+        slice.readInto(bytes);
+        bytes.flip();
+        List<byte[][]> records = new ArrayList<>();
+        for (Record record : MemoryRecords.readableRecords(bytes).records()) {
+            records.add(new byte[][]{Utils.toArray(record.key()),
+                    record.hasValue() ? Utils.toArray(record.value()) : null});
+        }
+        return records;
+    }
+
+    /** Bytes from ints (one byte each) and strings (their UTF-8 bytes). */
+    private static byte[] bytes(Object... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (Object part : parts) {
+            if (part instanceof Integer b) {
+                out.write(b);
+            } else {
+                out.writeBytes(((String) part).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] concat(byte[] first, byte[] second) {
+        return ByteBuffer.allocate(first.length + second.length).put(first).put(second).array();
+    }
+
+    /** The offset value (version 1) with leader epoch 3 and the start time as commit timestamp. */
+    private static byte[] offsetValue(long offset, String metadata) {
+        byte[] m = metadata.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(2 + 8 + 4 + 4 + m.length + 8).putShort((short) 1).putLong(offset).putInt(3)
+                .putInt(m.length).put(m).putLong(ManualScheduler.START_MS).array();
+    }
+
+    private static byte[] next(ByteBuffer payload) {
+        byte[] entry = new byte[payload.getInt()];
+        payload.get(entry);
+        return entry;
+    }
 
     /** Commits, overwrites, a partial delete and a whole-group delete across three groups. */
     private void writeSomeHistory() {

@@ -18,6 +18,7 @@ import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.gateway.config.BrokerConfigs;
 import dev.bulwark.gateway.group.GroupCoordinator;
+import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.FetchPurgatory;
@@ -109,6 +110,8 @@ final class BrokerParts implements AutoCloseable {
         TransactionLog transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
                 dir.resolve("log").resolve("transaction-state.snapshot"), timer.clock());
         transactions = new TransactionCoordinator(transactionLog, producerIds, TransactionPartitions.of(catalog),
+                (tenantId, groupId, producerId, commit) ->
+                        groups.completeTransaction(new GroupKey(tenantId, groupId), producerId, commit),
                 new TransactionSettings(Duration.ofMinutes(15), Duration.ofSeconds(10), Duration.ofMillis(500),
                         Duration.ofDays(7), Duration.ofHours(1)), timer, timer.clock());
         apis = BulwarkServer.apis(cluster, broker, catalog, producerIds, new FetchSessions(1000, timer.clock()),

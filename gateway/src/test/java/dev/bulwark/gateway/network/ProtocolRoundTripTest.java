@@ -232,6 +232,10 @@ class ProtocolRoundTripTest {
                         : offsets.data().topics().get(0).partitions().get(0).committedOffset();
                 assertEquals(RepresentativeRequests.COMMITTED_OFFSET, committed, what + ": orders-0");
             }
+            case TXN_OFFSET_COMMIT -> assertEquals(Map.of(sample == 0 ? Errors.NONE : version >= 4
+                            ? Errors.TRANSACTION_ABORTABLE : Errors.INVALID_TXN_STATE, 1,
+                    Errors.UNKNOWN_TOPIC_OR_PARTITION, 2), parsed.errorCounts(), what + ": orders-0, then orders-99 "
+                    + "and a missing topic; the second sample's group is not in the transaction");
             case DESCRIBE_GROUPS -> {
                 List<DescribedGroup> groups = ((DescribeGroupsResponse) parsed).data().groups();
                 assertEquals("Stable", groups.get(0).groupState(), what);

@@ -58,6 +58,7 @@ import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 import org.apache.kafka.common.message.AlterClientQuotasRequestData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
@@ -100,6 +101,7 @@ final class RepresentativeRequests {
     private final TopicMetadata orders;
     private final Map<ApiKeys, IntFunction<List<ApiMessage>>> byApi = new LinkedHashMap<>();
     private final String stableMember;
+    private int transactionalIds;
     private final ProducerIdAndEpoch transactional;
     private final ProducerIdAndEpoch shipper;
 
@@ -141,6 +143,7 @@ final class RepresentativeRequests {
         byApi.put(ApiKeys.OFFSET_COMMIT, this::offsetCommit);
         byApi.put(ApiKeys.OFFSET_FETCH, this::offsetFetch);
         byApi.put(ApiKeys.OFFSET_DELETE, this::offsetDelete);
+        byApi.put(ApiKeys.TXN_OFFSET_COMMIT, this::txnOffsetCommit);
         byApi.put(ApiKeys.LIST_GROUPS, this::listGroups);
         byApi.put(ApiKeys.DESCRIBE_GROUPS, this::describeGroups);
         byApi.put(ApiKeys.DELETE_GROUPS, this::deleteGroups);
@@ -746,6 +749,42 @@ final class RepresentativeRequests {
                 new OffsetFetchRequestData.OffsetFetchRequestGroup().setGroupId("nothing-committed").setTopics(null),
                 new OffsetFetchRequestData.OffsetFetchRequestGroup().setGroupId(COMMITTED_GROUP).setTopics(null))));
         return requests;
+    }
+
+    /**
+     * A transactional producer's commit for a group in its transaction (orders-0 pending, orders-99 and an unknown
+     * topic refused), and one for a group it never added.
+     */
+    private List<ApiMessage> txnOffsetCommit(int v) {
+        String group = "txn-commit-v" + v;
+        // A transactional id of its own each time: asking again for the same id would fence its open transaction.
+        TransactionalIdKey transactionalId = new TransactionalIdKey(Tenant.DEFAULT_ID,
+                "txn-commit-v" + v + "-" + ++transactionalIds);
+        ProducerIdAndEpoch producer = broker.transactions.initProducerId(transactionalId, 60_000, Optional.empty())
+                .join();
+        broker.transactions.addOffsets(transactionalId, producer.producerId(), producer.epoch(), group).join();
+        TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic topic =
+                new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName("orders").setPartitions(List.of(
+                        txnCommitPartition(v, 0), txnCommitPartition(v, 99)));
+        TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic unknown =
+                new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName("missing").setPartitions(
+                        List.of(txnCommitPartition(v, 0)));
+        TxnOffsetCommitRequestData inTransaction = new TxnOffsetCommitRequestData()
+                .setTransactionalId(transactionalId.transactionalId()).setGroupId(group)
+                .setProducerId(producer.producerId()).setProducerEpoch(producer.epoch())
+                .setTopics(List.of(topic, unknown));
+        TxnOffsetCommitRequestData notAdded = inTransaction.duplicate().setGroupId(group + "-not-added");
+        return List.of(inTransaction, notAdded);
+    }
+
+    private static TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition txnCommitPartition(int v, int partition) {
+        TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p =
+                new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition().setPartitionIndex(partition)
+                        .setCommittedOffset(COMMITTED_OFFSET).setCommittedMetadata("meta");
+        if (v >= 2) {
+            p.setCommittedLeaderEpoch(0);
+        }
+        return p;
     }
 
     private List<ApiMessage> offsetDelete(int v) {

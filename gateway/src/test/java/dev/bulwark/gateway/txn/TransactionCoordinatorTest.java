@@ -38,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The transaction coordinator on a real log store and a manual clock: InitProducerId, AddPartitionsToTxn,
- * AddOffsetsToTxn and EndTxn with Kafka's errors, markers on the partitions, fencing, time-outs, and restarts.
+ * AddOffsetsToTxn and EndTxn with Kafka's errors, markers on the partitions, group completions, fencing, time-outs,
+ * and restarts.
  */
 class TransactionCoordinatorTest {
 
@@ -58,6 +59,10 @@ class TransactionCoordinatorTest {
     private final Map<TopicPartition, PartitionLog> partitionLogs = new HashMap<>();
     /** While set, every partition refuses markers, as an offline partition does. */
     private boolean partitionsOffline;
+    /** Every group completion the coordinator asked for, in order. */
+    private final List<GroupCompletion> groupCompletions = new ArrayList<>();
+    /** How the next group completions are answered; done at once unless a test says otherwise. */
+    private final List<CompletableFuture<Void>> groupAnswers = new ArrayList<>();
     private Path dataDir;
     private LogManager logs;
     private TransactionLog transactionLog;
@@ -86,7 +91,7 @@ class TransactionCoordinatorTest {
         transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
                 dataDir.resolve("transaction-state.snapshot"), time.clock());
         coordinator = new TransactionCoordinator(transactionLog, ProducerIds.open(dataDir.resolve("producer-ids")),
-                this::partition, SETTINGS, time, time.clock());
+                this::partition, this::completeGroup, SETTINGS, time, time.clock());
         coordinator.start();
     }
 
@@ -95,6 +100,14 @@ class TransactionCoordinatorTest {
             throw new KafkaStorageException("partition " + tp + " is offline");
         }
         return tenantId.equals(TENANT) ? Optional.ofNullable(partitionLogs.get(tp)) : Optional.empty();
+    }
+
+    private record GroupCompletion(String tenantId, String groupId, long producerId, boolean commit) {
+    }
+
+    private CompletableFuture<Void> completeGroup(String tenantId, String groupId, long producerId, boolean commit) {
+        groupCompletions.add(new GroupCompletion(tenantId, groupId, producerId, commit));
+        return groupAnswers.isEmpty() ? CompletableFuture.completedFuture(null) : groupAnswers.remove(0);
     }
 
     private void restartCleanly() throws IOException {
@@ -299,6 +312,30 @@ class TransactionCoordinatorTest {
         assertEquals(before, metadata());
     }
 
+    @Test
+    void verifyingAGroupWritesNothing() {
+        ProducerIdAndEpoch producer = init(APP);
+        assertEquals(Errors.INVALID_TXN_STATE, coordinator.verifyGroup(APP, producer.producerId(), producer.epoch(),
+                "billing"), "no transaction yet");
+        ok(coordinator.addOffsets(APP, producer.producerId(), producer.epoch(), "billing"));
+        TransactionMetadata before = metadata();
+
+        assertEquals(Errors.NONE, coordinator.verifyGroup(APP, producer.producerId(), producer.epoch(), "billing"));
+        assertEquals(Errors.INVALID_TXN_STATE, coordinator.verifyGroup(APP, producer.producerId(), producer.epoch(),
+                "shipping"));
+        assertEquals(Errors.PRODUCER_FENCED, coordinator.verifyGroup(APP, producer.producerId(), (short) 9,
+                "billing"));
+        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, coordinator.verifyGroup(APP, producer.producerId() + 1,
+                producer.epoch(), "billing"));
+        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, coordinator.verifyGroup(
+                new TransactionalIdKey("tenant-b", "app"), producer.producerId(), producer.epoch(), "billing"));
+        assertEquals(before, metadata());
+
+        ok(coordinator.endTransaction(APP, producer.producerId(), producer.epoch(), true));
+        assertEquals(Errors.CONCURRENT_TRANSACTIONS, coordinator.verifyGroup(APP, producer.producerId(),
+                producer.epoch(), "billing"), "a decided transaction takes no more offsets");
+    }
+
     // ---------------------------------------------------------------- EndTxn
 
     @Test
@@ -386,11 +423,68 @@ class TransactionCoordinatorTest {
         assertEquals(TransactionState.COMPLETE_COMMIT, metadata().state());
     }
 
+    @Test
+    void aTransactionIsCompleteOnlyOnceEveryGroupHasBeenCompletedDurably() {
+        ProducerIdAndEpoch producer = beginWithRecords(ORDERS_0);
+        ok(coordinator.addOffsets(APP, producer.producerId(), producer.epoch(), "billing"));
+        CompletableFuture<Void> billing = new CompletableFuture<>();
+        groupAnswers.add(billing);
+
+        ok(coordinator.endTransaction(APP, producer.producerId(), producer.epoch(), true));
+        time.runDue();
+
+        assertEquals(List.of(new GroupCompletion(TENANT, "billing", producer.producerId(), true)), groupCompletions);
+        assertTrue(decidedEverywhere(ORDERS_0), "markers and group completions go out together");
+        assertEquals(TransactionState.PREPARE_COMMIT, metadata().state(), "the group's completion is not durable yet");
+
+        billing.complete(null);
+
+        assertEquals(TransactionState.COMPLETE_COMMIT, metadata().state());
+        assertEquals(Set.of(), metadata().groups());
+    }
+
+    @Test
+    void aGroupCompletionThatFailsIsAskedAgainAfterTheBackOffAndOnlyIt() {
+        ProducerIdAndEpoch producer = beginWithRecords(ORDERS_0);
+        ok(coordinator.addOffsets(APP, producer.producerId(), producer.epoch(), "billing"));
+        groupAnswers.add(CompletableFuture.failedFuture(new KafkaStorageException("offsets log offline")));
+        ok(coordinator.endTransaction(APP, producer.producerId(), producer.epoch(), false));
+        time.runDue();
+        long markersAfterFirstAttempt = partitionLogs.get(ORDERS_0).logEndOffset();
+        assertEquals(TransactionState.PREPARE_ABORT, metadata().state());
+
+        time.advance(SETTINGS.markerRetryBackoff());
+
+        GroupCompletion abort = new GroupCompletion(TENANT, "billing", producer.producerId(), false);
+        assertEquals(List.of(abort, abort), groupCompletions);
+        assertEquals(markersAfterFirstAttempt, partitionLogs.get(ORDERS_0).logEndOffset(),
+                "the partition that has its marker gets no second one");
+        assertEquals(TransactionState.COMPLETE_ABORT, metadata().state());
+    }
+
+    @Test
+    void aGroupOfATransactionDecidedBeforeARestartIsCompletedAfterIt() throws IOException {
+        ProducerIdAndEpoch producer = init(APP);
+        ok(coordinator.addOffsets(APP, producer.producerId(), producer.epoch(), "billing"));
+        groupAnswers.add(new CompletableFuture<>());
+        ok(coordinator.endTransaction(APP, producer.producerId(), producer.epoch(), true));
+        time.runDue();
+        assertEquals(TransactionState.PREPARE_COMMIT, metadata().state());
+
+        restartCleanly();
+        groupCompletions.clear();
+        time.runDue();
+
+        assertEquals(List.of(new GroupCompletion(TENANT, "billing", producer.producerId(), true)), groupCompletions);
+        assertEquals(TransactionState.COMPLETE_COMMIT, metadata().state());
+    }
+
     // ---------------------------------------------------------------- time-outs
 
     @Test
     void aTransactionThatOutlivesItsTimeoutIsAbortedAndItsProducerFenced() {
         ProducerIdAndEpoch producer = beginWithRecords(ORDERS_0);
+        ok(coordinator.addOffsets(APP, producer.producerId(), producer.epoch(), "billing"));
 
         time.advance(Duration.ofMillis(TIMEOUT_MS));
         assertEquals(TransactionState.ONGOING, metadata().state(), "not yet past its time-out");
@@ -399,6 +493,8 @@ class TransactionCoordinatorTest {
         assertEquals(TransactionState.COMPLETE_ABORT, metadata().state());
         assertEquals(producer.epoch() + 1, metadata().producerEpoch());
         assertTrue(decidedEverywhere(ORDERS_0));
+        assertEquals(List.of(new GroupCompletion(TENANT, "billing", producer.producerId(), false)), groupCompletions,
+                "the group's offsets are dropped with the fenced producer's transaction");
         assertEquals(Errors.PRODUCER_FENCED, error(coordinator.endTransaction(APP, producer.producerId(),
                 producer.epoch(), true)));
         assertEquals(producer.epoch() + 2, init(APP).epoch());
