@@ -1,5 +1,6 @@
 package dev.bulwark.storage;
 
+import dev.bulwark.storage.crypto.KeyDestroyedException;
 import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigException;
@@ -55,9 +56,9 @@ import java.util.stream.Stream;
  * </pre>
  *
  * Directory names carry topic ids, never names. Segments hold sealed batches ({@link Segment}, {@link Frame});
- * segment indexes and producer snapshots are sealed under their segment's data key; transaction indexes and
- * checkpoints hold only producer ids, offsets and positions, in the clear. Topic metadata (names, configs) is not
- * sealed here.
+ * segment indexes and producer snapshots are sealed under their segment's data key; topic metadata (names,
+ * configs) is a {@link SealedFiles} file under its tenant's key; transaction indexes and checkpoints hold only producer
+ * ids, offsets and positions, in the clear.
  */
 public final class LogManager implements AutoCloseable {
 
@@ -85,6 +86,7 @@ public final class LogManager implements AutoCloseable {
     private final Path topicsDir;
     private final StorageSettings settings;
     private final AtRestKeys keys;
+    private final SealedFiles sealedFiles;
     private final Clock clock;
     private final PartitionLog.HighWatermarkListener listener;
     private final FileChannel lockChannel;
@@ -113,6 +115,7 @@ public final class LogManager implements AutoCloseable {
         this.topicsDir = dataDir.resolve(TOPICS);
         this.settings = settings;
         this.keys = keys;
+        this.sealedFiles = new SealedFiles(keys);
         this.serverDefaults = Map.copyOf(serverDefaults);
         this.clock = clock;
         this.listener = listener;
@@ -195,7 +198,11 @@ public final class LogManager implements AutoCloseable {
                     deleteRecursively(topicDir);
                     continue;
                 }
-                TopicMetadata topic = TopicMetadata.read(topicDir.resolve(TOPIC_META));
+                Optional<TopicMetadata> read = readTopic(topicDir);
+                if (read.isEmpty()) {
+                    continue;
+                }
+                TopicMetadata topic = read.get();
                 removeSurplusPartitions(topicDir, topic.partitions());
                 topics.add(topic);
             }
@@ -243,6 +250,30 @@ public final class LogManager implements AutoCloseable {
         writeCheckpoints();
         Files.deleteIfExists(cleanMarker);
         MetadataFile.syncDirectory(dataDir);
+    }
+
+    /**
+     * The metadata of the topic in {@code topicDir}; empty when its tenant's keys were destroyed (the tenant was
+     * crypto-shredded and its deletion stopped before it removed this directory): the topic is then gone for good,
+     * and its directory is left for the deletion to finish, since nothing here can tell a shredded tenant's topic from
+     * one whose keyring was restored from a copy by mistake.
+     */
+    private Optional<TopicMetadata> readTopic(Path topicDir) throws IOException {
+        Uuid id;
+        try {
+            id = Uuid.fromString(topicDir.getFileName().toString());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(topicDir + " is not a topic directory (its name is not a topic id)", e);
+        }
+        try {
+            return Optional.of(TopicMetadata.read(sealedFiles, topicDir.resolve(TOPIC_META), id));
+        } catch (SealedFiles.SealedFileException e) {
+            if (e.getCause() instanceof KeyDestroyedException) {
+                LOG.warn("topic {} is not loaded: {}", id, e.getMessage());
+                return Optional.empty();
+            }
+            throw e;
+        }
     }
 
     private void removeSurplusPartitions(Path topicDir, int partitions) throws IOException {
@@ -384,7 +415,7 @@ public final class LogManager implements AutoCloseable {
         for (int p = 0; p < partitions; p++) {
             created.add(createLog(topic, new PartitionId(topic.id(), p), config));
         }
-        topic.write(topicDir.resolve(TOPIC_META));
+        topic.write(sealedFiles, topicDir.resolve(TOPIC_META));
         MetadataFile.syncDirectory(topicsDir);
         created.forEach(log -> logs.put(log.id(), log));
         topicsById.put(topic.id(), topic);
@@ -412,20 +443,30 @@ public final class LogManager implements AutoCloseable {
 
     /** A topic's partitions are sealed under keys of the topic's tenant. */
     private PartitionSealing sealing(TopicMetadata topic, PartitionId id) {
-        return new PartitionSealing(keys, KeyOwner.tenant(topic.tenantId()), id);
+        return new PartitionSealing(keys, topic.owner(), id);
     }
 
     /**
      * Rewraps the data key of every segment of {@code owner}'s partitions (its topics', or the internal logs' for
-     * {@link KeyOwner#SYSTEM}) under the owner's current KEK version: the step between {@code Keyring.rotate} and
-     * {@code Keyring.destroyVersionsBefore}. Only segment headers are rewritten; see {@link PartitionLog#rewrapKeys}.
+     * {@link KeyOwner#SYSTEM}) under the owner's current KEK version, and rewrites the metadata of its topics (under a
+     * fresh data key of that version, see {@link SealedFiles}): the step between {@code Keyring.rotate} and
+     * {@code Keyring.destroyVersionsBefore}. Only segment headers and topic metadata are rewritten; see
+     * {@link PartitionLog#rewrapKeys}.
      *
      * @return how many segment headers were rewritten
      * @throws KafkaStorageException when a partition is offline or one of its data keys does not rewrap: the older
      *                               versions must then not be destroyed
      */
-    public int rewrapKeys(KeyOwner owner) {
+    public int rewrapKeys(KeyOwner owner) throws IOException {
         ensureOpen();
+        synchronized (this) {
+            // Under the lock that serialises topic changes, so a concurrent change is not overwritten by older content.
+            for (TopicMetadata topic : topicsById.values()) {
+                if (topic.owner().equals(owner)) {
+                    topic.write(sealedFiles, topicsDir.resolve(topic.id().toString()).resolve(TOPIC_META));
+                }
+            }
+        }
         int rewritten = 0;
         for (PartitionLog log : logs.values()) {
             if (log.sealing().owner().equals(owner)) {
@@ -452,7 +493,7 @@ public final class LogManager implements AutoCloseable {
             created.add(createLog(topic, new PartitionId(topicId, p), config));
         }
         TopicMetadata grown = topic.withPartitions(newCount);
-        grown.write(topicsDir.resolve(topicId.toString()).resolve(TOPIC_META));
+        grown.write(sealedFiles, topicsDir.resolve(topicId.toString()).resolve(TOPIC_META));
         created.forEach(log -> logs.put(log.id(), log));
         topicsById.put(topicId, grown);
         named(grown.tenantId()).put(grown.name(), grown);
@@ -469,7 +510,7 @@ public final class LogManager implements AutoCloseable {
         }
         LogConfig config = resolveConfig(overrides);
         TopicMetadata altered = topic.withConfigs(overrides);
-        altered.write(topicsDir.resolve(topicId.toString()).resolve(TOPIC_META));
+        altered.write(sealedFiles, topicsDir.resolve(topicId.toString()).resolve(TOPIC_META));
         topicsById.put(topicId, altered);
         named(altered.tenantId()).put(altered.name(), altered);
         for (int p = 0; p < altered.partitions(); p++) {

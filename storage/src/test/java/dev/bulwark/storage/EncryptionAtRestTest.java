@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -75,6 +74,9 @@ class EncryptionAtRestTest {
         return store.log(metadata.id(), partition).orElseThrow();
     }
 
+    /** A topic name holding the marker: topic metadata is sealed too. */
+    private static final String ORDERS = MARKER + "orders";
+
     /** One record whose key, value and header value hold the marker, at {@link #TIMESTAMP}. */
     private static MemoryRecords marked(int i) {
         return MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(TIMESTAMP, utf8(MARKER + "key-" + i),
@@ -92,13 +94,13 @@ class EncryptionAtRestTest {
     }
 
     @Test
-    void noRecordContentIsOnDiskAndEverythingReadsBackAfterARestart() throws IOException {
+    void noRecordContentNorTopicNameIsOnDiskAndEverythingReadsBackAfterARestart() throws IOException {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic(TENANT, "orders", 2, Map.of(LogConfig.SEGMENT_BYTES, "1024",
+        store.createTopic(TENANT, ORDERS, 2, Map.of(LogConfig.SEGMENT_BYTES, "1024",
                 LogConfig.INDEX_INTERVAL_BYTES, "1"));
         for (int p = 0; p < 2; p++) {
-            PartitionLog log = log(store, TENANT, "orders", p);
+            PartitionLog log = log(store, TENANT, ORDERS, p);
             for (int i = 0; i < 20; i++) {
                 Stores.appendAcked(log, i % 2 == 0 ? marked(i) : markedIdempotent(7, i / 2));
             }
@@ -110,8 +112,9 @@ class EncryptionAtRestTest {
         assertNowhereOnDisk(dataDir, ByteBuffer.allocate(8).putLong(TIMESTAMP).array());
 
         LogManager reopened = open(dataDir);
+        assertTrue(reopened.topic(TENANT, ORDERS).isPresent(), "the sealed topic metadata opens");
         for (int p = 0; p < 2; p++) {
-            List<Record> records = Batches.readAllRecords(log(reopened, TENANT, "orders", p));
+            List<Record> records = Batches.readAllRecords(log(reopened, TENANT, ORDERS, p));
             assertEquals(20, records.size());
             for (Record record : records) {
                 assertEquals(TIMESTAMP, record.timestamp());
@@ -119,7 +122,7 @@ class EncryptionAtRestTest {
                 assertTrue(Batches.value(record).startsWith(MARKER));
                 assertTrue(new String(record.headers()[0].value(), StandardCharsets.UTF_8).startsWith(MARKER));
             }
-            assertEquals(TIMESTAMP, log(reopened, TENANT, "orders", p).offsetForTimestamp(TIMESTAMP).orElseThrow()
+            assertEquals(TIMESTAMP, log(reopened, TENANT, ORDERS, p).offsetForTimestamp(TIMESTAMP).orElseThrow()
                     .timestamp());
         }
     }
@@ -299,32 +302,26 @@ class EncryptionAtRestTest {
     // ---------------------------------------------------------------- keys
 
     @Test
-    void aPartitionWhoseKeysWereDestroyedRefusesReadsAndOthersAreUntouched() throws Exception {
+    void aShreddedTenantsTopicsAreNotLoadedRewriteNothingAndOthersAreUntouched() throws Exception {
         Path dataDir = root.resolve("data");
         LogManager store = open(dataDir);
-        store.createTopic(TENANT, "t", 1, Map.of());
+        TopicMetadata topic = store.createTopic(TENANT, "t", 1, Map.of());
         store.createTopic("other", "t", 1, Map.of());
         Stores.appendAcked(log(store, TENANT, "t", 0), marked(0));
         Stores.appendAcked(log(store, "other", "t", 0), marked(0));
         close(store);
         TestKeys.open(dataDir).keyring().shred(OWNER);
-        byte[] before = Files.readAllBytes(segmentOfTenant(dataDir, store, TENANT));
+        Path topicDir = dataDir.resolve("topics").resolve(topic.id().toString());
+        Map<String, String> before = Stores.contents(topicDir);
 
         LogManager reopened = open(dataDir);
-        PartitionLog shredded = log(reopened, TENANT, "t", 0);
 
-        assertTrue(shredded.isOffline());
-        assertThrows(KafkaStorageException.class, () -> shredded.read(0, Integer.MAX_VALUE, true));
-        assertThrows(KafkaStorageException.class, () -> shredded.append(marked(1)));
+        assertTrue(reopened.topic(TENANT, "t").isEmpty(), "its name is unreadable, so the topic is gone");
+        assertTrue(reopened.log(topic.id(), 0).isEmpty());
         assertEquals(1, Batches.readAllRecords(log(reopened, "other", "t", 0)).size());
         close(reopened);
-        assertArrayEquals(before, Files.readAllBytes(segmentOfTenant(dataDir, store, TENANT)),
-                "nothing of an unreadable partition is rewritten");
-    }
-
-    private static Path segmentOfTenant(Path dataDir, LogManager store, String tenant) throws IOException {
-        return Partitions.segmentFiles(Stores.partitionDir(dataDir, store.topic(tenant, "t").orElseThrow(), 0))
-                .get(0);
+        assertEquals(before, Stores.contents(topicDir),
+                "nothing of an unreadable topic is rewritten or removed");
     }
 
     @Test
@@ -344,9 +341,9 @@ class EncryptionAtRestTest {
         close(live);
         Stores.copyTree(copy, topicDir); // the copy restored into place, without the keyring of its time
 
-        PartitionLog restored = log(open(dataDir), TENANT, "t", 0);
-        assertTrue(restored.isOffline());
-        assertThrows(KafkaStorageException.class, () -> restored.read(0, Integer.MAX_VALUE, true));
+        LogManager restored = open(dataDir);
+        assertTrue(restored.topic(TENANT, "t").isEmpty(), "neither its name nor its records open");
+        assertTrue(restored.log(topic.id(), 0).isEmpty());
     }
 
     @Test
@@ -382,7 +379,9 @@ class EncryptionAtRestTest {
         store.createTopic(TENANT, "t", 1, Map.of());
         Stores.appendAcked(log(store, TENANT, "t", 0), marked(0));
         int version = keys.keyring().rotate(OWNER);
-        keys.keyring().destroyVersionsBefore(OWNER, version); // without the rewrap pass
+        // The topic's metadata is rewritten under the new version by a config change; the segment is not rewrapped.
+        store.alterTopicConfigs(store.topic(TENANT, "t").orElseThrow().id(), Map.of(LogConfig.RETENTION_MS, "-1"));
+        keys.keyring().destroyVersionsBefore(OWNER, version);
         close(store);
 
         PartitionLog log = log(open(dataDir), TENANT, "t", 0);

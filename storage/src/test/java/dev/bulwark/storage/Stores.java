@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -68,6 +70,17 @@ final class Stores {
                 }
             });
         }
+    }
+
+    /** Every file under {@code dir} by its relative path, with its bytes in hex: equal maps mean identical trees. */
+    static Map<String, String> contents(Path dir) throws IOException {
+        Map<String, String> contents = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path file : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
+                contents.put(dir.relativize(file).toString(), HexFormat.of().formatHex(Files.readAllBytes(file)));
+            }
+        }
+        return contents;
     }
 
     /** Every file under {@code dir} whose name ends with {@code suffix}. */
