@@ -2,6 +2,8 @@ package dev.bulwark.acl;
 
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.MetadataPayload;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
@@ -13,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +29,8 @@ import java.util.function.Predicate;
 /**
  * Every tenant's ACLs, durable in one file of the directory given to {@link #open}.
  *
- * <p>File {@value #FILE_NAME}, a {@link MetadataFile} with magic {@code "BWAC"} and payload version 1:
+ * <p>File {@value #FILE_NAME}, a {@link SealedFiles} file sealed under the broker's key ({@link KeyOwner#SYSTEM})
+ * with magic {@code "BWAC"} and version 2, whose sealed payload is:
  * <pre>
  * i32     ACL count
  * then per ACL, in the order they were created:
@@ -48,15 +52,17 @@ public final class AclStore {
 
     static final String FILE_NAME = "acls";
     static final int FILE_MAGIC = 0x42574143; // "BWAC"
-    static final byte FILE_VERSION = 1;
+    static final byte FILE_VERSION = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(AclStore.class);
 
+    private final SealedFiles sealedFiles;
     private final Path file;
     private final Object writeLock = new Object();
     private volatile AclIndex index;
 
-    private AclStore(Path file, AclIndex index) {
+    private AclStore(SealedFiles sealedFiles, Path file, AclIndex index) {
+        this.sealedFiles = sealedFiles;
         this.file = file;
         this.index = index;
     }
@@ -64,12 +70,14 @@ public final class AclStore {
     /**
      * Opens the store in {@code directory}, created when missing.
      *
+     * @param sealedFiles seals the file under the broker's key
      * @throws MetadataFile.CorruptFileException when the file is damaged or holds something that is not a valid ACL
+     * @throws SealedFiles.SealedFileException   when it does not open under the broker's key, or is unsealed
      */
-    public static AclStore open(Path directory) throws IOException {
+    public static AclStore open(Path directory, SealedFiles sealedFiles) throws IOException {
         Files.createDirectories(directory);
         Path file = directory.resolve(FILE_NAME);
-        return new AclStore(file, new AclIndex(read(file)));
+        return new AclStore(sealedFiles, file, new AclIndex(read(sealedFiles, file)));
     }
 
     /** The current ACLs, for authorization: an immutable view that later changes do not touch. */
@@ -147,11 +155,11 @@ public final class AclStore {
 
     private void replace(Collection<TenantAcl> acls) throws IOException {
         List<TenantAcl> ordered = List.copyOf(acls);
-        write(file, ordered);
+        write(sealedFiles, file, ordered);
         index = new AclIndex(ordered);
     }
 
-    private static void write(Path file, List<TenantAcl> acls) throws IOException {
+    private static void write(SealedFiles sealedFiles, Path file, List<TenantAcl> acls) throws IOException {
         MetadataPayload.Writer out = new MetadataPayload.Writer().i32(acls.size());
         for (TenantAcl acl : acls) {
             ResourcePattern pattern = acl.binding().pattern();
@@ -161,19 +169,15 @@ public final class AclStore {
                     .string(entry.principal()).string(entry.host())
                     .i8(entry.operation().code()).i8(entry.permissionType().code());
         }
-        MetadataFile.write(file, FILE_MAGIC, FILE_VERSION, out.toByteArray());
+        sealedFiles.write(file, FILE_MAGIC, FILE_VERSION, KeyOwner.SYSTEM, FILE_NAME, out.toByteArray());
     }
 
-    private static List<TenantAcl> read(Path file) throws IOException {
-        Optional<MetadataFile.Content> content = MetadataFile.read(file, FILE_MAGIC);
-        if (content.isEmpty()) {
+    private static List<TenantAcl> read(SealedFiles sealedFiles, Path file) throws IOException {
+        Optional<ByteBuffer> payload = sealedFiles.read(file, FILE_MAGIC, FILE_VERSION, KeyOwner.SYSTEM, FILE_NAME);
+        if (payload.isEmpty()) {
             return List.of();
         }
-        if (content.get().version() != FILE_VERSION) {
-            throw new MetadataFile.CorruptFileException(file, "unsupported ACL file version "
-                    + content.get().version() + " (this version reads " + FILE_VERSION + ")");
-        }
-        MetadataPayload.Reader in = new MetadataPayload.Reader(file, content.get().payload());
+        MetadataPayload.Reader in = new MetadataPayload.Reader(file, payload.get());
         int count = in.count(4 + 1 + 4 + 1 + 4 + 4 + 1 + 1);
         List<TenantAcl> acls = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {

@@ -2,10 +2,13 @@ package dev.bulwark.acl.quota;
 
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.MetadataPayload;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -16,7 +19,8 @@ import java.util.Optional;
 /**
  * The quotas set on every entity, durable in one file of the directory given to {@link #open}.
  *
- * <p>File {@value #FILE_NAME}, a {@link MetadataFile} with magic {@code "BWQT"} and payload version 1:
+ * <p>File {@value #FILE_NAME}, a {@link SealedFiles} file sealed under the broker's key ({@link KeyOwner#SYSTEM})
+ * with magic {@code "BWQT"} and version 2, whose sealed payload is:
  * <pre>
  * i32     entry count
  * then per entry:
@@ -39,7 +43,7 @@ public final class QuotaStore {
 
     static final String FILE_NAME = "quotas";
     static final int FILE_MAGIC = 0x42575154; // "BWQT"
-    static final byte FILE_VERSION = 1;
+    static final byte FILE_VERSION = 2;
 
     private static final int TYPE_CLIENT = 1;
     private static final int TYPE_IP = 2;
@@ -54,11 +58,13 @@ public final class QuotaStore {
     public record Alteration(QuotaEntity entity, QuotaKind kind, Double value) {
     }
 
+    private final SealedFiles sealedFiles;
     private final Path file;
     private final Object writeLock = new Object();
     private volatile QuotaSnapshot snapshot;
 
-    private QuotaStore(Path file, QuotaSnapshot snapshot) {
+    private QuotaStore(SealedFiles sealedFiles, Path file, QuotaSnapshot snapshot) {
+        this.sealedFiles = sealedFiles;
         this.file = file;
         this.snapshot = snapshot;
     }
@@ -66,12 +72,14 @@ public final class QuotaStore {
     /**
      * Opens the store in {@code directory} (created when missing).
      *
+     * @param sealedFiles seals the file under the broker's key
      * @throws MetadataFile.CorruptFileException when the file is damaged or not a quota file; nothing is guessed
+     * @throws SealedFiles.SealedFileException   when it does not open under the broker's key, or is unsealed
      */
-    public static QuotaStore open(Path directory) throws IOException {
+    public static QuotaStore open(Path directory, SealedFiles sealedFiles) throws IOException {
         Files.createDirectories(directory);
         Path file = directory.resolve(FILE_NAME);
-        return new QuotaStore(file, new QuotaSnapshot(0, read(file)));
+        return new QuotaStore(sealedFiles, file, new QuotaSnapshot(0, read(sealedFiles, file)));
     }
 
     /** The quotas now; the same object until the next change. */
@@ -118,11 +126,11 @@ public final class QuotaStore {
     }
 
     private void publish(QuotaSnapshot current, Map<QuotaEntity, QuotaLimits> next) throws IOException {
-        write(file, next);
+        write(sealedFiles, file, next);
         snapshot = new QuotaSnapshot(current.generation() + 1, next);
     }
 
-    private static void write(Path file, Map<QuotaEntity, QuotaLimits> entries) throws IOException {
+    private static void write(SealedFiles sealedFiles, Path file, Map<QuotaEntity, QuotaLimits> entries) throws IOException {
         MetadataPayload.Writer out = new MetadataPayload.Writer().i32(entries.size());
         for (Map.Entry<QuotaEntity, QuotaLimits> entry : entries.entrySet()) {
             QuotaEntity entity = entry.getKey();
@@ -140,7 +148,7 @@ public final class QuotaStore {
             out.i32(values.size());
             values.forEach((kind, value) -> out.i8(kind.code()).i64(Double.doubleToLongBits(value)));
         }
-        MetadataFile.write(file, FILE_MAGIC, FILE_VERSION, out.toByteArray());
+        sealedFiles.write(file, FILE_MAGIC, FILE_VERSION, KeyOwner.SYSTEM, FILE_NAME, out.toByteArray());
     }
 
     private static void name(MetadataPayload.Writer out, EntityName name) {
@@ -153,16 +161,12 @@ public final class QuotaStore {
         }
     }
 
-    private static Map<QuotaEntity, QuotaLimits> read(Path file) throws IOException {
-        Optional<MetadataFile.Content> content = MetadataFile.read(file, FILE_MAGIC);
-        if (content.isEmpty()) {
+    private static Map<QuotaEntity, QuotaLimits> read(SealedFiles sealedFiles, Path file) throws IOException {
+        Optional<ByteBuffer> payload = sealedFiles.read(file, FILE_MAGIC, FILE_VERSION, KeyOwner.SYSTEM, FILE_NAME);
+        if (payload.isEmpty()) {
             return Map.of();
         }
-        if (content.get().version() != FILE_VERSION) {
-            throw new MetadataFile.CorruptFileException(file, "unsupported quota file version "
-                    + content.get().version() + " (this version reads " + FILE_VERSION + ")");
-        }
-        MetadataPayload.Reader in = new MetadataPayload.Reader(file, content.get().payload());
+        MetadataPayload.Reader in = new MetadataPayload.Reader(file, payload.get());
         int count = in.count(1 + 4 + 4 + 9);
         Map<QuotaEntity, QuotaLimits> entries = new HashMap<>();
         for (int i = 0; i < count; i++) {

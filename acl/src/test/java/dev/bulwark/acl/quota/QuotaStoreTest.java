@@ -1,11 +1,16 @@
 package dev.bulwark.acl.quota;
 
+import dev.bulwark.acl.TestSealedFiles;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.MetadataPayload;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,6 +25,12 @@ class QuotaStoreTest {
 
     @TempDir
     Path dir;
+    private SealedFiles sealed;
+
+    @BeforeEach
+    void openKeys() throws IOException {
+        sealed = TestSealedFiles.in(dir);
+    }
 
     private static final QuotaEntity ALICE_APP = new QuotaEntity.Client("t1", EntityName.of("alice"), EntityName.of("app"));
     private static final QuotaEntity DEFAULT_USER = new QuotaEntity.Client("t1", EntityName.DEFAULT, null);
@@ -30,7 +41,7 @@ class QuotaStoreTest {
 
     @Test
     void everyKindOfEntityAndQuotaSurvivesAReopen() throws IOException {
-        QuotaStore store = QuotaStore.open(dir);
+        QuotaStore store = QuotaStore.open(dir, sealed);
         store.alter(List.of(
                 new QuotaStore.Alteration(ALICE_APP, QuotaKind.PRODUCER_BYTE_RATE, 1048576.0),
                 new QuotaStore.Alteration(ALICE_APP, QuotaKind.CONSUMER_BYTE_RATE, 2048.5),
@@ -43,50 +54,51 @@ class QuotaStoreTest {
 
         Map<QuotaEntity, QuotaLimits> written = store.snapshot().entries();
         assertEquals(6, written.size());
-        assertEquals(written, QuotaStore.open(dir).snapshot().entries());
+        assertEquals(written, QuotaStore.open(dir, sealed).snapshot().entries());
         assertEquals(2048.5, written.get(ALICE_APP).get(QuotaKind.CONSUMER_BYTE_RATE).getAsDouble());
     }
 
     @Test
     void removingTheLastQuotaRemovesTheEntity() throws IOException {
-        QuotaStore store = QuotaStore.open(dir);
+        QuotaStore store = QuotaStore.open(dir, sealed);
         store.alter(List.of(new QuotaStore.Alteration(ALICE_APP, QuotaKind.PRODUCER_BYTE_RATE, 100.0)));
         long generation = store.snapshot().generation();
         store.alter(List.of(new QuotaStore.Alteration(ALICE_APP, QuotaKind.PRODUCER_BYTE_RATE, null)));
         assertTrue(store.snapshot().isEmpty());
         assertTrue(store.snapshot().generation() > generation);
-        assertTrue(QuotaStore.open(dir).snapshot().isEmpty());
+        assertTrue(QuotaStore.open(dir, sealed).snapshot().isEmpty());
     }
 
     @Test
     void anInvalidValueChangesNothing() throws IOException {
-        QuotaStore store = QuotaStore.open(dir);
+        QuotaStore store = QuotaStore.open(dir, sealed);
         store.alter(List.of(new QuotaStore.Alteration(ALICE_APP, QuotaKind.PRODUCER_BYTE_RATE, 100.0)));
         QuotaSnapshot before = store.snapshot();
         assertThrows(IllegalArgumentException.class, () -> store.alter(List.of(
                 new QuotaStore.Alteration(TENANT, QuotaKind.PRODUCER_BYTE_RATE, 5.0),
                 new QuotaStore.Alteration(ALICE_APP, QuotaKind.CONSUMER_BYTE_RATE, -1.0))));
         assertEquals(before, store.snapshot());
-        assertEquals(before.entries(), QuotaStore.open(dir).snapshot().entries());
+        assertEquals(before.entries(), QuotaStore.open(dir, sealed).snapshot().entries());
     }
 
     @Test
     void aDamagedFileIsRefused() throws IOException {
-        QuotaStore.open(dir).alter(List.of(new QuotaStore.Alteration(ALICE_APP, QuotaKind.PRODUCER_BYTE_RATE, 1.0)));
+        QuotaStore.open(dir, sealed).alter(List.of(new QuotaStore.Alteration(ALICE_APP, QuotaKind.PRODUCER_BYTE_RATE, 1.0)));
         Path file = dir.resolve(QuotaStore.FILE_NAME);
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length / 2] ^= 0x40;
         Files.write(file, bytes);
-        assertThrows(MetadataFile.CorruptFileException.class, () -> QuotaStore.open(dir));
+        assertThrows(MetadataFile.CorruptFileException.class, () -> QuotaStore.open(dir, sealed));
     }
 
     @Test
     void aWellFormedFileWithAnUnknownKindIsRefused() throws IOException {
         byte[] payload = new MetadataPayload.Writer().i32(1).i8(3).string("t1")
                 .i32(1).i8(99).i64(Double.doubleToLongBits(1.0)).toByteArray();
-        MetadataFile.write(dir.resolve(QuotaStore.FILE_NAME), QuotaStore.FILE_MAGIC, QuotaStore.FILE_VERSION, payload);
+        sealed.write(dir.resolve(QuotaStore.FILE_NAME), QuotaStore.FILE_MAGIC, QuotaStore.FILE_VERSION, KeyOwner.SYSTEM,
+                QuotaStore.FILE_NAME, payload);
         MetadataFile.CorruptFileException e = assertThrows(MetadataFile.CorruptFileException.class,
-                () -> QuotaStore.open(dir));
+                () -> QuotaStore.open(dir, sealed));
         assertTrue(e.getMessage().contains("unknown quota kind 99"), e.getMessage());
     }
 
@@ -94,27 +106,27 @@ class QuotaStoreTest {
     void aNegativeStoredValueIsRefused() throws IOException {
         byte[] payload = new MetadataPayload.Writer().i32(1).i8(3).string("t1")
                 .i32(1).i8(1).i64(Double.doubleToLongBits(-5.0)).toByteArray();
-        MetadataFile.write(dir.resolve(QuotaStore.FILE_NAME), QuotaStore.FILE_MAGIC, QuotaStore.FILE_VERSION, payload);
-        assertThrows(MetadataFile.CorruptFileException.class, () -> QuotaStore.open(dir));
+        sealed.write(dir.resolve(QuotaStore.FILE_NAME), QuotaStore.FILE_MAGIC, QuotaStore.FILE_VERSION, KeyOwner.SYSTEM,
+                QuotaStore.FILE_NAME, payload);
+        assertThrows(MetadataFile.CorruptFileException.class, () -> QuotaStore.open(dir, sealed));
     }
 
     @Test
-    void aFileOfAnotherVersionIsRefused() throws IOException {
-        MetadataFile.write(dir.resolve(QuotaStore.FILE_NAME), QuotaStore.FILE_MAGIC, (byte) 2,
+    void anUnsealedFileIsRefused() throws IOException {
+        MetadataFile.write(dir.resolve(QuotaStore.FILE_NAME), QuotaStore.FILE_MAGIC, (byte) 1,
                 new MetadataPayload.Writer().i32(0).toByteArray());
-        assertThrows(MetadataFile.CorruptFileException.class, () -> QuotaStore.open(dir));
+        assertThrows(SealedFiles.SealedFileException.class, () -> QuotaStore.open(dir, sealed));
     }
 
     @Test
     void theFormatIsPinned() throws IOException {
-        QuotaStore.open(dir).replace(TENANT, QuotaLimits.of(Map.of(QuotaKind.PRODUCER_BYTE_RATE, 1.0)));
+        QuotaStore.open(dir, sealed).replace(TENANT, QuotaLimits.of(Map.of(QuotaKind.PRODUCER_BYTE_RATE, 1.0)));
         byte[] expectedPayload = new MetadataPayload.Writer().i32(1).i8(3).string("t1")
                 .i32(1).i8(1).i64(0x3FF0000000000000L).toByteArray();
-        MetadataFile.Content content = MetadataFile.read(dir.resolve(QuotaStore.FILE_NAME), QuotaStore.FILE_MAGIC)
-                .orElseThrow();
-        byte[] actual = new byte[content.payload().remaining()];
-        content.payload().get(actual);
-        assertEquals(1, content.version());
+        ByteBuffer payload = sealed.read(dir.resolve(QuotaStore.FILE_NAME), QuotaStore.FILE_MAGIC, (byte) 2,
+                KeyOwner.SYSTEM, QuotaStore.FILE_NAME).orElseThrow();
+        byte[] actual = new byte[payload.remaining()];
+        payload.get(actual);
         assertEquals(java.util.HexFormat.of().formatHex(expectedPayload), java.util.HexFormat.of().formatHex(actual));
         assertFalse(Files.exists(dir.resolve(QuotaStore.FILE_NAME + ".tmp")));
     }

@@ -1,7 +1,11 @@
 package dev.bulwark.acl.quota;
 
+import dev.bulwark.acl.TestSealedFiles;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -10,6 +14,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The rate measurement and throttle arithmetic, with time as a parameter. */
 class QuotaThrottleTest {
+
+    @TempDir
+    Path dir;
+
+    private QuotaStore openStore() throws IOException {
+        return QuotaStore.open(dir, TestSealedFiles.in(dir));
+    }
 
     private static final QuotaWindow WINDOW = QuotaWindow.KAFKA_DEFAULT;
 
@@ -52,7 +63,7 @@ class QuotaThrottleTest {
     @Test
     void aProducerThatWaitsOutItsThrottlesKeepsToTheQuota() throws Exception {
         ManualClock clock = new ManualClock(1_000_000);
-        QuotaStore store = QuotaStore.open(java.nio.file.Files.createTempDirectory("quota-test"));
+        QuotaStore store = openStore();
         store.alter(List.of(new QuotaStore.Alteration(new QuotaEntity.Client("t", EntityName.of("alice"), null),
                 QuotaKind.PRODUCER_BYTE_RATE, 10_000.0)));
         QuotaManager quotas = new QuotaManager(store, WINDOW, clock);
@@ -73,7 +84,7 @@ class QuotaThrottleTest {
     @Test
     void aClientWithinItsQuotaIsNeverThrottledAndTheTenantQuotaCapsTheSum() throws Exception {
         ManualClock clock = new ManualClock(0);
-        QuotaStore store = QuotaStore.open(java.nio.file.Files.createTempDirectory("quota-test"));
+        QuotaStore store = openStore();
         store.replace(new QuotaEntity.Tenant("t"), QuotaLimits.of(Map.of(QuotaKind.PRODUCER_BYTE_RATE, 1000.0)));
         store.alter(List.of(new QuotaStore.Alteration(new QuotaEntity.Client("t", EntityName.DEFAULT, null),
                 QuotaKind.PRODUCER_BYTE_RATE, 800.0)));
@@ -93,7 +104,7 @@ class QuotaThrottleTest {
     @Test
     void requestTimeThrottleLastsAtMostOneSample() throws Exception {
         ManualClock clock = new ManualClock(0);
-        QuotaStore store = QuotaStore.open(java.nio.file.Files.createTempDirectory("quota-test"));
+        QuotaStore store = openStore();
         store.alter(List.of(new QuotaStore.Alteration(new QuotaEntity.Client("t", null, EntityName.DEFAULT),
                 QuotaKind.REQUEST_PERCENTAGE, 1.0)));
         QuotaManager quotas = new QuotaManager(store, WINDOW, clock);
@@ -103,7 +114,7 @@ class QuotaThrottleTest {
     @Test
     void aThrottledAddressIsNotCounted() throws Exception {
         ManualClock clock = new ManualClock(0);
-        QuotaStore store = QuotaStore.open(java.nio.file.Files.createTempDirectory("quota-test"));
+        QuotaStore store = openStore();
         store.alter(List.of(new QuotaStore.Alteration(new QuotaEntity.Ip(EntityName.DEFAULT),
                 QuotaKind.CONNECTION_CREATION_RATE, 1.0)));
         QuotaManager quotas = new QuotaManager(store, WINDOW, clock);
@@ -121,7 +132,7 @@ class QuotaThrottleTest {
     @Test
     void aChangedQuotaAppliesAtOnce() throws Exception {
         ManualClock clock = new ManualClock(0);
-        QuotaStore store = QuotaStore.open(java.nio.file.Files.createTempDirectory("quota-test"));
+        QuotaStore store = openStore();
         QuotaEntity alice = new QuotaEntity.Client("t", EntityName.of("alice"), null);
         store.alter(List.of(new QuotaStore.Alteration(alice, QuotaKind.PRODUCER_BYTE_RATE, 1e9)));
         QuotaManager quotas = new QuotaManager(store, WINDOW, clock);

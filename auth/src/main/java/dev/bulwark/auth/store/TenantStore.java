@@ -4,6 +4,8 @@ import dev.bulwark.auth.Tenant;
 import dev.bulwark.auth.TenantLimits;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.MetadataPayload;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.DuplicateResourceException;
 import org.apache.kafka.common.errors.ResourceNotFoundException;
@@ -11,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -37,7 +40,8 @@ import java.util.regex.Pattern;
  * ({@code allowEveryoneIfNoAcl} false, as DESIGN.md's "no ACL means deny"). The default tenant allows it: it holds the
  * anonymous clients of PLAINTEXT listeners, which have no ACLs to be granted by.
  *
- * <p>File {@value #FILE_NAME}, a {@link MetadataFile} with magic {@code "BWTN"} and payload version 2:
+ * <p>File {@value #FILE_NAME}, a {@link SealedFiles} file sealed under the broker's key ({@link KeyOwner#SYSTEM})
+ * with magic {@code "BWTN"} and version 3, whose sealed payload is:
  * <pre>
  * i32     tenant count
  * then per tenant, ordered by name:
@@ -51,9 +55,8 @@ import java.util.regex.Pattern;
  *   i64     max stored bytes, -1 for no limit
  *   i32     max connections, -1 for no limit
  * </pre>
- * ({@code bytes} is an i32 length and that many bytes.) Version 1 files, which end each tenant after its creation
- * time, are still read: their tenants have no limits, and only the default tenant allows everyone when no ACL
- * matches. The next change writes version 2.
+ * ({@code bytes} is an i32 length and that many bytes.) Versions 1 and 2 held their payload in the clear and are
+ * refused: no released version wrote them.
  *
  * <p>Thread safety: reads are lock-free on an immutable snapshot; changes are serialized, written to the file and
  * only then made visible, so a failed write changes nothing.
@@ -62,8 +65,7 @@ public final class TenantStore {
 
     static final String FILE_NAME = "tenants";
     static final int FILE_MAGIC = 0x4257544E; // "BWTN"
-    static final byte FILE_VERSION = 2;
-    private static final byte FILE_VERSION_1 = 1;
+    static final byte FILE_VERSION = 3;
 
     /** Like a Kafka topic name without '.', which Bulwark keeps for its own separators; at most 64 characters. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -73,12 +75,14 @@ public final class TenantStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(TenantStore.class);
 
+    private final SealedFiles sealedFiles;
     private final Path file;
     private final Clock clock;
     private final Object writeLock = new Object();
     private volatile Snapshot snapshot;
 
-    private TenantStore(Path file, Clock clock, Snapshot snapshot) {
+    private TenantStore(SealedFiles sealedFiles, Path file, Clock clock, Snapshot snapshot) {
+        this.sealedFiles = sealedFiles;
         this.file = file;
         this.clock = clock;
         this.snapshot = snapshot;
@@ -87,13 +91,15 @@ public final class TenantStore {
     /**
      * Opens the store in {@code directory} (created when missing), writing the default tenant on first use.
      *
+     * @param sealedFiles seals the file under the broker's key
      * @throws MetadataFile.CorruptFileException when the file is damaged or not a tenant file; nothing is guessed
+     * @throws SealedFiles.SealedFileException   when it does not open under the broker's key, or is unsealed
      */
-    public static TenantStore open(Path directory, Clock clock) throws IOException {
+    public static TenantStore open(Path directory, SealedFiles sealedFiles, Clock clock) throws IOException {
         Files.createDirectories(directory);
         Path file = directory.resolve(FILE_NAME);
-        List<Tenant> tenants = read(file);
-        TenantStore store = new TenantStore(file, clock, Snapshot.of(tenants));
+        List<Tenant> tenants = read(sealedFiles, file);
+        TenantStore store = new TenantStore(sealedFiles, file, clock, Snapshot.of(tenants));
         if (store.snapshot.byId.get(Tenant.DEFAULT_ID) == null) {
             synchronized (store.writeLock) {
                 List<Tenant> withDefault = new ArrayList<>(tenants);
@@ -242,11 +248,11 @@ public final class TenantStore {
 
     private void replace(List<Tenant> tenants) throws IOException {
         Snapshot next = Snapshot.of(tenants);
-        write(file, next.ordered);
+        write(sealedFiles, file, next.ordered);
         snapshot = next;
     }
 
-    private static void write(Path file, List<Tenant> tenants) throws IOException {
+    private static void write(SealedFiles sealedFiles, Path file, List<Tenant> tenants) throws IOException {
         MetadataPayload.Writer out = new MetadataPayload.Writer().i32(tenants.size());
         for (Tenant tenant : tenants) {
             out.string(tenant.id()).string(tenant.name())
@@ -259,22 +265,16 @@ public final class TenantStore {
                     .i64(limits.maxStoredBytes().orElse(NO_LIMIT))
                     .i32(limits.maxConnections().orElse(NO_LIMIT));
         }
-        MetadataFile.write(file, FILE_MAGIC, FILE_VERSION, out.toByteArray());
+        sealedFiles.write(file, FILE_MAGIC, FILE_VERSION, KeyOwner.SYSTEM, FILE_NAME, out.toByteArray());
     }
 
-    private static List<Tenant> read(Path file) throws IOException {
-        Optional<MetadataFile.Content> content = MetadataFile.read(file, FILE_MAGIC);
-        if (content.isEmpty()) {
+    private static List<Tenant> read(SealedFiles sealedFiles, Path file) throws IOException {
+        Optional<ByteBuffer> payload = sealedFiles.read(file, FILE_MAGIC, FILE_VERSION, KeyOwner.SYSTEM, FILE_NAME);
+        if (payload.isEmpty()) {
             return List.of();
         }
-        byte version = content.get().version();
-        if (version != FILE_VERSION && version != FILE_VERSION_1) {
-            throw new MetadataFile.CorruptFileException(file, "unsupported tenant file version " + version
-                    + " (this version reads " + FILE_VERSION_1 + " and " + FILE_VERSION + ")");
-        }
-        boolean withLimits = version == FILE_VERSION;
-        MetadataPayload.Reader in = new MetadataPayload.Reader(file, content.get().payload());
-        int count = in.count(4 + 4 + 1 + 8 + (withLimits ? 1 + 4 + 4 + 8 + 4 : 0));
+        MetadataPayload.Reader in = new MetadataPayload.Reader(file, payload.get());
+        int count = in.count(4 + 4 + 1 + 8 + 1 + 4 + 4 + 8 + 4);
         List<Tenant> tenants = new ArrayList<>(count);
         Set<String> seenIds = new HashSet<>();
         Set<String> seenNames = new HashSet<>();
@@ -288,19 +288,12 @@ public final class TenantStore {
                 default -> throw in.corrupt("tenant " + name + " has unknown state code " + stateCode);
             };
             long createdMs = in.i64();
-            boolean allowEveryoneIfNoAcl;
-            TenantLimits limits;
-            if (withLimits) {
-                byte allowCode = in.i8();
-                if (allowCode != 0 && allowCode != 1) {
-                    throw in.corrupt("tenant " + name + " has allow-everyone code " + allowCode);
-                }
-                allowEveryoneIfNoAcl = allowCode == 1;
-                limits = readLimits(in, name);
-            } else {
-                allowEveryoneIfNoAcl = Tenant.DEFAULT_ID.equals(id);
-                limits = TenantLimits.UNLIMITED;
+            byte allowCode = in.i8();
+            if (allowCode != 0 && allowCode != 1) {
+                throw in.corrupt("tenant " + name + " has allow-everyone code " + allowCode);
             }
+            boolean allowEveryoneIfNoAcl = allowCode == 1;
+            TenantLimits limits = readLimits(in, name);
             if (!seenIds.add(id) || !seenNames.add(name)) {
                 throw in.corrupt("tenant name or id appears twice: " + name + " (" + id + ")");
             }

@@ -4,6 +4,8 @@ import dev.bulwark.auth.Role;
 import dev.bulwark.auth.Tenant;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.MetadataPayload;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.errors.DuplicateResourceException;
 import org.apache.kafka.common.errors.ResourceNotFoundException;
 import org.apache.kafka.common.errors.UnacceptableCredentialException;
@@ -17,6 +19,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +55,8 @@ import java.util.Optional;
  * {@link ResourceNotFoundException} (RESOURCE_NOT_FOUND: no such user or credential),
  * {@link DuplicateResourceException} (creating a user that exists).
  *
- * <p>File {@value #FILE_NAME}, a {@link MetadataFile} with magic {@code "BWUS"} and payload version 1:
+ * <p>File {@value #FILE_NAME}, a {@link SealedFiles} file sealed under the broker's key ({@link KeyOwner#SYSTEM})
+ * with magic {@code "BWUS"} and version 2, whose sealed payload is:
  * <pre>
  * bytes   decoy secret (32 random bytes; salts shown to unknown users are derived from it, see below)
  * i32     user count
@@ -69,7 +73,8 @@ import java.util.Optional;
  *     bytes   stored key
  *     bytes   server key
  * </pre>
- * ({@code bytes} is an i32 length and that many bytes.)
+ * ({@code bytes} is an i32 length and that many bytes.) Version 1 held this payload in the clear and is refused: no
+ * released version wrote it.
  *
  * <p>Design note, decoys: a SCRAM server must send a salt and an iteration count before it can tell a right
  * password from a wrong one. For a user that does not exist, {@link #decoyCredential} gives a credential whose salt
@@ -84,7 +89,7 @@ public final class UserStore {
 
     static final String FILE_NAME = "users";
     static final int FILE_MAGIC = 0x42575553; // "BWUS"
-    static final byte FILE_VERSION = 1;
+    static final byte FILE_VERSION = 2;
 
     /** Kafka's SCRAM bounds, which AlterUserScramCredentials enforces too. */
     public static final int MIN_ITERATIONS = ScramMechanism.SCRAM_SHA_256.minIterations();
@@ -113,6 +118,7 @@ public final class UserStore {
         PRESENT
     }
 
+    private final SealedFiles sealedFiles;
     private final Path file;
     private final int iterations;
     private final Clock clock;
@@ -121,7 +127,9 @@ public final class UserStore {
     private final Object writeLock = new Object();
     private volatile Map<Key, Entry> users;
 
-    private UserStore(Path file, int iterations, Clock clock, byte[] decoySecret, Map<Key, Entry> users) {
+    private UserStore(SealedFiles sealedFiles, Path file, int iterations, Clock clock, byte[] decoySecret,
+                      Map<Key, Entry> users) {
+        this.sealedFiles = sealedFiles;
         this.file = file;
         this.iterations = iterations;
         this.clock = clock;
@@ -134,23 +142,26 @@ public final class UserStore {
      *
      * @param iterations the SCRAM iteration count for credentials derived here from a password, between
      *                   {@link #MIN_ITERATIONS} (4096) and {@link #MAX_ITERATIONS} (16384), Kafka's SCRAM bounds
+     * @param sealedFiles seals the file under the broker's key
      * @throws MetadataFile.CorruptFileException when the file is damaged or not a user file; nothing is guessed
+     * @throws SealedFiles.SealedFileException   when it does not open under the broker's key, or is unsealed
      */
-    public static UserStore open(Path directory, int iterations, Clock clock) throws IOException {
+    public static UserStore open(Path directory, SealedFiles sealedFiles, int iterations, Clock clock)
+            throws IOException {
         if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
             throw new IllegalArgumentException("SCRAM iterations must be between " + MIN_ITERATIONS + " and "
                     + MAX_ITERATIONS + ", not " + iterations);
         }
         Files.createDirectories(directory);
         Path file = directory.resolve(FILE_NAME);
-        Optional<MetadataFile.Content> content = MetadataFile.read(file, FILE_MAGIC);
-        if (content.isPresent()) {
-            Loaded loaded = decode(file, content.get());
-            return new UserStore(file, iterations, clock, loaded.decoySecret, loaded.users);
+        Optional<ByteBuffer> payload = sealedFiles.read(file, FILE_MAGIC, FILE_VERSION, KeyOwner.SYSTEM, FILE_NAME);
+        if (payload.isPresent()) {
+            Loaded loaded = decode(file, payload.get());
+            return new UserStore(sealedFiles, file, iterations, clock, loaded.decoySecret, loaded.users);
         }
         byte[] secret = new byte[DECOY_SECRET_BYTES];
         new SecureRandom().nextBytes(secret);
-        UserStore store = new UserStore(file, iterations, clock, secret, Map.of());
+        UserStore store = new UserStore(sealedFiles, file, iterations, clock, secret, Map.of());
         synchronized (store.writeLock) {
             store.replace(Map.of());
         }
@@ -494,7 +505,8 @@ public final class UserStore {
 
     /** Writes {@code next} and then publishes it; called holding {@link #writeLock}. */
     private void replace(Map<Key, Entry> next) throws IOException {
-        MetadataFile.write(file, FILE_MAGIC, FILE_VERSION, encode(decoySecret, next.values()));
+        sealedFiles.write(file, FILE_MAGIC, FILE_VERSION, KeyOwner.SYSTEM, FILE_NAME, encode(decoySecret,
+                next.values()));
         users = Map.copyOf(next);
     }
 
@@ -518,12 +530,8 @@ public final class UserStore {
     private record Loaded(byte[] decoySecret, Map<Key, Entry> users) {
     }
 
-    private static Loaded decode(Path file, MetadataFile.Content content) throws MetadataFile.CorruptFileException {
-        if (content.version() != FILE_VERSION) {
-            throw new MetadataFile.CorruptFileException(file, "unsupported user file version " + content.version()
-                    + " (this version reads " + FILE_VERSION + ")");
-        }
-        MetadataPayload.Reader in = new MetadataPayload.Reader(file, content.payload());
+    private static Loaded decode(Path file, ByteBuffer payload) throws MetadataFile.CorruptFileException {
+        MetadataPayload.Reader in = new MetadataPayload.Reader(file, payload);
         byte[] secret = in.bytes();
         if (secret.length != DECOY_SECRET_BYTES) {
             throw in.corrupt("decoy secret of " + secret.length + " bytes, expected " + DECOY_SECRET_BYTES);

@@ -3,8 +3,10 @@ package dev.bulwark.auth.sasl;
 import dev.bulwark.auth.MutableClock;
 import dev.bulwark.auth.Role;
 import dev.bulwark.auth.Tenant;
+import dev.bulwark.auth.TestSealedFiles;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.auth.store.UserStore;
+import dev.bulwark.storage.SealedFiles;
 
 import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.CallbackHandler;
@@ -33,8 +35,9 @@ final class SaslFixture {
     final Tenant acme;
 
     SaslFixture(Path dir) throws IOException {
-        tenants = TenantStore.open(dir.resolve("tenants"), clock);
-        users = UserStore.open(dir.resolve("users"), 4096, clock);
+        SealedFiles sealed = TestSealedFiles.in(dir);
+        tenants = TenantStore.open(dir.resolve("tenants"), sealed, clock);
+        users = UserStore.open(dir.resolve("users"), sealed, 4096, clock);
         acme = tenants.create("acme");
         users.create(acme.id(), "alice", Role.MEMBER, ALICE_PASSWORD);
         users.create(acme.id(), "boss", Role.TENANT_ADMIN, BOSS_PASSWORD);

@@ -3,13 +3,17 @@ package dev.bulwark.auth.store;
 import dev.bulwark.auth.MutableClock;
 import dev.bulwark.auth.Role;
 import dev.bulwark.auth.Tenant;
+import dev.bulwark.auth.TestSealedFiles;
 import dev.bulwark.storage.MetadataFile;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.errors.DuplicateResourceException;
 import org.apache.kafka.common.errors.ResourceNotFoundException;
 import org.apache.kafka.common.errors.UnacceptableCredentialException;
 import org.apache.kafka.common.security.scram.ScramCredential;
 import org.apache.kafka.common.security.scram.internals.ScramFormatter;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,11 +43,17 @@ class UserStoreTest {
 
     @TempDir
     Path dir;
+    private SealedFiles sealed;
+
+    @BeforeEach
+    void openKeys() throws IOException {
+        sealed = TestSealedFiles.in(dir);
+    }
 
     private final MutableClock clock = new MutableClock();
 
     private UserStore open() throws IOException {
-        return UserStore.open(dir, 4096, clock);
+        return UserStore.open(dir, sealed, 4096, clock);
     }
 
     @Test
@@ -221,9 +231,9 @@ class UserStoreTest {
 
     @Test
     void theIterationSettingIsBoundedAndUsed() throws IOException {
-        assertThrows(IllegalArgumentException.class, () -> UserStore.open(dir, 4095, clock));
-        assertThrows(IllegalArgumentException.class, () -> UserStore.open(dir, 16385, clock));
-        UserStore store = UserStore.open(dir, 5000, clock);
+        assertThrows(IllegalArgumentException.class, () -> UserStore.open(dir, sealed, 4095, clock));
+        assertThrows(IllegalArgumentException.class, () -> UserStore.open(dir, sealed, 16385, clock));
+        UserStore store = UserStore.open(dir, sealed, 5000, clock);
         assertEquals(Map.of(SCRAM_SHA_256, 5000, SCRAM_SHA_512, 5000),
                 store.create(ACME, "a", Role.MEMBER, "p").scramIterations());
     }
@@ -286,9 +296,16 @@ class UserStoreTest {
     @Test
     void anUnreadablePayloadIsRefusedClearly() throws IOException {
         Path file = dir.resolve("users");
-        MetadataFile.write(file, 0x42575553, (byte) 1, new byte[] {0, 0, 0, 3, 1, 2, 3});
+        sealed.write(file, 0x42575553, (byte) 2, KeyOwner.SYSTEM, "users", new byte[] {0, 0, 0, 3, 1, 2, 3});
         MetadataFile.CorruptFileException e = assertThrows(MetadataFile.CorruptFileException.class, this::open);
         assertTrue(e.getMessage().contains("decoy secret of 3 bytes"), e.getMessage());
+    }
+
+    @Test
+    void anUnsealedFileIsRefused() throws IOException {
+        MetadataFile.write(dir.resolve("users"), 0x42575553, (byte) 1, new byte[] {0, 0, 0, 0});
+        SealedFiles.SealedFileException e = assertThrows(SealedFiles.SealedFileException.class, this::open);
+        assertTrue(e.getMessage().contains("unsealed file from before encryption at rest"), e.getMessage());
     }
 
     @Test
@@ -299,9 +316,8 @@ class UserStoreTest {
         byte[] salted = formatter.saltedPassword("p", salt, 4096);
         store.upsertScramCredential("t", "u", SCRAM_SHA_256, salt, salted, 4096);
 
-        MetadataFile.Content content = MetadataFile.read(dir.resolve("users"), 0x42575553).orElseThrow();
-        assertEquals(1, content.version());
-        java.nio.ByteBuffer payload = content.payload();
+        java.nio.ByteBuffer payload = sealed.read(dir.resolve("users"), 0x42575553, (byte) 2, KeyOwner.SYSTEM, "users")
+                .orElseThrow();
         assertEquals(32, payload.getInt());
         payload.position(payload.position() + 32);
         assertEquals(1, payload.getInt(), "one user");
