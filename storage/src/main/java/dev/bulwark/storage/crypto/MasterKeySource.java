@@ -13,7 +13,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -51,24 +50,25 @@ public final class MasterKeySource {
     }
 
     /**
-     * The master key from {@code file} when one is configured, else from the environment variable {@code variable}
-     * when it is set, else the data directory's dev key (generated when absent).
+     * The master key from {@code file} when one is configured, else from the base64 {@code value} (an environment
+     * variable's) when it is set, else the data directory's dev key (generated when absent).
      *
-     * @throws MasterKeyException when both a file and the variable are set (ambiguous: which one protects the data
-     *                            is then a matter of luck), or the configured key is unusable
+     * @param valueOrigin where {@code value} comes from, for messages and the log
+     * @throws MasterKeyException when both a file and a value are set (ambiguous: which one protects the data is then
+     *                            a matter of luck), the configured key is unusable, or none is configured while the
+     *                            data directory has a keyring but no dev key (see {@link #devKey})
      */
-    public static MasterKey load(Optional<Path> file, String variable, Map<String, String> environment, Path dataDir,
+    public static MasterKey load(Optional<Path> file, Optional<String> value, String valueOrigin, Path dataDir,
                                  AesGcm gcm) throws IOException, MasterKeyException {
-        Optional<String> value = Optional.ofNullable(environment.get(variable));
         if (file.isPresent() && value.isPresent()) {
-            throw new MasterKeyException("a master key is configured twice, in file " + file.get()
-                    + " and in environment variable " + variable + ": configure one");
+            throw new MasterKeyException("a master key is configured twice, in file " + file.get() + " and in "
+                    + valueOrigin + ": configure one");
         }
         if (file.isPresent()) {
             return fromFile(file.get(), gcm);
         }
         if (value.isPresent()) {
-            return fromBase64(value.get(), "environment variable " + variable, gcm);
+            return fromBase64(value.get(), valueOrigin, gcm);
         }
         return devKey(dataDir, gcm);
     }
@@ -95,9 +95,12 @@ public final class MasterKeySource {
 
     /**
      * The data directory's dev key, generated (base64, owner-only permissions where the file system has POSIX
-     * permissions, written durably) when it does not exist yet.
+     * permissions, written durably) when it does not exist yet and neither does a keyring: a keyring without a dev
+     * key beside it was written under a configured master key, which a generated key could only fail to open, so
+     * nothing is generated into that directory.
      *
-     * @throws MasterKeyException when the dev key file exists but does not hold a 256-bit key
+     * @throws MasterKeyException when the dev key file exists but does not hold a 256-bit key, or the data directory
+     *                            has a keyring but no dev key
      */
     public static MasterKey devKey(Path dataDir, AesGcm gcm) throws IOException, MasterKeyException {
         Path directory = KeysDirectory.of(dataDir);
@@ -105,6 +108,11 @@ public final class MasterKeySource {
         if (Files.exists(file)) {
             String origin = "dev key file " + file;
             return new MasterKey(new LocalKeyManagementService(readKeyFile(file, origin), gcm), origin, true);
+        }
+        if (Files.exists(directory.resolve(Keyring.FILE_NAME))) {
+            throw new MasterKeyException("no master key is configured, and keyring " + directory.resolve(
+                    Keyring.FILE_NAME) + " was written under a configured one: configure it (a key file or a base64"
+                    + " value), no dev key is generated beside that keyring");
         }
         byte[] key = gcm.newKey().getEncoded();
         writeDevKey(file, Base64.getEncoder().encodeToString(key) + "\n");

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MasterKeySourceTest {
 
-    private static final String VARIABLE = "BULWARK_MASTER_KEY";
+    private static final String ORIGIN = "environment variable BULWARK_MASTER_KEY";
     private static final byte[] KEY = LocalKeyManagementServiceTest.MASTER_KEY;
     private static final String KEY_BASE64 = Base64.getEncoder().encodeToString(KEY);
 
@@ -83,19 +82,19 @@ class MasterKeySourceTest {
 
     @Test
     void readsTheEnvironmentVariable() throws Exception {
-        MasterKeySource.MasterKey key = MasterKeySource.load(Optional.empty(), VARIABLE, Map.of(VARIABLE, KEY_BASE64),
+        MasterKeySource.MasterKey key = MasterKeySource.load(Optional.empty(), Optional.of(KEY_BASE64), ORIGIN,
                 dir, gcm);
 
         assertEquals(expectedId, key.kms().keyId());
-        assertEquals("environment variable " + VARIABLE, key.origin());
+        assertEquals(ORIGIN, key.origin());
         assertFalse(Files.exists(dir.resolve(KeysDirectory.NAME)), "no dev key is generated");
     }
 
     @Test
     void refusesBadBase64InTheEnvironmentVariable() {
         MasterKeyException e = assertThrows(MasterKeyException.class, () -> MasterKeySource.load(Optional.empty(),
-                VARIABLE, Map.of(VARIABLE, "%%%"), dir, gcm));
-        assertTrue(e.getMessage().contains("environment variable " + VARIABLE), e.getMessage());
+                Optional.of("%%%"), ORIGIN, dir, gcm));
+        assertTrue(e.getMessage().contains(ORIGIN), e.getMessage());
     }
 
     @Test
@@ -103,7 +102,7 @@ class MasterKeySourceTest {
         Path file = Files.write(dir.resolve("master.key"), KEY);
 
         MasterKeyException e = assertThrows(MasterKeyException.class, () -> MasterKeySource.load(Optional.of(file),
-                VARIABLE, Map.of(VARIABLE, KEY_BASE64), dir, gcm));
+                Optional.of(KEY_BASE64), ORIGIN, dir, gcm));
         assertTrue(e.getMessage().contains("configured twice"), e.getMessage());
     }
 
@@ -111,12 +110,12 @@ class MasterKeySourceTest {
     void aConfiguredFileWins() throws Exception {
         Path file = Files.write(dir.resolve("master.key"), KEY);
 
-        assertEquals(expectedId, MasterKeySource.load(Optional.of(file), VARIABLE, Map.of(), dir, gcm).kms().keyId());
+        assertEquals(expectedId, MasterKeySource.load(Optional.of(file), Optional.empty(), ORIGIN, dir, gcm).kms().keyId());
     }
 
     @Test
     void generatesADevKeyOnFirstStartAndReusesItAfter() throws Exception {
-        MasterKeySource.MasterKey first = MasterKeySource.load(Optional.empty(), VARIABLE, Map.of(), dir, gcm);
+        MasterKeySource.MasterKey first = MasterKeySource.load(Optional.empty(), Optional.empty(), ORIGIN, dir, gcm);
 
         Path file = dir.resolve("keys").resolve(MasterKeySource.DEV_KEY_FILE);
         assertTrue(first.devKey());
@@ -127,13 +126,32 @@ class MasterKeySourceTest {
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())));
         }
 
-        MasterKeySource.MasterKey again = MasterKeySource.load(Optional.empty(), VARIABLE, Map.of(), dir, gcm);
+        MasterKeySource.MasterKey again = MasterKeySource.load(Optional.empty(), Optional.empty(), ORIGIN, dir, gcm);
 
         assertEquals(first.kms().keyId(), again.kms().keyId());
         assertTrue(again.devKey());
         assertFalse(again.origin().contains("generated"), again.origin());
         try (var files = Files.list(file.getParent())) {
             assertEquals(List.of(file), files.toList(), "no temporary file is left");
+        }
+    }
+
+    @Test
+    void noDevKeyIsGeneratedBesideAKeyringWrittenUnderAConfiguredKey() throws Exception {
+        Path file = Files.write(dir.resolve("master.key"), KEY);
+        Keyring.open(dir, MasterKeySource.fromFile(file, gcm).kms(), gcm);
+        Path keys = dir.resolve(KeysDirectory.NAME);
+        List<Path> before;
+        try (var files = Files.list(keys)) {
+            before = files.toList();
+        }
+
+        MasterKeyException e = assertThrows(MasterKeyException.class,
+                () -> MasterKeySource.load(Optional.empty(), Optional.empty(), ORIGIN, dir, gcm));
+
+        assertTrue(e.getMessage().contains("configure it"), e.getMessage());
+        try (var files = Files.list(keys)) {
+            assertEquals(before, files.toList(), "nothing is written into the keys directory");
         }
     }
 
