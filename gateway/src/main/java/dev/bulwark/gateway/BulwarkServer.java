@@ -74,6 +74,7 @@ import dev.bulwark.gateway.txn.TransactionSettings;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.StorageSettings;
 import dev.bulwark.storage.crypto.AesGcm;
 import dev.bulwark.storage.crypto.Keyring;
@@ -137,16 +138,23 @@ public final class BulwarkServer implements AutoCloseable {
     }
 
     /**
-     * The keys the log store seals with: the keyring in {@code <data-dir>/keys} under the dev master key kept there.
-     * No setting names a real master key yet, so every start uses the dev key, which protects nothing against a copy
-     * of the disk (it lies beside the data); the warning says so.
+     * The keys everything in the data directory is sealed with: the keyring in {@code <data-dir>/keys} under the
+     * configured master key ({@code bulwark.master-key-file} or {@code bulwark.master-key}), else under the dev key
+     * kept beside it, which protects nothing against a copy of the disk; the warning says so. A keyring written
+     * under another master key fails here, before anything else of the data directory is opened or written.
      */
-    private static AtRestKeys atRestKeys(Path dataDir) throws IOException {
+    private static AtRestKeys atRestKeys(BulwarkConfig config, Path dataDir) throws IOException {
         AesGcm gcm = new AesGcm();
         try {
-            MasterKeySource.MasterKey master = MasterKeySource.devKey(dataDir, gcm);
-            LOG.warn("Encryption at rest uses the dev master key from {}: it lies beside the data and does not protect"
-                    + " it against a copy of the disk", master.origin());
+            MasterKeySource.MasterKey master = MasterKeySource.load(config.masterKeyFile().map(Path::of),
+                    config.masterKey(), "bulwark.master-key (BULWARK_MASTER_KEY)", dataDir, gcm);
+            if (master.devKey()) {
+                LOG.warn("ENCRYPTION AT REST USES THE DEV MASTER KEY from {}: it lies beside the data and does not "
+                        + "protect it against a copy of the disk. Set bulwark.master-key-file (a mounted secret) or "
+                        + "BULWARK_MASTER_KEY; the README says how", master.origin());
+            } else {
+                LOG.info("Encryption at rest uses the master key from {}", master.origin());
+            }
             return new AtRestKeys(Keyring.open(dataDir, master.kms(), gcm), gcm);
         } catch (GeneralSecurityException e) {
             throw new IOException("the keys of encryption at rest do not open: " + e.getMessage(), e);
@@ -159,8 +167,11 @@ public final class BulwarkServer implements AutoCloseable {
         Files.createDirectories(dataDir);
         List<ListenerSpec> specs = ListenerSpec.parseList(config.listeners());
 
+        // First of all, so that a wrong master key stops the start before any file of the data directory is touched.
+        AtRestKeys atRestKeys = atRestKeys(config, dataDir);
+        SealedFiles sealedFiles = new SealedFiles(atRestKeys);
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
-        Security security = Security.open(config, broker, specs, dataDir, clock);
+        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
@@ -173,7 +184,7 @@ public final class BulwarkServer implements AutoCloseable {
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CHECKPOINT_INTERVAL_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS))),
-                atRestKeys(dataDir), broker.values(), clock, purgatory);
+                atRestKeys, broker.values(), clock, purgatory);
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-timer");
             t.setDaemon(true);
@@ -185,7 +196,7 @@ public final class BulwarkServer implements AutoCloseable {
             FetchSessions sessions = new FetchSessions(broker.intValue(BrokerConfigs.FETCH_SESSION_SLOTS), clock);
             OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of(
                     LogConfig.SEGMENT_BYTES, Integer.toString(64 << 20), LogConfig.RETENTION_MS, "-1")),
-                    dataDir.resolve("log").resolve("consumer-offsets.snapshot"), clock);
+                    dataDir.resolve("log").resolve("consumer-offsets.snapshot"), sealedFiles, clock);
             GroupCoordinator groups = new GroupCoordinator(groupSettings(broker), offsets, timer, clock);
             long retentionCheck = broker.longValue(BrokerConfigs.OFFSETS_RETENTION_CHECK_INTERVAL_MS);
             timer.scheduleWithFixedDelay(groups::expireOffsets, retentionCheck, retentionCheck,
@@ -195,7 +206,7 @@ public final class BulwarkServer implements AutoCloseable {
 
             TransactionLog transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of(
                     LogConfig.SEGMENT_BYTES, Integer.toString(64 << 20), LogConfig.RETENTION_MS, "-1")),
-                    dataDir.resolve("log").resolve("transaction-state.snapshot"), clock);
+                    dataDir.resolve("log").resolve("transaction-state.snapshot"), sealedFiles, clock);
             TransactionCoordinator transactions = new TransactionCoordinator(transactionLog, producerIds,
                     TransactionPartitions.of(topics), (tenantId, groupId, producerId, commit) ->
                     groups.completeTransaction(new GroupKey(tenantId, groupId), producerId, commit),
@@ -203,13 +214,13 @@ public final class BulwarkServer implements AutoCloseable {
             timer.scheduleWithFixedDelay(() -> snapshot("transaction-state", transactionLog::maybeSnapshot), 1, 1,
                     TimeUnit.MINUTES);
 
-            QuotaStore quotaStore = QuotaStore.open(dataDir.resolve("security"));
+            QuotaStore quotaStore = QuotaStore.open(dataDir.resolve("security"), sealedFiles);
             QuotaManager quotas = new QuotaManager(quotaStore, new QuotaWindow(
                     broker.intValue(BrokerConfigs.QUOTA_WINDOW_NUM),
                     broker.intValue(BrokerConfigs.QUOTA_WINDOW_SIZE_SECONDS) * 1000L), clock);
             timer.scheduleWithFixedDelay(quotas::expireIdle, 10, 10, TimeUnit.MINUTES);
 
-            AclStore acls = AclStore.open(dataDir.resolve("security"));
+            AclStore acls = AclStore.open(dataDir.resolve("security"), sealedFiles);
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, transactions,
                     security, acls, quotaStore, clock);
             RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas));

@@ -22,6 +22,7 @@ import dev.bulwark.gateway.network.ListenerSpec;
 import dev.bulwark.gateway.network.SaslSessions;
 import dev.bulwark.gateway.network.TenantConnections;
 import dev.bulwark.gateway.network.TlsTermination;
+import dev.bulwark.storage.SealedFiles;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,11 +58,14 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
 
     private static final Logger LOG = LoggerFactory.getLogger(Security.class);
 
+    /**
+     * @param sealedFiles seals the tenant and user stores under the broker's key
+     */
     public static Security open(BulwarkConfig config, BrokerConfigs broker, List<ListenerSpec> listeners,
-                                Path dataDir, Clock clock) throws IOException {
+                                Path dataDir, SealedFiles sealedFiles, Clock clock) throws IOException {
         Path securityDir = dataDir.resolve("security");
-        TenantStore tenants = TenantStore.open(securityDir, clock);
-        UserStore users = UserStore.open(securityDir, config.sasl().scramIterations(), clock);
+        TenantStore tenants = TenantStore.open(securityDir, sealedFiles, clock);
+        UserStore users = UserStore.open(securityDir, sealedFiles, config.sasl().scramIterations(), clock);
         if (config.operator().isPresent()) {
             UserStore.Bootstrap outcome = users.bootstrapOperator(config.operator().get());
             LOG.info("Operator from bulwark.operator: {}", switch (outcome) {

@@ -454,16 +454,21 @@ public final class LogManager implements AutoCloseable {
      * {@link PartitionLog#rewrapKeys}.
      *
      * @return how many segment headers were rewritten
-     * @throws KafkaStorageException when a partition is offline or one of its data keys does not rewrap: the older
-     *                               versions must then not be destroyed
+     * @throws KafkaStorageException when a partition is offline, one of its data keys does not rewrap, or a topic's
+     *                               metadata cannot be rewritten: the older versions must then not be destroyed
      */
-    public int rewrapKeys(KeyOwner owner) throws IOException {
+    public int rewrapKeys(KeyOwner owner) {
         ensureOpen();
         synchronized (this) {
             // Under the lock that serialises topic changes, so a concurrent change is not overwritten by older content.
             for (TopicMetadata topic : topicsById.values()) {
                 if (topic.owner().equals(owner)) {
-                    topic.write(sealedFiles, topicsDir.resolve(topic.id().toString()).resolve(TOPIC_META));
+                    try {
+                        topic.write(sealedFiles, topicsDir.resolve(topic.id().toString()).resolve(TOPIC_META));
+                    } catch (IOException e) {
+                        throw new KafkaStorageException("the metadata of topic " + topic.id() + " could not be "
+                                + "rewritten under the current key version: " + e.getMessage(), e);
+                    }
                 }
             }
         }

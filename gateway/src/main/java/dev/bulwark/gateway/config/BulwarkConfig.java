@@ -39,6 +39,19 @@ public interface BulwarkConfig {
     Storage storage();
 
     /**
+     * A file holding the master key of encryption at rest, which wraps every key that seals the data directory:
+     * typically a mounted Kubernetes secret; 32 random bytes, raw or base64. Set this or {@code master-key}, not
+     * both. With neither, a dev key is generated in {@code <data-dir>/keys}, beside the data it is meant to protect.
+     */
+    Optional<String> masterKeyFile();
+
+    /**
+     * The master key of encryption at rest as base64 of 32 random bytes, for the environment variable
+     * {@code BULWARK_MASTER_KEY} (never put it in a file that is committed). Set this or {@code master-key-file}.
+     */
+    Optional<String> masterKey();
+
+    /**
      * An operator (super user) to create at start when absent, as {@code name:password}: SCRAM-SHA-256, SCRAM-SHA-512
      * and PLAIN credentials in the default tenant. An existing operator is never changed.
      */

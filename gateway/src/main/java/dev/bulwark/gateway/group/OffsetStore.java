@@ -3,7 +3,8 @@ package dev.bulwark.gateway.group;
 import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.cluster.KeyValueLog;
 import dev.bulwark.storage.AppendResult;
-import dev.bulwark.storage.MetadataFile;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
 import dev.bulwark.storage.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
@@ -53,10 +54,11 @@ import java.util.concurrent.CompletableFuture;
  * commit timestamp. Kinds 1 and 2 came without a key version bump: the kind byte tells them apart, and every older
  * record stays readable.
  *
- * <p>The snapshot is a {@link MetadataFile} with the log offset it covers up to and one entry per committed and
- * pending offset: its key in the record format and, as its value, the i64 log offset of the record that wrote it
- * followed by the offset value (snapshot version 2; version 1 snapshots hold committed offsets without that log
- * offset, and count as written before any record of the log).
+ * <p>The snapshot is a {@link SealedFiles} file ("BWOS", version 3) sealed under the broker's key
+ * ({@link KeyOwner#SYSTEM}), since group names, topic names and offset metadata are what it holds: the log offset
+ * it covers up to and one entry per committed and pending offset: its key in the record format and, as its value,
+ * the i64 log offset of the record that wrote it followed by the offset value. Versions 1 and 2 were unsealed and are
+ * refused: no released version wrote them.
  *
  * <p>Commits are applied to the in-memory view when they are appended (under this store's lock, so in log order), and
  * acknowledged when durable.
@@ -75,13 +77,11 @@ public final class OffsetStore {
     private static final byte RESULT_ABORT = 0;
     private static final byte RESULT_COMMIT = 1;
     private static final int SNAPSHOT_MAGIC = 0x42574F53; // "BWOS"
-    private static final byte SNAPSHOT_VERSION_WITHOUT_POSITIONS = 1;
-    private static final byte SNAPSHOT_VERSION = 2;
-    /** The log position of offsets read from a snapshot that does not record positions: before every record. */
-    private static final long BEFORE_THE_LOG = -1;
+    private static final byte SNAPSHOT_VERSION = 3;
 
     private final PartitionLog log;
     private final Path snapshotFile;
+    private final SealedFiles sealedFiles;
     private final Clock clock;
     private final Map<GroupKey, Map<TopicPartition, Written>> offsets = new HashMap<>();
     /** Per group, per producer id with a transaction open, the offsets it committed in that transaction. */
@@ -92,15 +92,17 @@ public final class OffsetStore {
     private record Written(CommittedOffset offset, long position) {
     }
 
-    private OffsetStore(PartitionLog log, Path snapshotFile, Clock clock) {
+    private OffsetStore(PartitionLog log, Path snapshotFile, SealedFiles sealedFiles, Clock clock) {
         this.log = log;
         this.snapshotFile = snapshotFile;
+        this.sealedFiles = sealedFiles;
         this.clock = clock;
     }
 
     /** Loads the newest snapshot and replays the log after it. */
-    public static OffsetStore open(PartitionLog log, Path snapshotFile, Clock clock) throws IOException {
-        OffsetStore store = new OffsetStore(log, snapshotFile, clock);
+    public static OffsetStore open(PartitionLog log, Path snapshotFile, SealedFiles sealedFiles, Clock clock)
+            throws IOException {
+        OffsetStore store = new OffsetStore(log, snapshotFile, sealedFiles, clock);
         long from = store.loadSnapshot();
         long replayed = KeyValueLog.replay(log, Math.max(from, log.logStartOffset()), store::apply);
         LOG.info("committed offsets of {} group(s) loaded, {} with transactional offsets pending ({} record(s) "
@@ -288,7 +290,8 @@ public final class OffsetStore {
         // The snapshot may only cover what is on disk: a restart replays the log from where it ends, so records it
         // claims but the disk lost would be re-appended at offsets the replay skips.
         log.sync();
-        MetadataFile.write(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, payload);
+        sealedFiles.write(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, KeyOwner.SYSTEM,
+                snapshotFile.getFileName().toString(), payload);
         log.advanceLogStartOffset(upTo);
         log.applyRetention();
         LOG.debug("offsets snapshot written up to log offset {}", upTo);
@@ -314,19 +317,12 @@ public final class OffsetStore {
     }
 
     private long loadSnapshot() throws IOException {
-        Optional<MetadataFile.Content> content = MetadataFile.read(snapshotFile, SNAPSHOT_MAGIC);
-        if (content.isEmpty()) {
+        Optional<ByteBuffer> payload = sealedFiles.read(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, KeyOwner.SYSTEM,
+                snapshotFile.getFileName().toString());
+        if (payload.isEmpty()) {
             return 0;
         }
-        byte version = content.get().version();
-        if (version == SNAPSHOT_VERSION_WITHOUT_POSITIONS) {
-            return KeyValueLog.decodeSnapshot(content.get().payload(),
-                    (key, value) -> apply(BEFORE_THE_LOG, key, value));
-        }
-        if (version != SNAPSHOT_VERSION) {
-            throw new IOException(snapshotFile + ": unsupported offsets snapshot version " + version);
-        }
-        return KeyValueLog.decodeSnapshot(content.get().payload(), (key, value) -> apply(value.getLong(), key, value));
+        return KeyValueLog.decodeSnapshot(payload.get(), (key, value) -> apply(value.getLong(), key, value));
     }
 
     // ---------------------------------------------------------------- replay

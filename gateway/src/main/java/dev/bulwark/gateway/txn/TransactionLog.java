@@ -1,7 +1,8 @@
 package dev.bulwark.gateway.txn;
 
 import dev.bulwark.gateway.cluster.KeyValueLog;
-import dev.bulwark.storage.MetadataFile;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
 import dev.bulwark.storage.PartitionLog;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
@@ -34,8 +35,9 @@ import java.util.concurrent.CompletableFuture;
  * value = i16 version, i64 producer id, i64 last producer id, i16 producer epoch, i16 last producer epoch, i32
  * time-out ms, i8 state id ({@link TransactionState#id()}), i64 start timestamp, i64 last update timestamp, i32
  * partition count, then per partition topic + i32 partition, i32 group count, then per group its id; a null value
- * removes the transactional id. The snapshot is a {@link MetadataFile} ("BWTS", version 1) holding a
- * {@link KeyValueLog} snapshot: i64 log offset it covers up to, i32 entry count, then per entry i32 key length + key,
+ * removes the transactional id. The snapshot is a {@link SealedFiles} file ("BWTS", version 2) sealed under the
+ * broker's key ({@link KeyOwner#SYSTEM}), since transactional ids and topic names are what it holds; version 1 was
+ * unsealed and is refused (no released version wrote it). It holds a {@link KeyValueLog} snapshot: i64 log offset it covers up to, i32 entry count, then per entry i32 key length + key,
  * i32 value length + value, in the record format.
  *
  * <p>Changes are applied to this log's view when appended (under its lock, so in log order) and acknowledged when
@@ -48,23 +50,26 @@ public final class TransactionLog {
     private static final short KEY_VERSION = 1;
     private static final short VALUE_VERSION = 1;
     private static final int SNAPSHOT_MAGIC = 0x42575453; // "BWTS"
-    private static final byte SNAPSHOT_VERSION = 1;
+    private static final byte SNAPSHOT_VERSION = 2;
 
     private final PartitionLog log;
     private final Path snapshotFile;
+    private final SealedFiles sealedFiles;
     private final Clock clock;
     private final Map<TransactionalIdKey, TransactionMetadata> written = new HashMap<>();
     private long recordsSinceSnapshot;
 
-    private TransactionLog(PartitionLog log, Path snapshotFile, Clock clock) {
+    private TransactionLog(PartitionLog log, Path snapshotFile, SealedFiles sealedFiles, Clock clock) {
         this.log = log;
         this.snapshotFile = snapshotFile;
+        this.sealedFiles = sealedFiles;
         this.clock = clock;
     }
 
     /** Loads the newest snapshot and replays the log after it. */
-    public static TransactionLog open(PartitionLog log, Path snapshotFile, Clock clock) throws IOException {
-        TransactionLog store = new TransactionLog(log, snapshotFile, clock);
+    public static TransactionLog open(PartitionLog log, Path snapshotFile, SealedFiles sealedFiles, Clock clock)
+            throws IOException {
+        TransactionLog store = new TransactionLog(log, snapshotFile, sealedFiles, clock);
         long from = store.loadSnapshot();
         long replayed = KeyValueLog.replay(log, Math.max(from, log.logStartOffset()), store::apply);
         LOG.info("metadata of {} transactional id(s) loaded ({} record(s) replayed after the snapshot)",
@@ -122,7 +127,8 @@ public final class TransactionLog {
         // The snapshot may only cover what is on disk: a restart replays the log from where it ends, so records it
         // claims but the disk lost would be re-appended at offsets the replay skips.
         log.sync();
-        MetadataFile.write(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, payload);
+        sealedFiles.write(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, KeyOwner.SYSTEM,
+                snapshotFile.getFileName().toString(), payload);
         log.advanceLogStartOffset(upTo);
         log.applyRetention();
         LOG.debug("transaction state snapshot written up to log offset {}", upTo);
@@ -140,15 +146,12 @@ public final class TransactionLog {
     }
 
     private long loadSnapshot() throws IOException {
-        Optional<MetadataFile.Content> content = MetadataFile.read(snapshotFile, SNAPSHOT_MAGIC);
-        if (content.isEmpty()) {
+        Optional<ByteBuffer> payload = sealedFiles.read(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, KeyOwner.SYSTEM,
+                snapshotFile.getFileName().toString());
+        if (payload.isEmpty()) {
             return 0;
         }
-        if (content.get().version() != SNAPSHOT_VERSION) {
-            throw new IOException(snapshotFile + ": unsupported transaction state snapshot version "
-                    + content.get().version());
-        }
-        return KeyValueLog.decodeSnapshot(content.get().payload(), this::apply);
+        return KeyValueLog.decodeSnapshot(payload.get(), this::apply);
     }
 
     private void apply(ByteBuffer key, ByteBuffer value) {

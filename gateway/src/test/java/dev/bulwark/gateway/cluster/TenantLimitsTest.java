@@ -50,7 +50,7 @@ class TenantLimitsTest {
         BrokerConfigs broker = BrokerConfigs.load(Map.of(BrokerConfigs.AUTO_CREATE_TOPICS, "true"),
                 dir.resolve("broker.configs"));
         logs = TestLogs.open(dir.resolve("log"), time.clock());
-        tenants = TenantStore.open(dir.resolve("security"), time.clock());
+        tenants = TenantStore.open(dir.resolve("security"), TestLogs.sealedFiles(dir), time.clock());
         acme = tenants.create("acme");
         catalog = new TopicCatalog(logs, broker, tenants, time.clock());
     }

@@ -63,7 +63,7 @@ class GroupCoordinatorTest {
     void open() throws IOException {
         logs = TestLogs.open(dir.resolve("log"), timer.clock());
         offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()), dir.resolve("offsets.snapshot"),
-                timer.clock());
+                TestLogs.sealedFiles(dir), timer.clock());
         coordinator = coordinator(Duration.ZERO, Integer.MAX_VALUE);
     }
 
@@ -606,7 +606,7 @@ class GroupCoordinatorTest {
 
         logs = TestLogs.open(dir.resolve("log"), timer.clock());
         offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()), dir.resolve("offsets.snapshot"),
-                timer.clock());
+                TestLogs.sealedFiles(dir), timer.clock());
         coordinator = coordinator(Duration.ZERO, Integer.MAX_VALUE);
 
         assertTrue(coordinator.hasPendingTransactionalOffset(key("g"), ORDERS_0));
@@ -699,7 +699,7 @@ class GroupCoordinatorTest {
 
         logs = TestLogs.open(dir.resolve("log"), timer.clock());
         offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()), dir.resolve("offsets.snapshot"),
-                timer.clock());
+                TestLogs.sealedFiles(dir), timer.clock());
         coordinator = coordinator(Duration.ZERO, Integer.MAX_VALUE);
 
         assertEquals(List.of(new GroupCoordinator.GroupOverview("g", "", GroupState.EMPTY)), coordinator.list(TENANT));

@@ -7,6 +7,8 @@ import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.LogSlice;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -64,6 +66,7 @@ class OffsetStoreTest {
     private final ManualScheduler time = new ManualScheduler();
     private final List<LogManager> opened = new ArrayList<>();
     private Path dataDir;
+    private SealedFiles sealedFiles;
     private LogManager logs;
     private PartitionLog log;
     private OffsetStore store;
@@ -71,6 +74,7 @@ class OffsetStoreTest {
     @BeforeEach
     void open() throws IOException {
         dataDir = dir.resolve("data");
+        sealedFiles = TestLogs.sealedFiles(dir);
         reopen();
     }
 
@@ -86,7 +90,7 @@ class OffsetStoreTest {
         logs = TestLogs.open(dataDir, time.clock());
         opened.add(logs);
         log = logs.internalLog("consumer-offsets", Map.of());
-        store = OffsetStore.open(log, dataDir.resolve("consumer-offsets.snapshot"), time.clock());
+        store = OffsetStore.open(log, dataDir.resolve("consumer-offsets.snapshot"), sealedFiles, time.clock());
     }
 
     private void restartCleanly() throws IOException {
@@ -431,10 +435,10 @@ class OffsetStoreTest {
 
         store.maybeSnapshot(1);
 
-        MetadataFile.Content content = MetadataFile.read(dataDir.resolve("consumer-offsets.snapshot"), 0x42574F53)
-                .orElseThrow();
-        assertEquals(2, content.version());
-        ByteBuffer payload = content.payload();
+        assertFalse(new String(Files.readAllBytes(dataDir.resolve("consumer-offsets.snapshot")),
+                StandardCharsets.ISO_8859_1).contains("orders"), "sealed: no group or topic name in the clear");
+        ByteBuffer payload = sealedFiles.read(dataDir.resolve("consumer-offsets.snapshot"), 0x42574F53, (byte) 3,
+                KeyOwner.SYSTEM, "consumer-offsets.snapshot").orElseThrow();
         assertEquals(2, payload.getLong(), "covers the log up to its end");
         assertEquals(2, payload.getInt());
         assertArrayEquals(bytes(0x00, 0x02, 0x00, 0x00, 0x11, TENANT, 0x00, 0x01, "g", 0x00, 0x06, "orders",
@@ -446,23 +450,14 @@ class OffsetStoreTest {
     }
 
     @Test
-    void aVersionOneSnapshotWithoutLogOffsetsIsStillRead() throws IOException {
-        byte[] keyV2 = bytes(0x00, 0x02, 0x00, 0x00, 0x11, TENANT, 0x00, 0x01, "g", 0x00, 0x06, "orders",
-                0x00, 0x00, 0x00, 0x01);
-        byte[] value = offsetValue(5, "m");
-        byte[] payload = ByteBuffer.allocate(8 + 4 + 4 + keyV2.length + 4 + value.length).putLong(0).putInt(1)
-                .putInt(keyV2.length).put(keyV2).putInt(value.length).put(value).array();
+    void anUnsealedSnapshotIsRefused() throws IOException {
         logs.close();
         opened.remove(logs);
-        MetadataFile.write(dataDir.resolve("consumer-offsets.snapshot"), 0x42574F53, (byte) 1, payload);
-        reopen();
-        assertEquals(Map.of(ORDERS_1, offset(5, "m")), offsetsOf("g"));
+        MetadataFile.write(dataDir.resolve("consumer-offsets.snapshot"), 0x42574F53, (byte) 2,
+                ByteBuffer.allocate(12).putLong(0).putInt(0).array());
 
-        pend("g", PRODUCER, ORDERS_1, 6);
-        store.completeTransaction(key("g"), PRODUCER, true).join();
-
-        assertEquals(Map.of(ORDERS_1, offset(6, "txn")), offsetsOf("g"),
-                "an offset of a version 1 snapshot is older than every record of the log");
+        SealedFiles.SealedFileException e = assertThrows(SealedFiles.SealedFileException.class, this::reopen);
+        assertTrue(e.getMessage().contains("unsealed file from before encryption at rest"), e.getMessage());
     }
 
     // ---------------------------------------------------------------- helpers

@@ -10,6 +10,8 @@ import dev.bulwark.auth.Tenant;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.gateway.testing.TestLogs;
+import dev.bulwark.storage.SealedFiles;
 import org.apache.kafka.common.message.AlterClientQuotasRequestData;
 import org.apache.kafka.common.message.AlterClientQuotasResponseData;
 import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
@@ -61,10 +63,11 @@ class ClientQuotaHandlersTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        TenantStore tenants = TenantStore.open(dir, Clock.systemUTC());
+        SealedFiles sealed = TestLogs.sealedFiles(dir);
+        TenantStore tenants = TenantStore.open(dir, sealed, Clock.systemUTC());
         acme = tenants.create("acme").id();
         globex = tenants.create("globex").id();
-        quotas = QuotaStore.open(dir);
+        quotas = QuotaStore.open(dir, sealed);
         ClientQuotaEntities entities = new ClientQuotaEntities(tenants);
         describe = new DescribeClientQuotasHandler(quotas, entities);
         alter = new AlterClientQuotasHandler(quotas, entities);

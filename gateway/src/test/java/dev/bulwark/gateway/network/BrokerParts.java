@@ -33,8 +33,10 @@ import dev.bulwark.gateway.txn.TransactionCoordinator;
 import dev.bulwark.gateway.txn.TransactionLog;
 import dev.bulwark.gateway.txn.TransactionPartitions;
 import dev.bulwark.gateway.txn.TransactionSettings;
+import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.TopicMetadata;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.network.ClientInformation;
@@ -91,31 +93,33 @@ final class BrokerParts implements AutoCloseable {
         broker = BrokerConfigs.load(Map.of(), dir.resolve("broker.configs"));
         cluster = ClusterIdentity.loadOrCreate(dir.resolve("cluster.meta"), NODE_ID);
         purgatory = new FetchPurgatory(Runnable::run);
-        logs = LogManager.open(dir.resolve("log"), TestLogs.settings(), TestLogs.keys(dir), broker.values(),
-                timer.clock(), purgatory);
+        AtRestKeys keys = TestLogs.keys(dir);
+        SealedFiles sealed = new SealedFiles(keys);
+        logs = LogManager.open(dir.resolve("log"), TestLogs.settings(), keys, broker.values(), timer.clock(),
+                purgatory);
         Path securityDir = dir.resolve("security");
-        TenantStore tenants = TenantStore.open(securityDir, timer.clock());
-        security = new Security(tenants, UserStore.open(securityDir, UserStore.MIN_ITERATIONS, timer.clock()),
+        TenantStore tenants = TenantStore.open(securityDir, sealed, timer.clock());
+        security = new Security(tenants, UserStore.open(securityDir, sealed, UserStore.MIN_ITERATIONS, timer.clock()),
                 Optional.empty(), new AuthenticationFailures(AuthenticationFailures.Config.defaults(), timer.clock()),
                 null, null, new TenantConnections(tenants));
         catalog = new TopicCatalog(logs, broker, tenants, timer.clock());
         topics = catalog.forTenant(Tenant.DEFAULT_ID);
         OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()),
-                dir.resolve("log").resolve("consumer-offsets.snapshot"), timer.clock());
+                dir.resolve("log").resolve("consumer-offsets.snapshot"), sealed, timer.clock());
         groups = new GroupCoordinator(new GroupSettings(Duration.ofSeconds(6), Duration.ofMinutes(30), Duration.ZERO,
                 Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
-        quotas = new QuotaManager(QuotaStore.open(securityDir), QuotaWindow.KAFKA_DEFAULT, timer.clock());
+        quotas = new QuotaManager(QuotaStore.open(securityDir, sealed), QuotaWindow.KAFKA_DEFAULT, timer.clock());
         ProducerIds producerIds = ProducerIds.open(dir.resolve("producer-ids"));
         TransactionLog transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
-                dir.resolve("log").resolve("transaction-state.snapshot"), timer.clock());
+                dir.resolve("log").resolve("transaction-state.snapshot"), sealed, timer.clock());
         transactions = new TransactionCoordinator(transactionLog, producerIds, TransactionPartitions.of(catalog),
                 (tenantId, groupId, producerId, commit) ->
                         groups.completeTransaction(new GroupKey(tenantId, groupId), producerId, commit),
                 new TransactionSettings(Duration.ofMinutes(15), Duration.ofSeconds(10), Duration.ofMillis(500),
                         Duration.ofDays(7), Duration.ofHours(1)), timer, timer.clock());
         apis = BulwarkServer.apis(cluster, broker, catalog, producerIds, new FetchSessions(1000, timer.clock()),
-                purgatory, groups, transactions, security, AclStore.open(securityDir), quotas.store(), timer.clock());
+                purgatory, groups, transactions, security, AclStore.open(securityDir, sealed), quotas.store(), timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);

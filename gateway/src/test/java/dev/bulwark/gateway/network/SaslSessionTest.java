@@ -11,6 +11,8 @@ import dev.bulwark.auth.sasl.SaslMechanismsConfig;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.gateway.testing.ManualScheduler;
+import dev.bulwark.gateway.testing.TestLogs;
+import dev.bulwark.storage.SealedFiles;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
 import org.apache.kafka.common.message.SaslAuthenticateResponseData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
@@ -65,8 +67,9 @@ class SaslSessionTest {
 
     @BeforeEach
     void open() throws Exception {
-        tenants = TenantStore.open(dir, time.clock());
-        UserStore users = UserStore.open(dir, UserStore.MIN_ITERATIONS, time.clock());
+        SealedFiles sealed = TestLogs.sealedFiles(dir);
+        tenants = TenantStore.open(dir, sealed, time.clock());
+        UserStore users = UserStore.open(dir, sealed, UserStore.MIN_ITERATIONS, time.clock());
         users.create(tenants.create("acme").id(), "alice", Role.MEMBER, "alice-secret");
         users.create(tenants.byName("acme").orElseThrow().id(), "bob", Role.MEMBER, "bob-secret");
         failures = new AuthenticationFailures(new AuthenticationFailures.Config(Duration.ofMillis(1),

@@ -6,6 +6,7 @@ import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.Role;
 import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.kafka.AccessControl;
+import dev.bulwark.gateway.testing.TestLogs;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -30,7 +31,7 @@ class SuperUsersTest {
         try (BrokerParts broker = new BrokerParts(dir)) {
             String acme = broker.security.tenants().create("acme").id();
             String globex = broker.security.tenants().create("globex").id();
-            AccessControl access = new AccessControl(new Authorizer(AclStore.open(dir.resolve("acls"))::index,
+            AccessControl access = new AccessControl(new Authorizer(AclStore.open(dir.resolve("acls"), TestLogs.sealedFiles(dir))::index,
                     tenant -> false), " User:bot@acme ; User:root", broker.security.tenants());
 
             assertTrue(may(broker, access, member("bot", acme)));
@@ -45,7 +46,7 @@ class SuperUsersTest {
     void anEntryThatIsNotAUserPrincipalStopsTheStart() throws IOException {
         try (BrokerParts broker = new BrokerParts(dir)) {
             assertThrows(IllegalArgumentException.class, () -> new AccessControl(new Authorizer(
-                    AclStore.open(dir.resolve("acls"))::index, tenant -> false), "Group:ops",
+                    AclStore.open(dir.resolve("acls"), TestLogs.sealedFiles(dir))::index, tenant -> false), "Group:ops",
                     broker.security.tenants()));
         }
     }

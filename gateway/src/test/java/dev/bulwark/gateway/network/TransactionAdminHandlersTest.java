@@ -12,6 +12,7 @@ import dev.bulwark.gateway.kafka.DescribeTransactionsHandler;
 import dev.bulwark.gateway.kafka.ListTransactionsHandler;
 import dev.bulwark.gateway.protocol.ApiHandler;
 import dev.bulwark.gateway.protocol.Reply;
+import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.gateway.txn.ProducerIdAndEpoch;
 import dev.bulwark.gateway.txn.TransactionalIdKey;
 import dev.bulwark.storage.TopicMetadata;
@@ -76,7 +77,7 @@ class TransactionAdminHandlersTest {
     @BeforeEach
     void start() throws IOException {
         broker = new BrokerParts(dir);
-        acls = AclStore.open(dir.resolve("acls"));
+        acls = AclStore.open(dir.resolve("acls"), TestLogs.sealedFiles(dir));
         AccessControl access = new AccessControl(new Authorizer(acls::index, tenant -> false), "",
                 broker.security.tenants());
         list = new ListTransactionsHandler(broker.transactions, access);

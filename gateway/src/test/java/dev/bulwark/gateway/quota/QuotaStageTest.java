@@ -10,6 +10,7 @@ import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.Role;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.gateway.testing.TestLogs;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
@@ -59,7 +60,7 @@ class QuotaStageTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        store = QuotaStore.open(dir);
+        store = QuotaStore.open(dir, TestLogs.sealedFiles(dir));
         stage = new QuotaStage(new QuotaManager(store, QuotaWindow.KAFKA_DEFAULT, Clock.systemUTC()));
     }
 

@@ -9,6 +9,8 @@ import dev.bulwark.auth.jwt.JwtValidatorConfig;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.auth.store.UserStore;
 import dev.bulwark.auth.jwt.TestTokens;
+import dev.bulwark.gateway.testing.TestLogs;
+import dev.bulwark.storage.SealedFiles;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,8 +43,9 @@ class RestAuthenticatorTest {
 
     @BeforeEach
     void stores() throws Exception {
-        tenants = TenantStore.open(dir.resolve("security"), CLOCK);
-        users = UserStore.open(dir.resolve("security"), UserStore.MIN_ITERATIONS, CLOCK);
+        SealedFiles sealed = TestLogs.sealedFiles(dir);
+        tenants = TenantStore.open(dir.resolve("security"), sealed, CLOCK);
+        users = UserStore.open(dir.resolve("security"), sealed, UserStore.MIN_ITERATIONS, CLOCK);
         users.bootstrapOperator("root:root-secret");
         acme = tenants.create("acme");
         users.create(acme.id(), "alice", Role.MEMBER, "alice-secret");

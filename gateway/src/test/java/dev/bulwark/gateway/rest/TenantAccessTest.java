@@ -4,6 +4,7 @@ import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.Role;
 import dev.bulwark.auth.Tenant;
 import dev.bulwark.auth.store.TenantStore;
+import dev.bulwark.gateway.testing.TestLogs;
 import jakarta.ws.rs.ClientErrorException;
 import jakarta.ws.rs.ForbiddenException;
 import jakarta.ws.rs.NotFoundException;
@@ -32,7 +33,7 @@ class TenantAccessTest {
 
     @BeforeEach
     void tenants() throws Exception {
-        tenants = TenantStore.open(dir, Clock.systemUTC());
+        tenants = TenantStore.open(dir, TestLogs.sealedFiles(dir), Clock.systemUTC());
         access = new TenantAccess(tenants);
         acme = tenants.create("acme");
         globex = tenants.create("globex");

@@ -3,6 +3,7 @@ package dev.bulwark.gateway.testing;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.FlushPolicy;
 import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.StorageSettings;
 import dev.bulwark.storage.crypto.AesGcm;
 import dev.bulwark.storage.crypto.Keyring;
@@ -49,6 +50,14 @@ public final class TestLogs {
         } catch (GeneralSecurityException e) {
             throw new IOException("the test keyring of " + dir + " does not open", e);
         }
+    }
+
+    /**
+     * Sealed files under a keyring of their own, in {@code <dir>/sealed-files/keys}: never the keyring of a log store
+     * in {@code dir}, since two keyring objects on one file would each write the keys the other created.
+     */
+    public static SealedFiles sealedFiles(Path dir) throws IOException {
+        return new SealedFiles(keys(dir.resolve("sealed-files")));
     }
 
     /** Copies a data directory as it is now, as a process crash would leave it (the page cache survives). */

@@ -6,6 +6,7 @@ import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.AbortedTransaction;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.SealedFiles;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.KafkaStorageException;
@@ -64,6 +65,7 @@ class TransactionCoordinatorTest {
     /** How the next group completions are answered; done at once unless a test says otherwise. */
     private final List<CompletableFuture<Void>> groupAnswers = new ArrayList<>();
     private Path dataDir;
+    private SealedFiles sealedFiles;
     private LogManager logs;
     private TransactionLog transactionLog;
     private TransactionCoordinator coordinator;
@@ -71,6 +73,7 @@ class TransactionCoordinatorTest {
     @BeforeEach
     void open() throws IOException {
         dataDir = dir.resolve("data");
+        sealedFiles = TestLogs.sealedFiles(dir);
         reopen();
     }
 
@@ -89,7 +92,7 @@ class TransactionCoordinatorTest {
             partitionLogs.put(tp, logs.internalLog(tp.topic() + "-" + tp.partition(), Map.of()));
         }
         transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
-                dataDir.resolve("transaction-state.snapshot"), time.clock());
+                dataDir.resolve("transaction-state.snapshot"), sealedFiles, time.clock());
         coordinator = new TransactionCoordinator(transactionLog, ProducerIds.open(dataDir.resolve("producer-ids")),
                 this::partition, this::completeGroup, SETTINGS, time, time.clock());
         coordinator.start();

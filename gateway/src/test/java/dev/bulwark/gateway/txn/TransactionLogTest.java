@@ -4,6 +4,7 @@ import dev.bulwark.gateway.testing.ManualScheduler;
 import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.SealedFiles;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,6 +43,7 @@ class TransactionLogTest {
     private final ManualScheduler time = new ManualScheduler();
     private final List<LogManager> opened = new ArrayList<>();
     private Path dataDir;
+    private SealedFiles sealedFiles;
     private LogManager logs;
     private PartitionLog log;
     private TransactionLog store;
@@ -49,6 +51,7 @@ class TransactionLogTest {
     @BeforeEach
     void open() throws IOException {
         dataDir = dir.resolve("data");
+        sealedFiles = TestLogs.sealedFiles(dir);
         reopen();
     }
 
@@ -63,7 +66,7 @@ class TransactionLogTest {
         logs = TestLogs.open(dataDir, time.clock());
         opened.add(logs);
         log = logs.internalLog("transaction-state", Map.of());
-        store = TransactionLog.open(log, dataDir.resolve("transaction-state.snapshot"), time.clock());
+        store = TransactionLog.open(log, dataDir.resolve("transaction-state.snapshot"), sealedFiles, time.clock());
     }
 
     private void restartCleanly() throws IOException {
