@@ -420,16 +420,30 @@ public final class LogManager implements AutoCloseable {
      * {@link KeyOwner#SYSTEM}) under the owner's current KEK version: the step between {@code Keyring.rotate} and
      * {@code Keyring.destroyVersionsBefore}. Only segment headers are rewritten; see {@link PartitionLog#rewrapKeys}.
      *
+     * <p>Call it after {@code Keyring.rotate} returned. The owner's partitions are listed under this store's lock,
+     * which topic and partition creation hold until their logs are listed: a partition created before the list is in
+     * it, one created after has its first segment under the new version. A partition deleted during the pass is
+     * skipped (its files are going, and nothing reads them again).
+     *
      * @return how many segment headers were rewritten
      * @throws KafkaStorageException when a partition is offline or one of its data keys does not rewrap: the older
      *                               versions must then not be destroyed
      */
     public int rewrapKeys(KeyOwner owner) {
-        ensureOpen();
+        List<PartitionLog> owned;
+        synchronized (this) {
+            ensureOpen();
+            owned = logs.values().stream().filter(log -> log.sealing().owner().equals(owner)).toList();
+        }
         int rewritten = 0;
-        for (PartitionLog log : logs.values()) {
-            if (log.sealing().owner().equals(owner)) {
+        for (PartitionLog log : owned) {
+            try {
                 rewritten += log.rewrapKeys();
+            } catch (KafkaStorageException e) {
+                if (logs.get(log.id()) == log) {
+                    throw e;
+                }
+                LOG.info("{}: deleted during the rewrap pass; skipped", log.id());
             }
         }
         return rewritten;
