@@ -1,7 +1,6 @@
 package dev.bulwark.gateway.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.bulwark.auth.Tenant;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.BulwarkLifecycle;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
@@ -18,7 +17,6 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.InternalServerErrorException;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
-import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.ServiceUnavailableException;
 import jakarta.ws.rs.core.Context;
@@ -31,11 +29,12 @@ import java.nio.file.InvalidPathException;
 import java.util.List;
 
 /**
- * The keys of encryption at rest, operators only: each tenant's key-encryption key versions and the broker's own
- * ({@code system}), their rotation, and the rotation of the master key ({@link AtRestKeyManagement}). Nothing here
- * shows key material: a key is named by its id. Every change is durable before it is answered.
+ * {@code /api/v1/keys}: the keys of encryption at rest that belong to no tenant, operators only: the broker's own
+ * key-encryption key ({@code system}) and its rotation, and the rotation of the master key ({@link
+ * AtRestKeyManagement}); a tenant's are {@link TenantKeysResource}'s. Nothing here shows key material: a key is named
+ * by its id. Every change is durable before it is answered.
  */
-@Path("/api/v1")
+@Path("/api/v1/keys")
 @Produces(MediaType.APPLICATION_JSON)
 public class KeysResource {
 
@@ -87,30 +86,17 @@ public class KeysResource {
     }
 
     @GET
-    @Path("/tenants/{tenant}/keys")
-    public KeysView tenantKeys(@PathParam("tenant") String tenant, @Context SecurityContext auth) {
-        return KeysView.of(tenantOwner(auth, tenant, "read a tenant's keys"), management());
-    }
-
-    @POST
-    @Path("/tenants/{tenant}/keys/rotate")
-    public RotationView rotateTenant(@PathParam("tenant") String tenant, @Context SecurityContext auth)
-            throws IOException {
-        return rotate(tenantOwner(auth, tenant, "rotate a tenant's key"));
-    }
-
-    @GET
-    @Path("/keys/system")
+    @Path("/system")
     public KeysView systemKeys(@Context SecurityContext auth) {
         access().requireOperator(Caller.of(auth), "read the broker's keys");
         return KeysView.of(KeyOwner.SYSTEM, management());
     }
 
     @POST
-    @Path("/keys/system/rotate")
+    @Path("/system/rotate")
     public RotationView rotateSystem(@Context SecurityContext auth) throws IOException {
         access().requireOperator(Caller.of(auth), "rotate the broker's key");
-        return rotate(KeyOwner.SYSTEM);
+        return rotate(management(), KeyOwner.SYSTEM);
     }
 
     /**
@@ -119,7 +105,7 @@ public class KeysResource {
      * history; it is the file the server must be configured with before its next start.
      */
     @POST
-    @Path("/keys/master/rotate")
+    @Path("/master/rotate")
     @Consumes(MediaType.APPLICATION_JSON)
     public MasterRotationView rotateMaster(JsonNode body, @Context SecurityContext auth) throws IOException {
         access().requireOperator(Caller.of(auth), "rotate the master key");
@@ -156,20 +142,13 @@ public class KeysResource {
         return file;
     }
 
-    private RotationView rotate(KeyOwner owner) throws IOException {
+    /** Rotates {@code owner}'s key; 409 when it was shredded or a partition of it is offline. */
+    static RotationView rotate(AtRestKeyManagement management, KeyOwner owner) throws IOException {
         try {
-            return RotationView.of(management().rotate(owner));
+            return RotationView.of(management.rotate(owner));
         } catch (KeyDestroyedException | AtRestKeyManagement.RotationIncompleteException e) {
             throw new ClientErrorException(e.getMessage(), Response.Status.CONFLICT);
         }
-    }
-
-    private KeyOwner tenantOwner(SecurityContext auth, String name, String act) {
-        TenantAccess access = access();
-        Caller caller = Caller.of(auth);
-        access.requireOperator(caller, act);
-        Tenant tenant = access.toRead(caller, name);
-        return KeyOwner.tenant(tenant.id());
     }
 
     private TenantAccess access() {
@@ -181,6 +160,10 @@ public class KeysResource {
     }
 
     private AtRestKeyManagement management() {
+        return management(lifecycle);
+    }
+
+    static AtRestKeyManagement management(BulwarkLifecycle lifecycle) {
         return lifecycle.keys().orElseThrow(() -> new ServiceUnavailableException("starting"));
     }
 }
