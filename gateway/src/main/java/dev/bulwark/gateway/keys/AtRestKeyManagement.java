@@ -20,8 +20,7 @@ import java.util.Optional;
 
 /**
  * Key management of encryption at rest, for the REST API and the offline command: rotating an owner's key-encryption
- * key (a tenant's, or the broker's own, {@link KeyOwner#SYSTEM}), rotating the master key, and crypto-shredding a
- * tenant.
+ * key (a tenant's, or the broker's own, {@link KeyOwner#SYSTEM}) and rotating the master key.
  *
  * <p>A rotation is the three steps the {@link Keyring} documents: {@link Keyring#rotate} adds a current version,
  * {@link LogManager#rewrapKeys} rewraps every segment of the owner's partitions under it (only segment headers are
@@ -34,8 +33,8 @@ import java.util.Optional;
  * make that partition unreadable for good.
  *
  * <p>Each change is durable when its method returns: the keyring is replaced by an atomic, fsynced rename, and each
- * rewrapped header is forced to disk. Changes are serialised, so two rotations of one owner, or a rotation and a
- * shred, never interleave their steps.
+ * rewrapped header is forced to disk. Changes are serialised, so two rotations of one owner never interleave their
+ * steps.
  *
  * <p>The new master key is read from a file the server can read, never taken as key material in a request: see
  * {@link #rotateMaster}.
@@ -141,19 +140,6 @@ public final class AtRestKeyManagement {
         LOG.info("Rotated the master key from {} to {} (read from {}): configure it before the next start",
                 previous, next.kms().keyId(), next.origin());
         return next.kms().keyId();
-    }
-
-    /**
-     * Crypto-shreds {@code owner}: destroys every key-encryption key version it has, durably, so that none of its
-     * data opens again, even from a copy of its files. Idempotent.
-     *
-     * @return the key ids destroyed now (none when it was shredded already or never had a key)
-     */
-    public synchronized List<String> shred(KeyOwner owner) throws IOException {
-        List<String> destroyed = versions(owner).map(held -> held.live().stream()
-                .map(version -> keyId(owner, version)).toList()).orElse(List.of());
-        keys.keyring().shred(owner);
-        return destroyed;
     }
 
     private List<String> olderThan(KeyOwner owner, int version) {
