@@ -3,6 +3,7 @@ package dev.bulwark.gateway;
 import dev.bulwark.acl.quota.QuotaStore;
 import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.gateway.group.ConsumerLag;
+import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -52,6 +53,12 @@ public class BulwarkLifecycle {
     public Optional<QuotaStore> quotas() {
         BulwarkServer running = server;
         return running == null ? Optional.empty() : Optional.of(running.quotas());
+    }
+
+    /** Key rotation and crypto-shredding, once the broker is up. */
+    public Optional<AtRestKeyManagement> keys() {
+        BulwarkServer running = server;
+        return running == null ? Optional.empty() : Optional.of(running.keys());
     }
 
     /** Whether the broker is up: storage recovered and every listener bound. */

@@ -17,6 +17,7 @@ import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
+import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import dev.bulwark.gateway.kafka.AddOffsetsToTxnHandler;
 import dev.bulwark.gateway.kafka.AddPartitionsToTxnHandler;
 import dev.bulwark.gateway.kafka.AlterClientQuotasHandler;
@@ -119,11 +120,12 @@ public final class BulwarkServer implements AutoCloseable {
     private final TenantUsage tenantUsage;
     private final Security security;
     private final QuotaStore quotas;
+    private final AtRestKeyManagement keys;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
-                          TenantUsage tenantUsage, Security security, QuotaStore quotas,
+                          TenantUsage tenantUsage, Security security, QuotaStore quotas, AtRestKeyManagement keys,
                           List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
@@ -134,6 +136,7 @@ public final class BulwarkServer implements AutoCloseable {
         this.tenantUsage = tenantUsage;
         this.security = security;
         this.quotas = quotas;
+        this.keys = keys;
         this.listeners = listeners;
     }
 
@@ -175,6 +178,7 @@ public final class BulwarkServer implements AutoCloseable {
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
+        AtRestKeys atRestKeys = atRestKeys(dataDir);
         LogManager logs = LogManager.open(dataDir.resolve("log"), new StorageSettings(
                         config.storage().flushPolicy(),
                         config.storage().flushInterval(),
@@ -240,7 +244,8 @@ public final class BulwarkServer implements AutoCloseable {
             LOG.info("Bulwark node {} of cluster {} is serving {} topic(s) from {}", cluster.nodeId(),
                     cluster.clusterId(), logs.topics().size(), dataDir);
             return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
-                    new TenantUsage(topics, security.connections()), security, quotaStore, listeners);
+                    new TenantUsage(topics, security.connections()), security, quotaStore,
+                    new AtRestKeyManagement(atRestKeys, logs), listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
@@ -268,6 +273,11 @@ public final class BulwarkServer implements AutoCloseable {
     /** The quotas, for the REST API's tenant-wide quotas. */
     public QuotaStore quotas() {
         return quotas;
+    }
+
+    /** Key rotation and crypto-shredding of encryption at rest, for the REST API. */
+    public AtRestKeyManagement keys() {
+        return keys;
     }
 
     /**

@@ -453,13 +453,19 @@ public final class LogManager implements AutoCloseable {
      * {@code Keyring.destroyVersionsBefore}. Only segment headers and topic metadata are rewritten; see
      * {@link PartitionLog#rewrapKeys}.
      *
+     * <p>Call it after {@code Keyring.rotate} returned. The owner's partitions are listed under this store's lock,
+     * which topic and partition creation hold until their logs are listed: a partition created before the list is in
+     * it, one created after has its first segment under the new version. A partition deleted during the pass is
+     * skipped (its files are going, and nothing reads them again).
+     *
      * @return how many segment headers were rewritten
      * @throws KafkaStorageException when a partition is offline, one of its data keys does not rewrap, or a topic's
      *                               metadata cannot be rewritten: the older versions must then not be destroyed
      */
     public int rewrapKeys(KeyOwner owner) {
-        ensureOpen();
+        List<PartitionLog> owned;
         synchronized (this) {
+            ensureOpen();
             // Under the lock that serialises topic changes, so a concurrent change is not overwritten by older content.
             for (TopicMetadata topic : topicsById.values()) {
                 if (topic.owner().equals(owner)) {
@@ -471,11 +477,17 @@ public final class LogManager implements AutoCloseable {
                     }
                 }
             }
+            owned = logs.values().stream().filter(log -> log.sealing().owner().equals(owner)).toList();
         }
         int rewritten = 0;
-        for (PartitionLog log : logs.values()) {
-            if (log.sealing().owner().equals(owner)) {
+        for (PartitionLog log : owned) {
+            try {
                 rewritten += log.rewrapKeys();
+            } catch (KafkaStorageException e) {
+                if (logs.get(log.id()) == log) {
+                    throw e;
+                }
+                LOG.info("{}: deleted during the rewrap pass; skipped", log.id());
             }
         }
         return rewritten;

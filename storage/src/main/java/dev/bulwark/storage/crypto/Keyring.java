@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
@@ -149,6 +150,30 @@ public final class Keyring {
     public OptionalInt currentVersion(KeyOwner owner) {
         Owner keys = state.owners().get(owner);
         return keys == null || keys.shredded() ? OptionalInt.empty() : OptionalInt.of(keys.current());
+    }
+
+    /**
+     * Which KEK versions of an owner the keyring holds, for operators (no key material).
+     *
+     * @param live           the versions it holds, oldest first; the last is the current one; empty once shredded
+     * @param destroyedBelow every version below this one was destroyed (1 when none was)
+     */
+    public record Versions(List<Integer> live, int destroyedBelow) {
+
+        public Versions {
+            live = List.copyOf(live);
+        }
+
+        public boolean shredded() {
+            return live.isEmpty();
+        }
+    }
+
+    /** The owner's KEK versions; empty when it never had a key. */
+    public Optional<Versions> versions(KeyOwner owner) {
+        Owner keys = state.owners().get(owner);
+        return keys == null ? Optional.empty()
+                : Optional.of(new Versions(List.copyOf(keys.keks().keySet()), keys.destroyedBelow()));
     }
 
     /**

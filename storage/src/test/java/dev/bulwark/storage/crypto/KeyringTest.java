@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -202,6 +203,24 @@ class KeyringTest {
         assertArrayEquals(before, Files.readAllBytes(KeysDirectory.of(dataDir).resolve(Keyring.FILE_NAME)));
         assertThrows(IllegalArgumentException.class, () -> keyring.destroyVersionsBefore(ACME, 3));
         assertThrows(KeyUnavailableException.class, () -> keyring.destroyVersionsBefore(GLOBEX, 1));
+    }
+
+    @Test
+    void versionsListWhatTheKeyringHoldsOfAnOwner() throws Exception {
+        Keyring keyring = Keyring.open(dataDir, master, gcm);
+        assertEquals(Optional.empty(), keyring.versions(ACME));
+        keyring.newDataKey(ACME);
+        keyring.rotate(ACME);
+        keyring.rotate(ACME);
+        assertEquals(Optional.of(new Keyring.Versions(List.of(1, 2, 3), 1)), keyring.versions(ACME));
+
+        keyring.destroyVersionsBefore(ACME, 3);
+        assertEquals(Optional.of(new Keyring.Versions(List.of(3), 3)), keyring.versions(ACME));
+
+        keyring.shred(ACME);
+        Keyring.Versions shredded = Keyring.open(dataDir, master, gcm).versions(ACME).orElseThrow();
+        assertTrue(shredded.shredded());
+        assertEquals(4, shredded.destroyedBelow());
     }
 
     @Test

@@ -1,0 +1,220 @@
+package dev.bulwark.gateway.cli;
+
+import dev.bulwark.gateway.keys.AtRestKeyManagement;
+import dev.bulwark.storage.AtRestKeys;
+import dev.bulwark.storage.FlushPolicy;
+import dev.bulwark.storage.LogConfig;
+import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.StorageSettings;
+import dev.bulwark.storage.crypto.AesGcm;
+import dev.bulwark.storage.crypto.KeyOwner;
+import dev.bulwark.storage.crypto.Keyring;
+import dev.bulwark.storage.crypto.KeysDirectory;
+import dev.bulwark.storage.crypto.MasterKeySource;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Key rotation with no server running, on the server's data directory:
+ *
+ * <pre>
+ * KeysCommand --data-dir D --master-key-file F rotate-tenant TENANT_ID
+ * KeysCommand --data-dir D --master-key-file F rotate-system
+ * KeysCommand --data-dir D --master-key-file F rotate-master --new-master-key-file N
+ * </pre>
+ *
+ * {@code F} holds the master key the keyring is under now (for a server on the dev key, {@code D/keys/dev-master.key}).
+ * The command opens the log store as the server does, which takes the data directory's lock: it refuses to run while
+ * a server uses the directory. It does what the REST API does ({@link AtRestKeyManagement}) and exits 0 once the
+ * change is durable, 1 when it failed, 2 on a usage error.
+ */
+public final class KeysCommand {
+
+    static final String USAGE = """
+            usage: KeysCommand --data-dir DIR --master-key-file FILE COMMAND
+              rotate-tenant TENANT_ID                     rotate a tenant's key (its id, as GET /api/v1/tenants shows)
+              rotate-system                               rotate the broker's own key (committed offsets, transactions)
+              rotate-master --new-master-key-file FILE    rewrap every key under the master key in FILE
+            The server must be stopped. FILE holds a 256-bit key, raw or base64.""";
+
+    /** Where the server keeps its log store in its data directory. */
+    private static final String LOG_DIR = "log";
+    private static final String INTERNAL_DIR = "internal";
+    private static final String LOCK_FILE = ".lock";
+
+    private KeysCommand() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the command; the exit status. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Arguments arguments;
+        try {
+            arguments = Arguments.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            err.println(USAGE);
+            return 2;
+        }
+        try {
+            out.println(arguments.execute());
+            return 0;
+        } catch (IOException | GeneralSecurityException | AtRestKeyManagement.RotationIncompleteException
+                 | RuntimeException e) {
+            err.println("failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private record Arguments(Path dataDir, Path masterKeyFile, String command, String tenantId, Path newMasterKeyFile) {
+
+        static Arguments parse(String[] args) {
+            Path dataDir = null;
+            Path masterKeyFile = null;
+            Path newMasterKeyFile = null;
+            List<String> positional = new ArrayList<>();
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--data-dir" -> dataDir = Path.of(value(args, ++i, "--data-dir"));
+                    case "--master-key-file" -> masterKeyFile = Path.of(value(args, ++i, "--master-key-file"));
+                    case "--new-master-key-file" ->
+                            newMasterKeyFile = Path.of(value(args, ++i, "--new-master-key-file"));
+                    default -> positional.add(args[i]);
+                }
+            }
+            if (dataDir == null || masterKeyFile == null || positional.isEmpty()) {
+                throw new IllegalArgumentException("--data-dir, --master-key-file and a command are required");
+            }
+            String command = positional.get(0);
+            switch (command) {
+                case "rotate-tenant" -> {
+                    if (positional.size() != 2) {
+                        throw new IllegalArgumentException("rotate-tenant takes one tenant id");
+                    }
+                    KeyOwner.tenant(positional.get(1));
+                    return new Arguments(dataDir, masterKeyFile, command, positional.get(1), null);
+                }
+                case "rotate-system" -> {
+                    if (positional.size() != 1) {
+                        throw new IllegalArgumentException("rotate-system takes no argument");
+                    }
+                    return new Arguments(dataDir, masterKeyFile, command, null, null);
+                }
+                case "rotate-master" -> {
+                    if (positional.size() != 1 || newMasterKeyFile == null) {
+                        throw new IllegalArgumentException("rotate-master takes --new-master-key-file FILE");
+                    }
+                    return new Arguments(dataDir, masterKeyFile, command, null, newMasterKeyFile);
+                }
+                default -> throw new IllegalArgumentException("unknown command " + command);
+            }
+        }
+
+        private static String value(String[] args, int i, String option) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+
+        String execute() throws IOException, GeneralSecurityException,
+                AtRestKeyManagement.RotationIncompleteException {
+            Path keyring = KeysDirectory.of(dataDir).resolve(Keyring.FILE_NAME);
+            if (!Files.exists(keyring)) {
+                // Opening a keyring creates one when there is none: a mistyped directory must not get a new one.
+                throw new IOException("no keyring " + keyring + ": " + dataDir + " is not a Bulwark data directory");
+            }
+            Path logDir = dataDir.resolve(LOG_DIR);
+            refuseWhileInUse(logDir);
+            AesGcm gcm = new AesGcm();
+            AtRestKeys keys = new AtRestKeys(Keyring.open(dataDir, MasterKeySource.fromFile(masterKeyFile, gcm).kms(),
+                    gcm), gcm);
+            try (LogManager logs = LogManager.open(logDir, offlineSettings(), keys, Map.of(), Clock.systemUTC(),
+                    log -> { })) {
+                AtRestKeyManagement management = new AtRestKeyManagement(keys, logs);
+                return switch (command) {
+                    case "rotate-tenant" -> describe(management.rotate(KeyOwner.tenant(tenantId)));
+                    case "rotate-system" -> {
+                        openInternalLogs(logs, logDir);
+                        yield describe(management.rotate(KeyOwner.SYSTEM));
+                    }
+                    case "rotate-master" -> "master key rotated from " + keys.keyring().masterKeyId() + " to "
+                            + management.rotateMaster(newMasterKeyFile) + ": start the server with the master key in "
+                            + newMasterKeyFile;
+                    default -> throw new IllegalStateException(command);
+                };
+            }
+        }
+    }
+
+    /**
+     * Refuses a data directory a server holds, before the keyring is opened: opening it removes a temporary file a
+     * running server may be writing. The log store then takes the lock itself and keeps it while the command runs.
+     */
+    private static void refuseWhileInUse(Path logDir) throws IOException {
+        Path lockFile = logDir.resolve(LOCK_FILE);
+        if (!Files.exists(lockFile)) {
+            return;
+        }
+        String inUse = "data directory " + logDir.getParent() + " is in use by a running server: stop it first, or"
+                + " use the REST API";
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE);
+             FileLock lock = channel.tryLock()) {
+            if (lock == null) {
+                throw new IOException(inUse);
+            }
+        } catch (OverlappingFileLockException e) {
+            throw new IOException(inUse + " (in this process)", e);
+        }
+    }
+
+    /**
+     * The internal logs (committed offsets, transaction state) are opened only on demand, so that rotating the
+     * broker's key reaches them; opened without retention, as the server keeps them.
+     */
+    private static void openInternalLogs(LogManager logs, Path logDir) throws IOException {
+        Path internal = logDir.resolve(INTERNAL_DIR);
+        if (!Files.isDirectory(internal)) {
+            return;
+        }
+        try (Stream<Path> names = Files.list(internal)) {
+            for (Path dir : names.filter(Files::isDirectory).toList()) {
+                logs.internalLog(dir.getFileName().toString(), Map.of(LogConfig.RETENTION_MS, "-1"));
+            }
+        }
+    }
+
+    /**
+     * Background work (retention, compaction, checkpoints) is due only long after the command ends: the command
+     * knows neither the broker's dynamic defaults nor the topics' retention as the server applies it, so it must
+     * not delete or compact anything.
+     */
+    private static StorageSettings offlineSettings() {
+        Duration never = Duration.ofDays(365);
+        return new StorageSettings(FlushPolicy.DURABLE, never, 1, Math.max(1, Runtime.getRuntime()
+                .availableProcessors()), never, never, never, never);
+    }
+
+    private static String describe(AtRestKeyManagement.Rotation rotation) {
+        return "key of " + rotation.owner() + " rotated to version " + rotation.version() + ": "
+                + rotation.rewrapped() + " segment header(s) rewrapped, destroyed "
+                + (rotation.destroyed().isEmpty() ? "none" : String.join(", ", rotation.destroyed()));
+    }
+}

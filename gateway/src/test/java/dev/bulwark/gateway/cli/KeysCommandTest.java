@@ -1,0 +1,151 @@
+package dev.bulwark.gateway.cli;
+
+import dev.bulwark.gateway.testing.TestLogs;
+import dev.bulwark.storage.AtRestKeys;
+import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.TopicMetadata;
+import dev.bulwark.storage.crypto.AesGcm;
+import dev.bulwark.storage.crypto.KeyOwner;
+import dev.bulwark.storage.crypto.Keyring;
+import dev.bulwark.storage.crypto.LocalKeyManagementService;
+import dev.bulwark.storage.crypto.MasterKeySource;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The offline key command on a data directory laid out as the server lays it out (keys/, log/). */
+class KeysCommandTest {
+
+    private static final String TENANT = "acme-id";
+
+    @TempDir
+    Path dataDir;
+
+    private final AesGcm gcm = new AesGcm();
+    private byte[] masterKey;
+    private Path masterKeyFile;
+    private TopicMetadata topic;
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    @BeforeEach
+    void dataDirectoryOfAStoppedServer() throws Exception {
+        masterKey = gcm.newKey().getEncoded();
+        masterKeyFile = writeKey("master.key", masterKey);
+        try (LogManager logs = open(masterKey)) {
+            topic = logs.createTopic(TENANT, "payments", 1, Map.of());
+            PartitionLog log = logs.log(topic.id(), 0).orElseThrow();
+            log.append(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(
+                    "k".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8))));
+            logs.internalLog("consumer-offsets", Map.of()).append(MemoryRecords.withRecords(Compression.NONE,
+                    new SimpleRecord("group".getBytes(StandardCharsets.UTF_8), "1".getBytes(StandardCharsets.UTF_8))));
+        }
+    }
+
+    private LogManager open(byte[] key) throws Exception {
+        Keyring keyring = Keyring.open(dataDir, new LocalKeyManagementService(key, gcm), gcm);
+        return LogManager.open(dataDir.resolve("log"), TestLogs.settings(), new AtRestKeys(keyring, gcm), Map.of(),
+                Clock.systemUTC(), log -> { });
+    }
+
+    private Path writeKey(String name, byte[] key) throws IOException {
+        Path file = dataDir.getParent().resolve(dataDir.getFileName() + "-" + name);
+        Files.writeString(file, Base64.getEncoder().encodeToString(key));
+        return file;
+    }
+
+    private int run(String... args) {
+        return KeysCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private Keyring.Versions versions(byte[] key, KeyOwner owner) throws Exception {
+        return Keyring.open(dataDir, new LocalKeyManagementService(key, gcm), gcm).versions(owner).orElseThrow();
+    }
+
+    @Test
+    void rotatesATenantKeyAndTheDataStillReads() throws Exception {
+        assertEquals(0, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
+                "rotate-tenant", TENANT), err.toString());
+
+        assertTrue(out.toString().contains("destroyed " + TENANT + "/v1"), out.toString());
+        assertEquals(new Keyring.Versions(List.of(2), 2), versions(masterKey, KeyOwner.tenant(TENANT)));
+        try (LogManager logs = open(masterKey)) {
+            PartitionLog log = logs.log(topic.id(), 0).orElseThrow();
+            assertFalse(log.isOffline());
+            assertEquals(1, log.read(0, Integer.MAX_VALUE, true).highWatermark());
+        }
+    }
+
+    @Test
+    void rotatesTheSystemKeyOverTheInternalLogs() throws Exception {
+        assertEquals(0, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
+                "rotate-system"), err.toString());
+
+        assertTrue(out.toString().contains("1 segment header(s) rewrapped"), out.toString());
+        assertEquals(new Keyring.Versions(List.of(2), 2), versions(masterKey, KeyOwner.SYSTEM));
+    }
+
+    @Test
+    void rotatesTheMasterKeyToTheOneInTheNewFile() throws Exception {
+        byte[] next = gcm.newKey().getEncoded();
+        Path nextFile = writeKey("next.key", next);
+
+        assertEquals(0, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
+                "rotate-master", "--new-master-key-file", nextFile.toString()), err.toString());
+
+        String nextId = MasterKeySource.fromFile(nextFile, gcm).kms().keyId();
+        assertTrue(out.toString().contains("to " + nextId), out.toString());
+        try (LogManager logs = open(next)) {
+            assertFalse(logs.log(topic.id(), 0).orElseThrow().isOffline());
+        }
+    }
+
+    @Test
+    void refusesADataDirectoryInUse() throws Exception {
+        byte[] keyring = Files.readAllBytes(dataDir.resolve("keys/keyring"));
+        try (LogManager running = open(masterKey)) {
+            assertEquals(1, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
+                    "rotate-tenant", TENANT));
+        }
+        assertTrue(err.toString().contains("in use by a running server"), err.toString());
+        assertEquals(List.of(1), versions(masterKey, KeyOwner.tenant(TENANT)).live());
+        assertEquals(ByteBuffer.wrap(keyring),
+                ByteBuffer.wrap(Files.readAllBytes(dataDir.resolve("keys/keyring"))));
+    }
+
+    @Test
+    void refusesADirectoryWithoutAKeyringAndBadUsage() {
+        Path elsewhere = dataDir.resolve("log");
+        assertEquals(1, run("--data-dir", elsewhere.toString(), "--master-key-file", masterKeyFile.toString(),
+                "rotate-system"));
+        assertTrue(err.toString().contains("not a Bulwark data directory"), err.toString());
+        assertFalse(Files.exists(elsewhere.resolve("keys")), "no keyring was created");
+
+        assertEquals(2, run("--data-dir", dataDir.toString(), "rotate-system"));
+        assertEquals(2, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
+                "rotate-master"));
+        assertEquals(2, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
+                "rotate-tenant", "$system"));
+    }
+}
