@@ -3,7 +3,6 @@ package dev.bulwark.gateway.cli;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.FlushPolicy;
-import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.StorageSettings;
 import dev.bulwark.storage.crypto.AesGcm;
@@ -26,14 +25,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Key rotation with no server running, on the server's data directory:
  *
  * <pre>
  * KeysCommand --data-dir D --master-key-file F rotate-tenant TENANT_ID
- * KeysCommand --data-dir D --master-key-file F rotate-system
  * KeysCommand --data-dir D --master-key-file F rotate-master --new-master-key-file N
  * </pre>
  *
@@ -47,13 +44,11 @@ public final class KeysCommand {
     static final String USAGE = """
             usage: KeysCommand --data-dir DIR --master-key-file FILE COMMAND
               rotate-tenant TENANT_ID                     rotate a tenant's key (its id, as GET /api/v1/tenants shows)
-              rotate-system                               rotate the broker's own key (committed offsets, transactions)
               rotate-master --new-master-key-file FILE    rewrap every key under the master key in FILE
             The server must be stopped. FILE holds a 256-bit key, raw or base64.""";
 
     /** Where the server keeps its log store in its data directory. */
     private static final String LOG_DIR = "log";
-    private static final String INTERNAL_DIR = "internal";
     private static final String LOCK_FILE = ".lock";
 
     private KeysCommand() {
@@ -111,12 +106,6 @@ public final class KeysCommand {
                     KeyOwner.tenant(positional.get(1));
                     return new Arguments(dataDir, masterKeyFile, command, positional.get(1), null);
                 }
-                case "rotate-system" -> {
-                    if (positional.size() != 1) {
-                        throw new IllegalArgumentException("rotate-system takes no argument");
-                    }
-                    return new Arguments(dataDir, masterKeyFile, command, null, null);
-                }
                 case "rotate-master" -> {
                     if (positional.size() != 1 || newMasterKeyFile == null) {
                         throw new IllegalArgumentException("rotate-master takes --new-master-key-file FILE");
@@ -151,10 +140,6 @@ public final class KeysCommand {
                 AtRestKeyManagement management = new AtRestKeyManagement(keys, logs);
                 return switch (command) {
                     case "rotate-tenant" -> describe(management.rotate(KeyOwner.tenant(tenantId)));
-                    case "rotate-system" -> {
-                        openInternalLogs(logs, logDir);
-                        yield describe(management.rotate(KeyOwner.SYSTEM));
-                    }
                     case "rotate-master" -> "master key rotated from " + keys.keyring().masterKeyId() + " to "
                             + management.rotateMaster(newMasterKeyFile) + ": start the server with the master key in "
                             + newMasterKeyFile;
@@ -182,22 +167,6 @@ public final class KeysCommand {
             }
         } catch (OverlappingFileLockException e) {
             throw new IOException(inUse + " (in this process)", e);
-        }
-    }
-
-    /**
-     * The internal logs (committed offsets, transaction state) are opened only on demand, so that rotating the
-     * broker's key reaches them; opened without retention, as the server keeps them.
-     */
-    private static void openInternalLogs(LogManager logs, Path logDir) throws IOException {
-        Path internal = logDir.resolve(INTERNAL_DIR);
-        if (!Files.isDirectory(internal)) {
-            return;
-        }
-        try (Stream<Path> names = Files.list(internal)) {
-            for (Path dir : names.filter(Files::isDirectory).toList()) {
-                logs.internalLog(dir.getFileName().toString(), Map.of(LogConfig.RETENTION_MS, "-1"));
-            }
         }
     }
 

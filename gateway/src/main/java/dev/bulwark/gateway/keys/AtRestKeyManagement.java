@@ -90,15 +90,22 @@ public final class AtRestKeyManagement {
     }
 
     /**
-     * Rotates {@code owner}'s key-encryption key: a new version, every segment of the owner's partitions rewrapped
-     * under it, every older version destroyed. An owner that never had a key gets its first.
+     * Rotates a tenant's key-encryption key: a new version, every segment of the tenant's partitions and its topics'
+     * metadata rewrapped under it, every older version destroyed. A tenant that never had a key gets its first.
      *
+     * @throws IllegalArgumentException    for {@link KeyOwner#SYSTEM}, which is not rotated yet
+
      * @throws KeyDestroyedException       when the owner was crypto-shredded
      * @throws RotationIncompleteException when a partition of the owner is offline or a data key does not rewrap;
      *                                     the new version is current, the older ones are kept
      */
     public synchronized Rotation rotate(KeyOwner owner)
             throws IOException, KeyDestroyedException, RotationIncompleteException {
+        if (owner.equals(KeyOwner.SYSTEM)) {
+            // Destroying an older system version needs the security files and coordinator snapshots sealed under it
+            // rewritten first, under their stores' locks; until that exists the system key is not rotated.
+            throw new IllegalArgumentException("the broker's own key-encryption key is not rotated");
+        }
         Keyring keyring = keys.keyring();
         int version = keyring.rotate(owner);
         int rewrapped;

@@ -30,8 +30,8 @@ import java.util.List;
 
 /**
  * {@code /api/v1/keys}: the keys of encryption at rest that belong to no tenant, operators only: the broker's own
- * key-encryption key ({@code system}) and its rotation, and the rotation of the master key ({@link
- * AtRestKeyManagement}); a tenant's are {@link TenantKeysResource}'s. Nothing here shows key material: a key is named
+ * key-encryption key ({@code system}, shown, not rotated: see {@link AtRestKeyManagement#rotate}) and the rotation of
+ * the master key ({@link AtRestKeyManagement}); a tenant's are {@link TenantKeysResource}'s. Nothing here shows key material: a key is named
  * by its id. Every change is durable before it is answered.
  */
 @Path("/api/v1/keys")
@@ -90,13 +90,6 @@ public class KeysResource {
     public KeysView systemKeys(@Context SecurityContext auth) {
         access().requireOperator(Caller.of(auth), "read the broker's keys");
         return KeysView.of(KeyOwner.SYSTEM, management());
-    }
-
-    @POST
-    @Path("/system/rotate")
-    public RotationView rotateSystem(@Context SecurityContext auth) throws IOException {
-        access().requireOperator(Caller.of(auth), "rotate the broker's key");
-        return rotate(management(), KeyOwner.SYSTEM);
     }
 
     /**

@@ -98,15 +98,6 @@ class KeysCommandTest {
     }
 
     @Test
-    void rotatesTheSystemKeyOverTheInternalLogs() throws Exception {
-        assertEquals(0, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
-                "rotate-system"), err.toString());
-
-        assertTrue(out.toString().contains("1 segment header(s) rewrapped"), out.toString());
-        assertEquals(new Keyring.Versions(List.of(2), 2), versions(masterKey, KeyOwner.SYSTEM));
-    }
-
-    @Test
     void rotatesTheMasterKeyToTheOneInTheNewFile() throws Exception {
         byte[] next = gcm.newKey().getEncoded();
         Path nextFile = writeKey("next.key", next);
@@ -138,11 +129,13 @@ class KeysCommandTest {
     void refusesADirectoryWithoutAKeyringAndBadUsage() {
         Path elsewhere = dataDir.resolve("log");
         assertEquals(1, run("--data-dir", elsewhere.toString(), "--master-key-file", masterKeyFile.toString(),
-                "rotate-system"));
+                "rotate-tenant", TENANT));
         assertTrue(err.toString().contains("not a Bulwark data directory"), err.toString());
         assertFalse(Files.exists(elsewhere.resolve("keys")), "no keyring was created");
 
-        assertEquals(2, run("--data-dir", dataDir.toString(), "rotate-system"));
+        assertEquals(2, run("--data-dir", dataDir.toString(), "rotate-tenant", TENANT));
+        assertEquals(2, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
+                "rotate-system"));
         assertEquals(2, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
                 "rotate-master"));
         assertEquals(2, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),

@@ -120,20 +120,16 @@ class AtRestKeyManagementTest {
     }
 
     @Test
-    void theSystemKeyRotatesLikeATenantKey() throws Exception {
+    void theSystemKeyIsNotRotated() throws Exception {
         PartitionLog offsets = logs.internalLog("consumer-offsets", Map.of(LogConfig.SEGMENT_BYTES, "1024"));
-        for (int i = 0; i < 10; i++) {
-            offsets.append(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(
-                    ("group-" + i).getBytes(StandardCharsets.UTF_8), "offset".repeat(40)
-                    .getBytes(StandardCharsets.UTF_8))));
-        }
-        byte[] oldKek = wrappedKeks().get(KeyOwner.SYSTEM_ID).get(1);
+        offsets.append(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(
+                "group".getBytes(StandardCharsets.UTF_8), "offset".getBytes(StandardCharsets.UTF_8))));
+        Keyring.Versions before = keys.keyring().versions(KeyOwner.SYSTEM).orElseThrow();
 
-        AtRestKeyManagement.Rotation rotation = management.rotate(KeyOwner.SYSTEM);
+        assertThrows(IllegalArgumentException.class, () -> management.rotate(KeyOwner.SYSTEM));
 
-        assertEquals(List.of(KeyOwner.SYSTEM_ID + "/v1"), rotation.destroyed());
-        assertFalse(isUnder(KeysDirectory.of(dir), oldKek));
-        assertEquals(10, values(offsets).size());
+        assertEquals(before, keys.keyring().versions(KeyOwner.SYSTEM).orElseThrow(), "no version added or destroyed");
+        assertEquals(1, values(offsets).size());
     }
 
     @Test
