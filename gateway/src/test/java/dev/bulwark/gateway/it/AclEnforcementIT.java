@@ -9,6 +9,12 @@ import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection;
 import org.apache.kafka.common.message.AlterClientQuotasRequestData;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
@@ -27,9 +33,12 @@ import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.DescribeProducersRequestData;
 import org.apache.kafka.common.message.DescribeTopicPartitionsRequestData;
+import org.apache.kafka.common.message.DescribeTransactionsRequestData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsResponseData;
+import org.apache.kafka.common.message.EndTxnRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
@@ -39,6 +48,7 @@ import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListTransactionsRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
@@ -46,6 +56,7 @@ import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
@@ -225,6 +236,36 @@ class AclEnforcementIT {
                 refusedWith(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)));
         p.add(probe(ApiKeys.INIT_PRODUCER_ID, 5, new InitProducerIdRequestData().setTransactionalId(null)
                 .setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1), cluster));
+        Predicate<AbstractResponse> transactionalId = refusedWith(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        AddPartitionsToTxnTopicCollection paymentsPartition = new AddPartitionsToTxnTopicCollection(List.of(
+                new AddPartitionsToTxnTopic().setName(TOPIC).setPartitions(List.of(0))).iterator());
+        p.add(probe(ApiKeys.ADD_PARTITIONS_TO_TXN, 3, new AddPartitionsToTxnRequestData()
+                .setV3AndBelowTransactionalId(TRANSACTIONAL_ID).setV3AndBelowProducerId(7)
+                .setV3AndBelowProducerEpoch((short) 0).setV3AndBelowTopics(paymentsPartition.duplicate()),
+                transactionalId));
+        // The batched form is how brokers verify a transaction: it needs CLUSTER_ACTION, which a tenant-admin holds.
+        p.add(new Probe(ApiKeys.ADD_PARTITIONS_TO_TXN, 4, new AddPartitionsToTxnRequestData().setTransactions(
+                new AddPartitionsToTxnTransactionCollection(List.of(new AddPartitionsToTxnTransaction()
+                        .setTransactionalId(TRANSACTIONAL_ID).setProducerId(7).setProducerEpoch((short) 0)
+                        .setVerifyOnly(true).setTopics(paymentsPartition.duplicate())).iterator())),
+                Sender.ADMIN, cluster));
+        p.add(probe(ApiKeys.ADD_OFFSETS_TO_TXN, 4, new AddOffsetsToTxnRequestData().setTransactionalId(TRANSACTIONAL_ID)
+                .setProducerId(7).setProducerEpoch((short) 0).setGroupId(GROUP), transactionalId));
+        p.add(probe(ApiKeys.END_TXN, 4, new EndTxnRequestData().setTransactionalId(TRANSACTIONAL_ID).setProducerId(7)
+                .setProducerEpoch((short) 0).setCommitted(true), transactionalId));
+        p.add(probe(ApiKeys.TXN_OFFSET_COMMIT, 3, new TxnOffsetCommitRequestData().setTransactionalId(TRANSACTIONAL_ID)
+                .setGroupId(GROUP).setProducerId(7).setProducerEpoch((short) 0).setGenerationIdOrMemberEpoch(-1).setMemberId("")
+                .setTopics(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName(TOPIC)
+                        .setPartitions(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
+                                .setPartitionIndex(0).setCommittedOffset(0))))), transactionalId));
+        p.add(probe(ApiKeys.DESCRIBE_TRANSACTIONS, 0, new DescribeTransactionsRequestData()
+                .setTransactionalIds(List.of(TRANSACTIONAL_ID)), transactionalId));
+        p.add(probe(ApiKeys.LIST_TRANSACTIONS, 1, new ListTransactionsRequestData(),
+                r -> r.errorCounts().keySet().equals(Set.of(Errors.NONE)) && !shows(r, TRANSACTIONAL_ID)));
+        p.add(probe(ApiKeys.DESCRIBE_PRODUCERS, 0, new DescribeProducersRequestData().setTopics(
+                new DescribeProducersRequestData.TopicRequestCollection(List.of(
+                        new DescribeProducersRequestData.TopicRequest().setName(TOPIC).setPartitionIndexes(List.of(0)))
+                        .iterator())), topic));
         p.add(probe(ApiKeys.CREATE_TOPICS, 7, new CreateTopicsRequestData().setValidateOnly(true).setTimeoutMs(10_000)
                 .setTopics(new CreateTopicsRequestData.CreatableTopicCollection(List.of(
                         new CreateTopicsRequestData.CreatableTopic().setName("payments-new").setNumPartitions(1)
