@@ -178,7 +178,6 @@ public final class BulwarkServer implements AutoCloseable {
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
-        AtRestKeys atRestKeys = atRestKeys(dataDir);
         LogManager logs = LogManager.open(dataDir.resolve("log"), new StorageSettings(
                         config.storage().flushPolicy(),
                         config.storage().flushInterval(),
