@@ -2,11 +2,14 @@ package dev.bulwark.gateway.cluster;
 
 import dev.bulwark.storage.LogSlice;
 import dev.bulwark.storage.PartitionLog;
+import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BiConsumer;
@@ -68,6 +71,21 @@ public final class KeyValueLog {
             }
         }
         return replayed;
+    }
+
+    /**
+     * Writes a snapshot payload covering the log up to {@code upTo}, sealed under the broker's key, then drops the log
+     * before it, so that the records it replaces (deleted keys among them) leave the disk.
+     */
+    public static void writeSnapshot(PartitionLog log, SealedFiles sealedFiles, Path snapshotFile, int magic,
+                                     byte version, long upTo, byte[] payload) throws IOException {
+        // The snapshot may only cover what is on disk: a restart replays the log from where it ends, so records it
+        // claims but the disk lost would be re-appended at offsets the replay skips.
+        log.sync();
+        sealedFiles.write(snapshotFile, magic, version, KeyOwner.SYSTEM, snapshotFile.getFileName().toString(),
+                payload);
+        log.advanceLogStartOffset(upTo);
+        log.applyRetention();
     }
 
     /** A snapshot payload of {@code keysAndValues} (key, value, key, value...) covering the log up to {@code upTo}. */

@@ -86,6 +86,7 @@ public final class OffsetStore {
     private final Map<GroupKey, Map<TopicPartition, Written>> offsets = new HashMap<>();
     /** Per group, per producer id with a transaction open, the offsets it committed in that transaction. */
     private final Map<GroupKey, Map<Long, Map<TopicPartition, Written>>> pending = new HashMap<>();
+    private final Object snapshotLock = new Object();
     private long recordsSinceSnapshot;
 
     /** An offset and the log offset of the record that wrote it, which decides which of two writes is the later. */
@@ -274,27 +275,25 @@ public final class OffsetStore {
     // ---------------------------------------------------------------- snapshots
 
     /**
-     * Writes a snapshot if at least {@code minRecords} were appended since the last one, then drops the log before it.
+     * Writes a snapshot if at least {@code minRecords} were appended since the last one (0: now), then drops the log
+     * before it. Snapshots are serialised: one that covered less, written after one that covered more, would claim a
+     * log start it does not hold.
      */
     public void maybeSnapshot(long minRecords) throws IOException {
-        long upTo;
-        byte[] payload;
-        synchronized (this) {
-            if (recordsSinceSnapshot < minRecords) {
-                return;
+        synchronized (snapshotLock) {
+            long upTo;
+            byte[] payload;
+            synchronized (this) {
+                if (recordsSinceSnapshot < minRecords) {
+                    return;
+                }
+                upTo = log.logEndOffset();
+                payload = encodeSnapshot(upTo);
+                recordsSinceSnapshot = 0;
             }
-            upTo = log.logEndOffset();
-            payload = encodeSnapshot(upTo);
-            recordsSinceSnapshot = 0;
+            KeyValueLog.writeSnapshot(log, sealedFiles, snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, upTo, payload);
+            LOG.debug("offsets snapshot written up to log offset {}", upTo);
         }
-        // The snapshot may only cover what is on disk: a restart replays the log from where it ends, so records it
-        // claims but the disk lost would be re-appended at offsets the replay skips.
-        log.sync();
-        sealedFiles.write(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, KeyOwner.SYSTEM,
-                snapshotFile.getFileName().toString(), payload);
-        log.advanceLogStartOffset(upTo);
-        log.applyRetention();
-        LOG.debug("offsets snapshot written up to log offset {}", upTo);
     }
 
     private byte[] encodeSnapshot(long upTo) {

@@ -57,6 +57,7 @@ public final class TransactionLog {
     private final SealedFiles sealedFiles;
     private final Clock clock;
     private final Map<TransactionalIdKey, TransactionMetadata> written = new HashMap<>();
+    private final Object snapshotLock = new Object();
     private long recordsSinceSnapshot;
 
     private TransactionLog(PartitionLog log, Path snapshotFile, SealedFiles sealedFiles, Clock clock) {
@@ -111,27 +112,25 @@ public final class TransactionLog {
     // ---------------------------------------------------------------- snapshots
 
     /**
-     * Writes a snapshot if at least {@code minRecords} were appended since the last one, then drops the log before it.
+     * Writes a snapshot if at least {@code minRecords} were appended since the last one (0: now), then drops the log
+     * before it. Snapshots are serialised: one that covered less, written after one that covered more, would claim a
+     * log start it does not hold.
      */
     public void maybeSnapshot(long minRecords) throws IOException {
-        long upTo;
-        byte[] payload;
-        synchronized (this) {
-            if (recordsSinceSnapshot < minRecords) {
-                return;
+        synchronized (snapshotLock) {
+            long upTo;
+            byte[] payload;
+            synchronized (this) {
+                if (recordsSinceSnapshot < minRecords) {
+                    return;
+                }
+                upTo = log.logEndOffset();
+                payload = encodeSnapshot(upTo);
+                recordsSinceSnapshot = 0;
             }
-            upTo = log.logEndOffset();
-            payload = encodeSnapshot(upTo);
-            recordsSinceSnapshot = 0;
+            KeyValueLog.writeSnapshot(log, sealedFiles, snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, upTo, payload);
+            LOG.debug("transaction state snapshot written up to log offset {}", upTo);
         }
-        // The snapshot may only cover what is on disk: a restart replays the log from where it ends, so records it
-        // claims but the disk lost would be re-appended at offsets the replay skips.
-        log.sync();
-        sealedFiles.write(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, KeyOwner.SYSTEM,
-                snapshotFile.getFileName().toString(), payload);
-        log.advanceLogStartOffset(upTo);
-        log.applyRetention();
-        LOG.debug("transaction state snapshot written up to log offset {}", upTo);
     }
 
     private byte[] encodeSnapshot(long upTo) {
