@@ -19,7 +19,12 @@ public record Tenant(String id, String name, State state, long createdMs, Tenant
     public static final String DEFAULT_ID = TopicMetadata.DEFAULT_TENANT_ID;
     public static final String DEFAULT_NAME = "default";
 
-    public enum State { ACTIVE, SUSPENDED }
+    /**
+     * {@code DELETING}: its keys are being destroyed and its data removed ({@code TenantStore#markDeleting}); nobody
+     * authenticates into it and its connections' requests are refused, until the deletion finishes and the tenant is
+     * gone.
+     */
+    public enum State { ACTIVE, SUSPENDED, DELETING }
 
     public Tenant {
         Objects.requireNonNull(limits, "limits");

@@ -2,6 +2,7 @@ package dev.bulwark.storage;
 
 import dev.bulwark.storage.crypto.KeyDestroyedException;
 import dev.bulwark.storage.crypto.KeyOwner;
+import dev.bulwark.storage.crypto.Keyring;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
@@ -253,10 +254,11 @@ public final class LogManager implements AutoCloseable {
     }
 
     /**
-     * The metadata of the topic in {@code topicDir}; empty when its tenant's keys were destroyed (the tenant was
-     * crypto-shredded and its deletion stopped before it removed this directory): the topic is then gone for good,
-     * and its directory is left for the deletion to finish, since nothing here can tell a shredded tenant's topic from
-     * one whose keyring was restored from a copy by mistake.
+     * The metadata of the topic in {@code topicDir}; empty when its key was destroyed. When its owner was
+     * crypto-shredded (a tenant deletion stopped before it removed this directory, or a copy of the tenant's files was
+     * put back) the directory is removed: nothing in it can be read again with this keyring. When only the KEK
+     * version it names was destroyed, the directory is left in place and the log says so: that is a keyring restored
+     * from an older copy, or files restored from before a rotation, which an operator must look at.
      */
     private Optional<TopicMetadata> readTopic(Path topicDir) throws IOException {
         Uuid id;
@@ -268,11 +270,19 @@ public final class LogManager implements AutoCloseable {
         try {
             return Optional.of(TopicMetadata.read(sealedFiles, topicDir.resolve(TOPIC_META), id));
         } catch (SealedFiles.SealedFileException e) {
-            if (e.getCause() instanceof KeyDestroyedException) {
-                LOG.warn("topic {} is not loaded: {}", id, e.getMessage());
-                return Optional.empty();
+            if (!(e.getCause() instanceof KeyDestroyedException destroyed)) {
+                throw e;
             }
-            throw e;
+            boolean shredded = keys.keyring().versions(destroyed.owner())
+                    .map(Keyring.Versions::shredded).orElse(false);
+            if (shredded) {
+                LOG.warn("removing topic {}: its owner {} was crypto-shredded, so none of it can be read again", id,
+                        destroyed.owner());
+                deleteRecursively(topicDir);
+            } else {
+                LOG.warn("topic {} is not loaded: {}", id, e.getMessage());
+            }
+            return Optional.empty();
         }
     }
 

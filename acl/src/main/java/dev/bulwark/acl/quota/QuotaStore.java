@@ -117,6 +117,28 @@ public final class QuotaStore {
         }
     }
 
+    /**
+     * Removes every quota of a tenant: its users' and client ids', and the tenant's own (the tenant is being
+     * deleted).
+     *
+     * @return how many entities lost their quotas
+     */
+    public int removeTenant(String tenantId) throws IOException {
+        synchronized (writeLock) {
+            QuotaSnapshot current = snapshot;
+            Map<QuotaEntity, QuotaLimits> next = new HashMap<>(current.entries());
+            next.keySet().removeIf(entity -> entity instanceof QuotaEntity.Client client
+                    && client.tenantId().equals(tenantId)
+                    || entity instanceof QuotaEntity.Tenant tenant && tenant.tenantId().equals(tenantId));
+            int removed = current.entries().size() - next.size();
+            if (removed > 0) {
+                publish(current, next);
+                LOG.info("Removed the quotas of {} entit(ies) of tenant {}", removed, tenantId);
+            }
+            return removed;
+        }
+    }
+
     private static void put(Map<QuotaEntity, QuotaLimits> entries, QuotaEntity entity, QuotaLimits limits) {
         if (limits.isEmpty()) {
             entries.remove(entity);

@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -56,6 +57,22 @@ class QuotaStoreTest {
         assertEquals(6, written.size());
         assertEquals(written, QuotaStore.open(dir, sealed).snapshot().entries());
         assertEquals(2048.5, written.get(ALICE_APP).get(QuotaKind.CONSUMER_BYTE_RATE).getAsDouble());
+    }
+
+    @Test
+    void removingATenantRemovesItsClientAndTenantQuotasOnly() throws IOException {
+        QuotaStore store = QuotaStore.open(dir, sealed);
+        store.alter(List.of(
+                new QuotaStore.Alteration(ALICE_APP, QuotaKind.PRODUCER_BYTE_RATE, 100.0),
+                new QuotaStore.Alteration(DEFAULT_USER, QuotaKind.CONSUMER_BYTE_RATE, 100.0),
+                new QuotaStore.Alteration(TENANT, QuotaKind.PRODUCER_BYTE_RATE, 100.0),
+                new QuotaStore.Alteration(DEFAULT_CLIENT, QuotaKind.PRODUCER_BYTE_RATE, 100.0),
+                new QuotaStore.Alteration(IP, QuotaKind.CONNECTION_CREATION_RATE, 5.0)));
+
+        assertEquals(3, store.removeTenant("t1"));
+        assertEquals(0, store.removeTenant("t1"));
+
+        assertEquals(Set.of(DEFAULT_CLIENT, IP), QuotaStore.open(dir, sealed).snapshot().entries().keySet());
     }
 
     @Test

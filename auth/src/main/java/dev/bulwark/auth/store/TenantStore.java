@@ -71,6 +71,7 @@ public final class TenantStore {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final int STATE_ACTIVE = 1;
     private static final int STATE_SUSPENDED = 2;
+    private static final int STATE_DELETING = 3;
     private static final int NO_LIMIT = -1;
 
     private static final Logger LOG = LoggerFactory.getLogger(TenantStore.class);
@@ -177,6 +178,9 @@ public final class TenantStore {
      * @throws IllegalArgumentException  when asked to suspend the default tenant
      */
     public Tenant setState(String id, Tenant.State state) throws IOException {
+        if (state == Tenant.State.DELETING) {
+            throw new IllegalArgumentException("a tenant is deleted with markDeleting and delete");
+        }
         synchronized (writeLock) {
             Tenant tenant = existing(id);
             if (tenant.state() == state) {
@@ -185,10 +189,57 @@ public final class TenantStore {
             if (tenant.isDefault()) {
                 throw new IllegalArgumentException("the default tenant is always active");
             }
+            if (tenant.state() == Tenant.State.DELETING) {
+                throw new IllegalArgumentException("tenant " + tenant.name() + " is being deleted");
+            }
             Tenant changed = tenant.withState(state);
             store(changed);
             LOG.info("Tenant {} ({}) is now {}", tenant.name(), id, state);
             return changed;
+        }
+    }
+
+    /**
+     * The first step of deleting a tenant, durable when this returns: from now on nobody authenticates into it, and
+     * it stays {@link Tenant.State#DELETING} until {@link #delete} removes it. Marking a tenant that is already being
+     * deleted changes nothing (a deletion retried after a crash).
+     *
+     * @throws ResourceNotFoundException when no tenant has that id
+     * @throws IllegalArgumentException  for the default tenant, which is never deleted
+     */
+    public Tenant markDeleting(String id) throws IOException {
+        synchronized (writeLock) {
+            Tenant tenant = existing(id);
+            if (tenant.isDefault()) {
+                throw new IllegalArgumentException("the default tenant is never deleted");
+            }
+            if (tenant.state() == Tenant.State.DELETING) {
+                return tenant;
+            }
+            Tenant changed = tenant.withState(Tenant.State.DELETING);
+            store(changed);
+            LOG.info("Tenant {} ({}) is being deleted", tenant.name(), id);
+            return changed;
+        }
+    }
+
+    /**
+     * The last step of deleting a tenant: removes its record, once everything it held is gone. Its name can then be
+     * given to a new tenant, which gets a new id.
+     *
+     * @throws ResourceNotFoundException when no tenant has that id
+     * @throws IllegalStateException     when it was not {@link #markDeleting marked} first
+     */
+    public void delete(String id) throws IOException {
+        synchronized (writeLock) {
+            Tenant tenant = existing(id);
+            if (tenant.state() != Tenant.State.DELETING) {
+                throw new IllegalStateException("tenant " + tenant.name() + " is deleted only after markDeleting");
+            }
+            List<Tenant> tenants = new ArrayList<>(snapshot.byId.values());
+            tenants.removeIf(t -> t.id().equals(id));
+            replace(tenants);
+            LOG.info("Tenant {} ({}) deleted", tenant.name(), id);
         }
     }
 
@@ -256,7 +307,11 @@ public final class TenantStore {
         MetadataPayload.Writer out = new MetadataPayload.Writer().i32(tenants.size());
         for (Tenant tenant : tenants) {
             out.string(tenant.id()).string(tenant.name())
-                    .i8(tenant.state() == Tenant.State.ACTIVE ? STATE_ACTIVE : STATE_SUSPENDED)
+                    .i8(switch (tenant.state()) {
+                        case ACTIVE -> STATE_ACTIVE;
+                        case SUSPENDED -> STATE_SUSPENDED;
+                        case DELETING -> STATE_DELETING;
+                    })
                     .i64(tenant.createdMs())
                     .i8(tenant.allowEveryoneIfNoAcl() ? 1 : 0);
             TenantLimits limits = tenant.limits();
@@ -285,6 +340,7 @@ public final class TenantStore {
             Tenant.State state = switch (stateCode) {
                 case STATE_ACTIVE -> Tenant.State.ACTIVE;
                 case STATE_SUSPENDED -> Tenant.State.SUSPENDED;
+                case STATE_DELETING -> Tenant.State.DELETING;
                 default -> throw in.corrupt("tenant " + name + " has unknown state code " + stateCode);
             };
             long createdMs = in.i64();

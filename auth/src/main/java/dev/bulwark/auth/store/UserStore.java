@@ -316,6 +316,24 @@ public final class UserStore {
         }
     }
 
+    /**
+     * Deletes every user of a tenant with all its credentials (the tenant is being deleted).
+     *
+     * @return how many users were deleted
+     */
+    public int removeTenant(String tenantId) throws IOException {
+        synchronized (writeLock) {
+            Map<Key, Entry> next = new HashMap<>(users);
+            next.keySet().removeIf(key -> key.tenantId.equals(tenantId));
+            int removed = users.size() - next.size();
+            if (removed > 0) {
+                replace(next);
+                LOG.info("Deleted the {} user(s) of tenant {}", removed, tenantId);
+            }
+            return removed;
+        }
+    }
+
     public Optional<User> get(String tenantId, String name) {
         return Optional.ofNullable(users.get(new Key(tenantId, name))).map(Entry::describe);
     }

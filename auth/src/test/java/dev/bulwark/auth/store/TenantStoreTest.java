@@ -36,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -119,6 +120,33 @@ class TenantStoreTest {
 
         store.setState(acme.id(), Tenant.State.ACTIVE);
         assertEquals(Tenant.State.ACTIVE, TenantStore.open(dir, sealed, clock).byId(acme.id()).orElseThrow().state());
+    }
+
+    @Test
+    void aTenantMarkedDeletingStaysSoDurablyUntilItIsDeleted() throws IOException {
+        TenantStore store = TenantStore.open(dir, sealed, clock);
+        Tenant acme = store.create("acme");
+        assertThrows(IllegalStateException.class, () -> store.delete(acme.id()), "only after markDeleting");
+
+        assertEquals(Tenant.State.DELETING, store.markDeleting(acme.id()).state());
+        assertEquals(Tenant.State.DELETING, store.markDeleting(acme.id()).state(), "a retried deletion");
+        assertEquals(Tenant.State.DELETING, TenantStore.open(dir, sealed, clock).byId(acme.id()).orElseThrow().state());
+        assertThrows(IllegalArgumentException.class, () -> store.setState(acme.id(), Tenant.State.ACTIVE),
+                "a deletion is not undone: its keys are gone");
+        assertThrows(IllegalArgumentException.class, () -> store.setState(acme.id(), Tenant.State.DELETING));
+
+        store.delete(acme.id());
+        assertTrue(store.byName("acme").isEmpty());
+        assertTrue(TenantStore.open(dir, sealed, clock).byId(acme.id()).isEmpty());
+        assertThrows(ResourceNotFoundException.class, () -> store.markDeleting(acme.id()));
+        assertNotEquals(acme.id(), store.create("acme").id(), "the name is free again, under a new id");
+    }
+
+    @Test
+    void theDefaultTenantIsNeverDeleted() throws IOException {
+        TenantStore store = TenantStore.open(dir, sealed, clock);
+        assertThrows(IllegalArgumentException.class, () -> store.markDeleting(Tenant.DEFAULT_ID));
+        assertEquals(Tenant.State.ACTIVE, store.byId(Tenant.DEFAULT_ID).orElseThrow().state());
     }
 
     @Test

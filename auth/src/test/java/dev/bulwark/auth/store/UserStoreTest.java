@@ -69,6 +69,20 @@ class UserStoreTest {
     }
 
     @Test
+    void removingATenantDeletesAllItsUsersAndNoOthers() throws IOException {
+        UserStore store = open();
+        store.create(ACME, "alice", Role.MEMBER, PASSWORD);
+        store.create(ACME, "bob", Role.TENANT_ADMIN, PASSWORD);
+        store.create("globex-id", "alice", Role.MEMBER, PASSWORD);
+
+        assertEquals(2, store.removeTenant(ACME));
+        assertEquals(0, store.removeTenant(ACME));
+
+        assertTrue(open().list(ACME).isEmpty());
+        assertEquals(1, open().list("globex-id").size());
+    }
+
+    @Test
     void usersAndCredentialsSurviveReopen() throws IOException {
         UserStore store = open();
         store.create(ACME, "alice", Role.TENANT_ADMIN, PASSWORD);

@@ -6,7 +6,15 @@ package dev.bulwark.storage.crypto;
  */
 public final class KeyDestroyedException extends KeyUnavailableException {
 
-    public KeyDestroyedException(String message) {
+    private final KeyOwner owner;
+
+    public KeyDestroyedException(KeyOwner owner, String message) {
         super(message);
+        this.owner = owner;
+    }
+
+    /** The owner whose key was destroyed. */
+    public KeyOwner owner() {
+        return owner;
     }
 }

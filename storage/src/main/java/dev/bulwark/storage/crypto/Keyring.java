@@ -372,7 +372,7 @@ public final class Keyring {
         int version = wrapped.kekVersion();
         Owner keys = existing(current, owner);
         if (version < keys.destroyedBelow()) {
-            throw new KeyDestroyedException("KEK version " + version + " of owner " + owner + " was destroyed");
+            throw new KeyDestroyedException(owner, "KEK version " + version + " of owner " + owner + " was destroyed");
         }
         Kek kek = keys.keks().get(version);
         if (kek == null) {
@@ -407,7 +407,7 @@ public final class Keyring {
     }
 
     private static KeyDestroyedException shredded(KeyOwner owner) {
-        return new KeyDestroyedException("every key of owner " + owner + " was destroyed (crypto-shredded)");
+        return new KeyDestroyedException(owner, "every key of owner " + owner + " was destroyed (crypto-shredded)");
     }
 
     private static byte[] unwrapKek(KeyManagementService kms, Path file, KeyOwner owner, int version, byte[] wrapped)
