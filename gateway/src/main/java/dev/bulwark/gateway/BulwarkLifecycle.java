@@ -61,6 +61,12 @@ public class BulwarkLifecycle {
         return running == null ? Optional.empty() : Optional.of(running.keys());
     }
 
+    /** Tenant deletion, once the broker is up. */
+    public Optional<TenantErasure> erasure() {
+        BulwarkServer running = server;
+        return running == null ? Optional.empty() : Optional.of(running.erasure());
+    }
+
     /** Whether the broker is up: storage recovered and every listener bound. */
     public boolean running() {
         return server != null;

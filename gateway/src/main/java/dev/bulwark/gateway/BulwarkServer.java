@@ -18,6 +18,7 @@ import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
+import dev.bulwark.gateway.keys.ErasureRecords;
 import dev.bulwark.gateway.kafka.AddOffsetsToTxnHandler;
 import dev.bulwark.gateway.kafka.AddPartitionsToTxnHandler;
 import dev.bulwark.gateway.kafka.AlterClientQuotasHandler;
@@ -121,12 +122,13 @@ public final class BulwarkServer implements AutoCloseable {
     private final Security security;
     private final QuotaStore quotas;
     private final AtRestKeyManagement keys;
+    private final TenantErasure erasure;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
                           TenantUsage tenantUsage, Security security, QuotaStore quotas, AtRestKeyManagement keys,
-                          List<KafkaListener> listeners) {
+                          TenantErasure erasure, List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
@@ -137,6 +139,7 @@ public final class BulwarkServer implements AutoCloseable {
         this.security = security;
         this.quotas = quotas;
         this.keys = keys;
+        this.erasure = erasure;
         this.listeners = listeners;
     }
 
@@ -226,7 +229,7 @@ public final class BulwarkServer implements AutoCloseable {
             AclStore acls = AclStore.open(dataDir.resolve("security"), sealedFiles);
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, transactions,
                     security, acls, quotaStore, clock);
-            RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas));
+            RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas), security.tenants());
 
             KafkaListener.Settings settings = new KafkaListener.Settings(
                     broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
@@ -242,9 +245,11 @@ public final class BulwarkServer implements AutoCloseable {
             }
             LOG.info("Bulwark node {} of cluster {} is serving {} topic(s) from {}", cluster.nodeId(),
                     cluster.clusterId(), logs.topics().size(), dataDir);
+            AtRestKeyManagement keys = new AtRestKeyManagement(atRestKeys, logs);
+            TenantErasure erasure = new TenantErasure(security.tenants(), security.users(), acls, quotaStore, topics,
+                    groups, offsets, transactions, transactionLog, keys, new ErasureRecords(dataDir), clock);
             return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
-                    new TenantUsage(topics, security.connections()), security, quotaStore,
-                    new AtRestKeyManagement(atRestKeys, logs), listeners);
+                    new TenantUsage(topics, security.connections()), security, quotaStore, keys, erasure, listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
@@ -277,6 +282,11 @@ public final class BulwarkServer implements AutoCloseable {
     /** Key rotation and crypto-shredding of encryption at rest, for the REST API. */
     public AtRestKeyManagement keys() {
         return keys;
+    }
+
+    /** Tenant deletion, keys first, for the REST API. */
+    public TenantErasure erasure() {
+        return erasure;
     }
 
     /**

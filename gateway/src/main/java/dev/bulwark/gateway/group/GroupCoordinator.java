@@ -10,10 +10,12 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -894,6 +896,47 @@ public final class GroupCoordinator {
             return offsets.delete(groupId, null).handle((ok, error) -> error == null ? Errors.NONE
                     : Errors.KAFKA_STORAGE_ERROR);
         }
+    }
+
+    /**
+     * Removes every group of a tenant that is being deleted, with its offsets (committed and pending): members still
+     * joined are dropped, and their pending joins and syncs answered UNKNOWN_MEMBER_ID. Completes once the removal of
+     * the offsets is durable.
+     *
+     * @return how many groups were removed
+     */
+    public CompletableFuture<Integer> removeTenant(String tenantId) {
+        long now = clock.millis();
+        Set<GroupKey> removed = new HashSet<>();
+        for (ClassicGroup group : groups.values()) {
+            if (!group.groupId.tenantId().equals(tenantId)) {
+                continue;
+            }
+            synchronized (group) {
+                for (GroupMember member : group.members.values()) {
+                    cancelSessionExpiry(member);
+                    fail(member, Errors.UNKNOWN_MEMBER_ID);
+                }
+                if (group.joinDeadline != null) {
+                    group.joinDeadline.cancel(false);
+                    group.joinDeadline = null;
+                }
+                group.transition(GroupState.DEAD, now);
+                groups.remove(group.groupId, group);
+                removed.add(group.groupId);
+            }
+        }
+        List<CompletableFuture<Void>> durable = new ArrayList<>();
+        for (GroupKey groupId : offsets.groups()) {
+            if (groupId.tenantId().equals(tenantId)) {
+                removed.add(groupId);
+                durable.add(offsets.delete(groupId, null));
+            }
+        }
+        if (!removed.isEmpty()) {
+            LOG.info("tenant {}: {} group(s) removed", tenantId, removed.size());
+        }
+        return CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new)).thenApply(ignored -> removed.size());
     }
 
     private static <T> CompletableFuture<T> done(T value) {

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * Key management of encryption at rest, for the REST API and the offline command: rotating an owner's key-encryption
@@ -147,6 +148,22 @@ public final class AtRestKeyManagement {
         LOG.info("Rotated the master key from {} to {} (read from {}): configure it before the next start",
                 previous, next.kms().keyId(), next.origin());
         return next.kms().keyId();
+    }
+
+    /**
+     * Crypto-shreds a tenant: destroys every version of its key-encryption key, durably when this returns, so that
+     * none of its data keys, and so none of its data, opens again, wherever a copy of its files is. Idempotent.
+     *
+     * @return the ids ({@link #keyId}) of every version the owner ever had, all destroyed now
+     * @throws IllegalArgumentException for {@link KeyOwner#SYSTEM}, which holds every tenant's security files
+     */
+    public synchronized List<String> shred(KeyOwner owner) throws IOException {
+        if (owner.equals(KeyOwner.SYSTEM)) {
+            throw new IllegalArgumentException("the broker's own key-encryption key is never shredded");
+        }
+        keys.keyring().shred(owner);
+        int destroyedBelow = versions(owner).map(Keyring.Versions::destroyedBelow).orElse(1);
+        return IntStream.range(1, destroyedBelow).mapToObj(v -> keyId(owner, v)).toList();
     }
 
     private List<String> olderThan(KeyOwner owner, int version) {

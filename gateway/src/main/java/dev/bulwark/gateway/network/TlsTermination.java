@@ -140,7 +140,8 @@ public final class TlsTermination implements AutoCloseable {
         Tenant tenant = tenants.byName(name.get().tenantName()).orElseThrow(() -> new RefusedCertificateException(
                 "the certificate of " + name.get().saslUsername() + " names no known tenant"));
         if (tenant.state() != Tenant.State.ACTIVE) {
-            throw new RefusedCertificateException("the tenant of " + name.get().saslUsername() + " is suspended");
+            throw new RefusedCertificateException("the tenant of " + name.get().saslUsername() + " is "
+                    + tenant.state().name().toLowerCase(java.util.Locale.ROOT));
         }
         return CertificatePrincipals.principal(name.get(), tenant.id());
     }

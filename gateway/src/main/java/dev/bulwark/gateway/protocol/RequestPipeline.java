@@ -1,11 +1,15 @@
 package dev.bulwark.gateway.protocol;
 
+import dev.bulwark.auth.Tenant;
+import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.quota.QuotaStage;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -22,10 +26,12 @@ public final class RequestPipeline {
 
     private final ApiRegistry apis;
     private final QuotaStage quota;
+    private final TenantStore tenants;
 
-    public RequestPipeline(ApiRegistry apis, QuotaStage quota) {
+    public RequestPipeline(ApiRegistry apis, QuotaStage quota, TenantStore tenants) {
         this.apis = apis;
         this.quota = quota;
+        this.tenants = tenants;
     }
 
     public CompletionStage<Reply> process(Request request) {
@@ -37,6 +43,11 @@ public final class RequestPipeline {
             return CompletableFuture.completedFuture(errorReply(request, new ClusterAuthorizationException(
                     request.apiKey() + " v" + request.version() + " is not authorized on this broker")));
         }
+        if (!served(request.tenantId())) {
+            // Its connections authenticated before the deletion began; the tenant's data is going or gone.
+            return CompletableFuture.completedFuture(errorReply(request, new SaslAuthenticationException(
+                    "the tenant of " + request.principal().user() + " is being deleted or was deleted")));
+        }
         int throttleMs = quota.beforeHandling(request);
         long started = System.nanoTime();
         CompletionStage<Reply> reply;
@@ -46,6 +57,12 @@ public final class RequestPipeline {
             reply = CompletableFuture.completedFuture(errorReply(request, e));
         }
         return quota.afterHandling(request, reply, throttleMs, System.nanoTime() - started);
+    }
+
+    /** Whether requests of the tenant are served: it exists and is not being deleted. */
+    private boolean served(String tenantId) {
+        Optional<Tenant> tenant = tenants.byId(tenantId);
+        return tenant.isPresent() && tenant.get().state() != Tenant.State.DELETING;
     }
 
     /** The API's error response for {@code error}: its Kafka error code, or UNKNOWN_SERVER_ERROR for a fault of ours. */

@@ -5,12 +5,15 @@ import dev.bulwark.auth.Tenant;
 import dev.bulwark.auth.TenantLimits;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.BulwarkLifecycle;
+import dev.bulwark.gateway.TenantErasure;
 import dev.bulwark.gateway.TenantUsage;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.ClientErrorException;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.InternalServerErrorException;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -24,6 +27,8 @@ import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.core.UriInfo;
 import org.apache.kafka.common.errors.DuplicateResourceException;
 import org.jboss.resteasy.reactive.RestResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Instant;
@@ -33,11 +38,13 @@ import java.util.OptionalInt;
 
 /**
  * {@code /api/v1/tenants}: operators create tenants, suspend or reactivate them, set their limits and their no-ACL
- * rule; every principal reads its own tenant, operators read them all ({@link TenantAccess}).
+ * rule, and delete them; every principal reads its own tenant, operators read them all ({@link TenantAccess}).
  */
 @Path("/api/v1/tenants")
 @Produces(MediaType.APPLICATION_JSON)
 public class TenantsResource {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TenantsResource.class);
 
     private static final String LIMITS_SHAPE = "limits must be {\"maxTopics\", \"maxPartitions\", "
             + "\"maxStoredBytes\", \"maxConnections\"}, each a number of 0 or more, or null for no limit";
@@ -194,6 +201,30 @@ public class TenantsResource {
             throw new BadRequestException(shape);
         }
         return TenantView.of(tenants.setAllowEveryoneIfNoAcl(tenant.id(), rule.allowEveryoneIfNoAcl()), usage());
+    }
+
+    /**
+     * Deletes a tenant, keys first ({@link TenantErasure}): its key-encryption keys are destroyed, so nothing it
+     * stored opens again, even from a copy, and only then its topics, groups, transactional ids, users, ACLs and
+     * quotas go, and the tenant. Both steps are recorded in {@code <data-dir>/erasures}. A deletion that failed midway
+     * leaves the tenant {@code deleting}; deleting it again finishes the job. The default tenant is never deleted.
+     */
+    @DELETE
+    @Path("/{name}")
+    public TenantErasure.Erasure delete(@PathParam("name") String name, @Context SecurityContext auth) {
+        TenantStore tenants = tenants();
+        Tenant tenant = operatorTarget(tenants, auth, "delete tenants", name);
+        if (tenant.isDefault()) {
+            throw new ClientErrorException("the default tenant is never deleted", Response.Status.CONFLICT);
+        }
+        TenantErasure erasure = lifecycle.erasure().orElseThrow(() -> new ServiceUnavailableException("starting"));
+        try {
+            return erasure.erase(tenant, Caller.of(auth).getName());
+        } catch (IOException e) {
+            LOG.error("Deleting tenant {} ({}) stopped", tenant.name(), tenant.id(), e);
+            throw new InternalServerErrorException("deleting tenant " + name + " stopped: " + e.getMessage()
+                    + "; it stays deleting: delete it again to finish");
+        }
     }
 
     private static Tenant.State state(StateChange body) {

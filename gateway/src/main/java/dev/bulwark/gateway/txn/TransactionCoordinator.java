@@ -357,6 +357,43 @@ public final class TransactionCoordinator {
         }
     }
 
+    /**
+     * Forgets the transactional ids of a tenant that is being deleted, durably when the future completes. An id
+     * whose change is still being written is left for the caller to retry ({@link TenantRemoval#remaining}): its
+     * completion would otherwise put it back. Its open transaction is not ended: the partitions it wrote to are
+     * deleted with the tenant.
+     */
+    public synchronized TenantRemoval removeTenant(String tenantId) {
+        List<CompletableFuture<Void>> durable = new ArrayList<>();
+        int removed = 0;
+        int remaining = 0;
+        for (TransactionalIdKey key : new ArrayList<>(transactions.keySet())) {
+            if (!key.tenantId().equals(tenantId)) {
+                continue;
+            }
+            if (writing.contains(key)) {
+                remaining++;
+                continue;
+            }
+            durable.add(log.remove(key));
+            transactions.remove(key);
+            removed++;
+        }
+        if (removed > 0) {
+            LOG.info("tenant {}: {} transactional id(s) removed", tenantId, removed);
+        }
+        return new TenantRemoval(removed, remaining,
+                CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new)));
+    }
+
+    /**
+     * @param removed   transactional ids removed by this call
+     * @param remaining those with a change in flight, to remove by calling again
+     * @param durable   completes when the removals are durable
+     */
+    public record TenantRemoval(int removed, int remaining, CompletableFuture<Void> durable) {
+    }
+
     // ---------------------------------------------------------------- queries
 
     /** A transactional id as durably written; empty if never initialized (TRANSACTIONAL_ID_NOT_FOUND). */

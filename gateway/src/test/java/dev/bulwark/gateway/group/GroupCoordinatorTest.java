@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -632,6 +633,31 @@ class GroupCoordinatorTest {
         assertFalse(offsets.hasOffsets(key("idle")));
         assertEquals(Errors.GROUP_ID_NOT_FOUND, done(coordinator.delete(key("idle"))));
         assertEquals(List.of("busy"), coordinator.list(TENANT).stream().map(GroupCoordinator.GroupOverview::groupId).toList());
+    }
+
+    @Test
+    void removingATenantDropsItsGroupsMembersAndOffsetsDurablyAndNoOthers() throws IOException {
+        Member busy = stableAlone("busy", null);
+        commit(busy, ORDERS_0, 1);
+        commitTransactional(new Member("pending", "", null, -1), ORDERS_0, 2);
+        GroupKey elsewhere = new GroupKey("another-tenant", "busy");
+        done(offsets.commit(elsewhere, Map.of(ORDERS_0, offset(3))));
+
+        assertEquals(2, done(coordinator.removeTenant(TENANT)));
+
+        assertEquals(List.of(), coordinator.list(TENANT));
+        assertEquals(Errors.UNKNOWN_MEMBER_ID, coordinator.heartbeat(key("busy"), busy.generation(), busy.id(), null));
+        assertFalse(offsets.hasOffsets(key("busy")));
+        assertFalse(offsets.hasPending(key("pending")));
+        assertEquals(3, offsets.offset(elsewhere, ORDERS_0).orElseThrow().offset());
+        assertEquals(0, done(coordinator.removeTenant(TENANT)));
+
+        coordinator.shutdown();
+        logs.close();
+        logs = TestLogs.open(dir.resolve("log"), timer.clock());
+        offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()), dir.resolve("offsets.snapshot"),
+                TestLogs.sealedFiles(dir), timer.clock());
+        assertEquals(Set.of(elsewhere), offsets.groups(), "the removal is durable");
     }
 
     @Test

@@ -29,16 +29,23 @@ final class OperatorRest {
 
     /** Sends {@code body} as JSON and returns the JSON answer; fails the test unless the status is 2xx. */
     JsonNode call(String method, String path, Object body) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(server.http() + path))
-                .header("Authorization", authorization)
-                .header("Content-Type", "application/json")
-                .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
-                .build();
-        HttpResponse<String> response = HttpClient.newHttpClient().send(request,
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = send(method, path, body);
         assertTrue(response.statusCode() / 100 == 2, method + " " + path + ": " + response.statusCode() + " "
                 + response.body());
         return response.body().isEmpty() ? JSON.nullNode() : JSON.readTree(response.body());
+    }
+
+    /** Sends {@code body} as JSON (none when null) and returns the response, whatever its status. */
+    HttpResponse<String> send(String method, String path, Object body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.http() + path))
+                .header("Authorization", authorization);
+        if (body == null) {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            request.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     JsonNode post(String path, Object body) throws IOException, InterruptedException {

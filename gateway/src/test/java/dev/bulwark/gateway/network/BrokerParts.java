@@ -82,9 +82,13 @@ final class BrokerParts implements AutoCloseable {
     final TopicCatalog catalog;
     final Topics topics;
     final GroupCoordinator groups;
+    final OffsetStore offsets;
     final TransactionCoordinator transactions;
+    final TransactionLog transactionLog;
     final Security security;
     final QuotaManager quotas;
+    final AclStore acls;
+    final AtRestKeys keys;
     final ApiRegistry apis;
     final TopicMetadata orders;
     private int correlationId;
@@ -93,7 +97,7 @@ final class BrokerParts implements AutoCloseable {
         broker = BrokerConfigs.load(Map.of(), dir.resolve("broker.configs"));
         cluster = ClusterIdentity.loadOrCreate(dir.resolve("cluster.meta"), NODE_ID);
         purgatory = new FetchPurgatory(Runnable::run);
-        AtRestKeys keys = TestLogs.keys(dir);
+        keys = TestLogs.keys(dir);
         SealedFiles sealed = new SealedFiles(keys);
         logs = LogManager.open(dir.resolve("log"), TestLogs.settings(), keys, broker.values(), timer.clock(),
                 purgatory);
@@ -104,14 +108,15 @@ final class BrokerParts implements AutoCloseable {
                 null, null, new TenantConnections(tenants));
         catalog = new TopicCatalog(logs, broker, tenants, timer.clock());
         topics = catalog.forTenant(Tenant.DEFAULT_ID);
-        OffsetStore offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()),
+        offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()),
                 dir.resolve("log").resolve("consumer-offsets.snapshot"), sealed, timer.clock());
         groups = new GroupCoordinator(new GroupSettings(Duration.ofSeconds(6), Duration.ofMinutes(30), Duration.ZERO,
                 Integer.MAX_VALUE, Duration.ofDays(7)), offsets, timer, timer.clock());
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         quotas = new QuotaManager(QuotaStore.open(securityDir, sealed), QuotaWindow.KAFKA_DEFAULT, timer.clock());
+        acls = AclStore.open(securityDir, sealed);
         ProducerIds producerIds = ProducerIds.open(dir.resolve("producer-ids"));
-        TransactionLog transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
+        transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
                 dir.resolve("log").resolve("transaction-state.snapshot"), sealed, timer.clock());
         transactions = new TransactionCoordinator(transactionLog, producerIds, TransactionPartitions.of(catalog),
                 (tenantId, groupId, producerId, commit) ->
@@ -119,7 +124,7 @@ final class BrokerParts implements AutoCloseable {
                 new TransactionSettings(Duration.ofMinutes(15), Duration.ofSeconds(10), Duration.ofMillis(500),
                         Duration.ofDays(7), Duration.ofHours(1)), timer, timer.clock());
         apis = BulwarkServer.apis(cluster, broker, catalog, producerIds, new FetchSessions(1000, timer.clock()),
-                purgatory, groups, transactions, security, AclStore.open(securityDir, sealed), quotas.store(), timer.clock());
+                purgatory, groups, transactions, security, acls, quotas.store(), timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);
@@ -129,7 +134,7 @@ final class BrokerParts implements AutoCloseable {
 
     /** The request pipeline of the running broker over these parts. */
     RequestPipeline pipeline() {
-        return new RequestPipeline(apis, new QuotaStage(quotas));
+        return new RequestPipeline(apis, new QuotaStage(quotas), security.tenants());
     }
 
     TopicMetadata createTopic(String name, int partitions) {

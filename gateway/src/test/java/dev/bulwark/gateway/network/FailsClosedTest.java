@@ -93,6 +93,35 @@ class FailsClosedTest {
     }
 
     @Test
+    void requestsOfATenantBeingDeletedAreRefusedBeforeTheirHandlerRuns() throws IOException {
+        AtomicBoolean handled = new AtomicBoolean();
+        ApiHandler handler = request -> {
+            handled.set(true);
+            return Reply.completed(new org.apache.kafka.common.message.InitProducerIdResponseData());
+        };
+        ApiRegistry registry = new ApiRegistry().register(ApiKeys.INIT_PRODUCER_ID, (short) 0, (short) 4, handler);
+        Tenant leaving = broker.security.tenants().create("leaving");
+        AuthenticatedPrincipal member = new AuthenticatedPrincipal("app", leaving.id(), Role.MEMBER, "SCRAM-SHA-512",
+                -1);
+        Request request = broker.request(ApiKeys.INIT_PRODUCER_ID, (short) 4, new InitProducerIdRequestData()
+                .setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1)
+                .setProducerEpoch((short) -1), member);
+        RequestPipeline pipeline = new RequestPipeline(registry, new QuotaStage(broker.quotas),
+                broker.security.tenants());
+
+        broker.security.tenants().markDeleting(leaving.id());
+        Reply reply = pipeline.process(request).toCompletableFuture().join();
+
+        assertEquals(Set.of(Errors.SASL_AUTHENTICATION_FAILED), parse(ApiKeys.INIT_PRODUCER_ID, (short) 4,
+                assertInstanceOf(Reply.Respond.class, reply).body()).errorCounts().keySet());
+        broker.security.tenants().delete(leaving.id());
+        reply = pipeline.process(request).toCompletableFuture().join();
+        assertEquals(Set.of(Errors.SASL_AUTHENTICATION_FAILED), parse(ApiKeys.INIT_PRODUCER_ID, (short) 4,
+                assertInstanceOf(Reply.Respond.class, reply).body()).errorCounts().keySet());
+        assertFalse(handled.get());
+    }
+
+    @Test
     void anApiVersionWhoseAuthorizationIsNotKnownIsRefusedBeforeItsHandlerRuns() {
         AtomicBoolean handled = new AtomicBoolean();
         ApiHandler handler = request -> {
@@ -104,7 +133,7 @@ class FailsClosedTest {
         ApiRegistry registry = new ApiRegistry().register(ApiKeys.INIT_PRODUCER_ID, (short) 0, unknown, handler);
         Request request = broker.request(ApiKeys.INIT_PRODUCER_ID, unknown, new InitProducerIdRequestData()
                 .setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1));
-        Reply reply = new RequestPipeline(registry, new QuotaStage(broker.quotas)).process(request).toCompletableFuture().join();
+        Reply reply = new RequestPipeline(registry, new QuotaStage(broker.quotas), broker.security.tenants()).process(request).toCompletableFuture().join();
         ApiMessage body = assertInstanceOf(Reply.Respond.class, reply).body();
         assertEquals(Set.of(Errors.CLUSTER_AUTHORIZATION_FAILED), parse(ApiKeys.INIT_PRODUCER_ID, unknown, body)
                 .errorCounts().keySet());

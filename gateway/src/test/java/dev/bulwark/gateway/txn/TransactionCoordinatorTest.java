@@ -195,6 +195,30 @@ class TransactionCoordinatorTest {
     }
 
     @Test
+    void removingATenantForgetsItsTransactionalIdsDurablyAndNoOthers() throws IOException {
+        TransactionalIdKey other = new TransactionalIdKey("tenant-b", APP.transactionalId());
+        TransactionalIdKey ongoing = new TransactionalIdKey(TENANT, "ongoing");
+        init(APP);
+        init(other);
+        ProducerIdAndEpoch open = init(ongoing);
+        assertEquals(Errors.NONE, error(coordinator.addPartitions(ongoing, open.producerId(), open.epoch(),
+                Set.of(ORDERS_0))));
+
+        TransactionCoordinator.TenantRemoval removal = coordinator.removeTenant(TENANT);
+        ok(removal.durable());
+
+        assertEquals(2, removal.removed());
+        assertEquals(0, removal.remaining());
+        assertTrue(coordinator.describe(APP).isEmpty());
+        assertTrue(coordinator.describe(ongoing).isEmpty());
+        assertTrue(coordinator.describe(other).isPresent());
+        transactionLog.maybeSnapshot(0);
+        restartCleanly();
+        assertTrue(coordinator.describe(APP).isEmpty(), "the removal is durable");
+        assertTrue(coordinator.describe(other).isPresent());
+    }
+
+    @Test
     void initRefusesBadRequests() {
         assertEquals(Errors.INVALID_REQUEST, error(coordinator.initProducerId(new TransactionalIdKey(TENANT, ""),
                 TIMEOUT_MS, Optional.empty())));
