@@ -1,5 +1,5 @@
 /**
- * The audit trail: event model, the hash-chained journal with signed checkpoints, the query index and the offline
- * verifier. Plain Java, no Quarkus. Empty until the audit trail lands.
+ * The audit trail: the event model ({@link dev.bulwark.audit.AuditEvent}) and, in {@code journal}, the sealed,
+ * hash-chained journal with signed checkpoints and its verifier. Plain Java, no Quarkus.
  */
 package dev.bulwark.audit;
