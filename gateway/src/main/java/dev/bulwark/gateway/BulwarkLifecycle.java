@@ -3,6 +3,7 @@ package dev.bulwark.gateway;
 import dev.bulwark.acl.quota.QuotaStore;
 import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.gateway.group.ConsumerLag;
+import dev.bulwark.gateway.audit.AuditTrail;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -59,6 +60,12 @@ public class BulwarkLifecycle {
     public Optional<AtRestKeyManagement> keys() {
         BulwarkServer running = server;
         return running == null ? Optional.empty() : Optional.of(running.keys());
+    }
+
+    /** The audit trail, once the broker is up. */
+    public Optional<AuditTrail> audit() {
+        BulwarkServer running = server;
+        return running == null ? Optional.empty() : Optional.of(running.audit());
     }
 
     /** Tenant deletion, once the broker is up. */

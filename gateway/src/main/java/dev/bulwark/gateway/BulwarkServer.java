@@ -6,6 +6,7 @@ import dev.bulwark.auth.Tenant;
 import dev.bulwark.acl.quota.QuotaManager;
 import dev.bulwark.acl.quota.QuotaStore;
 import dev.bulwark.acl.quota.QuotaWindow;
+import dev.bulwark.audit.Outcome;
 import dev.bulwark.gateway.cluster.ClusterIdentity;
 import dev.bulwark.gateway.cluster.ProducerIds;
 import dev.bulwark.gateway.cluster.TopicCatalog;
@@ -17,6 +18,7 @@ import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
+import dev.bulwark.gateway.audit.AuditTrail;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import dev.bulwark.gateway.keys.ErasureRecords;
 import dev.bulwark.gateway.kafka.AddOffsetsToTxnHandler;
@@ -95,10 +97,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -123,12 +127,13 @@ public final class BulwarkServer implements AutoCloseable {
     private final QuotaStore quotas;
     private final AtRestKeyManagement keys;
     private final TenantErasure erasure;
+    private final AuditTrail audit;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
                           TenantUsage tenantUsage, Security security, QuotaStore quotas, AtRestKeyManagement keys,
-                          TenantErasure erasure, List<KafkaListener> listeners) {
+                          TenantErasure erasure, AuditTrail audit, List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
@@ -140,6 +145,7 @@ public final class BulwarkServer implements AutoCloseable {
         this.quotas = quotas;
         this.keys = keys;
         this.erasure = erasure;
+        this.audit = audit;
         this.listeners = listeners;
     }
 
@@ -176,6 +182,7 @@ public final class BulwarkServer implements AutoCloseable {
         // First of all, so that a wrong master key stops the start before any file of the data directory is touched.
         AtRestKeys atRestKeys = atRestKeys(config, dataDir);
         SealedFiles sealedFiles = new SealedFiles(atRestKeys);
+        AuditTrail audit = AuditTrail.open(dataDir, atRestKeys, sealedFiles, config.audit(), clock);
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
         Security security = Security.open(config, broker, specs, dataDir, sealedFiles, clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
@@ -248,14 +255,20 @@ public final class BulwarkServer implements AutoCloseable {
             AtRestKeyManagement keys = new AtRestKeyManagement(atRestKeys, logs);
             TenantErasure erasure = new TenantErasure(security.tenants(), security.users(), acls, quotaStore, topics,
                     groups, offsets, transactions, transactionLog, keys, new ErasureRecords(dataDir), clock);
+            audit.recordSystem("server.start", "node:" + cluster.nodeId(), Outcome.SUCCESS, null, Map.of(
+                    "topics", Integer.toString(logs.topics().size()),
+                    "shutdownBefore", logs.startedClean() ? "clean" : "unclean",
+                    "partitionsRecovered", Integer.toString(logs.recoveredAtStart())));
             return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
-                    new TenantUsage(topics, security.connections()), security, quotaStore, keys, erasure, listeners);
+                    new TenantUsage(topics, security.connections()), security, quotaStore, keys, erasure, audit,
+                    listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
             purgatory.close();
             requestPool.shutdownNow();
             logs.close();
+            audit.close();
             throw e;
         }
     }
@@ -282,6 +295,11 @@ public final class BulwarkServer implements AutoCloseable {
     /** Key rotation and crypto-shredding of encryption at rest, for the REST API. */
     public AtRestKeyManagement keys() {
         return keys;
+    }
+
+    /** The audit trail, for the REST API. */
+    public AuditTrail audit() {
+        return audit;
     }
 
     /** Tenant deletion, keys first, for the REST API. */
@@ -412,6 +430,14 @@ public final class BulwarkServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         logs.close();
+        try {
+            audit.recordSystem("server.stop", null, Outcome.SUCCESS, null, Map.of()).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.error("The stop was not recorded in the audit trail", e);
+        }
+        audit.close();
         LOG.info("Bulwark stopped");
     }
 }

@@ -104,6 +104,7 @@ public final class LogManager implements AutoCloseable {
     /** What the start found, kept for internal logs opened after it. */
     private Map<PartitionId, PartitionCheckpoint> startupCheckpoints = Map.of();
     private boolean startedClean;
+    private int recoveredAtStart;
     private final Object checkpointLock = new Object();
     private volatile Map<String, ?> serverDefaults;
     private volatile boolean closed;
@@ -233,6 +234,7 @@ public final class LogManager implements AutoCloseable {
                 logs.put(loaded.log().id(), loaded.log());
                 recovered += loaded.recovered() ? 1 : 0;
             }
+            recoveredAtStart = recovered;
             LOG.info("log store {} opened: {} topic(s), {} partition(s), {}", dataDir, topics.size(), logs.size(),
                     fresh ? "new store" : clean ? "after a clean shutdown"
                             : recovered + " partition(s) recovered after an unclean shutdown");
@@ -333,6 +335,16 @@ public final class LogManager implements AutoCloseable {
                 LOG.error("background {} failed", what, e);
             }
         };
+    }
+
+    /** Whether the store was opened after a clean shutdown (no partition needed recovery). */
+    public boolean startedClean() {
+        return startedClean;
+    }
+
+    /** How many partitions were recovered (their ends checked and cut back to what is whole) when the store opened. */
+    public int recoveredAtStart() {
+        return recoveredAtStart;
     }
 
     // ---------------------------------------------------------------- topics

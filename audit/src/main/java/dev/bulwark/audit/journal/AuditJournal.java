@@ -96,6 +96,8 @@ public final class AuditJournal implements AutoCloseable {
     private final ScheduledExecutorService ticker;
     private volatile Throwable failure;
     private volatile boolean closed;
+    /** The last entry on disk: what readers may see. */
+    private volatile long durableSeq;
 
     // The writer thread's own state.
     private FileChannel channel;
@@ -115,6 +117,9 @@ public final class AuditJournal implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.writer = new Thread(this::run, "bulwark-audit-journal");
+        // A daemon, so that a start that fails after opening the journal still lets the process exit: what it has
+        // not written was never acknowledged.
+        this.writer.setDaemon(true);
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-audit-checkpoints");
             t.setDaemon(true);
@@ -147,6 +152,11 @@ public final class AuditJournal implements AutoCloseable {
     /** The public keys the checkpoints are signed with. */
     public CheckpointSigner signer() {
         return signer;
+    }
+
+    /** The sequence number of the last entry on disk (0 when there is none). */
+    public long lastDurableSeq() {
+        return durableSeq;
     }
 
     /** Why the journal stopped taking events, if it did. */
@@ -203,6 +213,7 @@ public final class AuditJournal implements AutoCloseable {
                 makeReadOnly(file);
             }
         }
+        durableSeq = lastSeq;
         Checkpoint newest = newestCheckpoint();
         lastCheckpointSeq = newest == null ? 0 : newest.seq();
         LOG.info("Audit journal {} opened at entry {}", directory, lastSeq);
@@ -407,6 +418,7 @@ public final class AuditJournal implements AutoCloseable {
             written += channel.write(buffers);
         }
         channel.force(false);
+        durableSeq = seq;
         lastSeq = seq;
         lastHash = previous;
         currentSize += total;

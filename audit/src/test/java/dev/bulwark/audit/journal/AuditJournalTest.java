@@ -131,6 +131,23 @@ class AuditJournalTest {
     }
 
     @Test
+    void aReaderGetsTheEventsOfARangeInOrderAcrossFiles() throws Exception {
+        write(5);
+        write(5);
+        List<JournalReader.Stored> read = new ArrayList<>();
+        JournalReader reader = new JournalReader(directory, new EntryOpener(keyring, gcm));
+
+        reader.scan(4, 8, stored -> read.add(stored));
+
+        assertEquals(List.of(4L, 5L, 6L, 7L, 8L), read.stream().map(JournalReader.Stored::seq).toList());
+        assertEquals(event(3), read.get(0).event());
+        assertEquals(event(0), read.get(2).event(), "entry 6 is the second start's first event");
+        read.clear();
+        reader.scan(1, 100, stored -> read.size() < 2 && read.add(stored));
+        assertEquals(2, read.size(), "the visitor stops the scan");
+    }
+
+    @Test
     void eachStartBeginsANewFileThatContinuesTheChain() throws Exception {
         write(5);
         write(7);

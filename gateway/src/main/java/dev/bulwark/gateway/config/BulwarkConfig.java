@@ -69,6 +69,9 @@ public interface BulwarkConfig {
     /** The REST API ({@code /api/v1}) on the Quarkus HTTP port. */
     Rest rest();
 
+    /** The audit trail, {@code <data-dir>/audit}. */
+    Audit audit();
+
     /**
      * Apache Kafka broker settings Bulwark honours, by their Kafka name: {@code bulwark.kafka.log.retention.ms=...}
      * or {@code BULWARK_KAFKA_LOG_RETENTION_MS=...}. The README lists every supported name and its default.
@@ -138,6 +141,24 @@ public interface BulwarkConfig {
         /** How often the TLS files are checked for changes; changed material is used by new connections. */
         @WithDefault("30s")
         Duration reloadInterval();
+    }
+
+    interface Audit {
+        /** A signed checkpoint after this many entries. */
+        @WithDefault("1000")
+        int checkpointEvery();
+
+        /** And after this much time in which there were entries. */
+        @WithDefault("1m")
+        Duration checkpointInterval();
+
+        /** Journal files are deleted once everything in them is older than this (7 years). */
+        @WithDefault("2557d")
+        Duration retention();
+
+        /** A journal file is closed (and made read-only) once it reaches this many bytes. */
+        @WithDefault("67108864")
+        long fileBytes();
     }
 
     interface Rest {
