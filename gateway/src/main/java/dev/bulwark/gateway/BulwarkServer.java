@@ -18,6 +18,8 @@ import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
+import dev.bulwark.audit.journal.AuditJournal;
+import dev.bulwark.gateway.audit.AuditStage;
 import dev.bulwark.gateway.audit.AuditTrail;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import dev.bulwark.gateway.keys.ErasureRecords;
@@ -128,12 +130,14 @@ public final class BulwarkServer implements AutoCloseable {
     private final AtRestKeyManagement keys;
     private final TenantErasure erasure;
     private final AuditTrail audit;
+    private final AuditStage auditStage;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
                           TenantUsage tenantUsage, Security security, QuotaStore quotas, AtRestKeyManagement keys,
-                          TenantErasure erasure, AuditTrail audit, List<KafkaListener> listeners) {
+                          TenantErasure erasure, AuditTrail audit, AuditStage auditStage,
+                          List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
@@ -146,6 +150,7 @@ public final class BulwarkServer implements AutoCloseable {
         this.keys = keys;
         this.erasure = erasure;
         this.audit = audit;
+        this.auditStage = auditStage;
         this.listeners = listeners;
     }
 
@@ -182,7 +187,9 @@ public final class BulwarkServer implements AutoCloseable {
         // First of all, so that a wrong master key stops the start before any file of the data directory is touched.
         AtRestKeys atRestKeys = atRestKeys(config, dataDir);
         SealedFiles sealedFiles = new SealedFiles(atRestKeys);
-        AuditTrail audit = AuditTrail.open(dataDir, atRestKeys, sealedFiles, config.audit(), clock);
+        AuditTrail audit = AuditTrail.open(dataDir, atRestKeys, sealedFiles, new AuditJournal.Settings(
+                config.audit().fileBytes(), config.audit().checkpointEvery(), config.audit().checkpointInterval(),
+                config.audit().retention()), clock);
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
         Security security = Security.open(config, broker, specs, dataDir, sealedFiles, clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
@@ -236,7 +243,10 @@ public final class BulwarkServer implements AutoCloseable {
             AclStore acls = AclStore.open(dataDir.resolve("security"), sealedFiles);
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, transactions,
                     security, acls, quotaStore, clock);
-            RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas), security.tenants());
+            AuditStage auditStage = new AuditStage(audit, security.tenants(), topics, clock);
+            timer.scheduleWithFixedDelay(auditStage::flushSummaries, 1, 1, TimeUnit.MINUTES);
+            RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas), security.tenants(),
+                    auditStage);
 
             KafkaListener.Settings settings = new KafkaListener.Settings(
                     broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
@@ -261,7 +271,7 @@ public final class BulwarkServer implements AutoCloseable {
                     "partitionsRecovered", Integer.toString(logs.recoveredAtStart())));
             return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
                     new TenantUsage(topics, security.connections()), security, quotaStore, keys, erasure, audit,
-                    listeners);
+                    auditStage, listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
@@ -430,6 +440,7 @@ public final class BulwarkServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         logs.close();
+        auditStage.flushSummaries();
         try {
             audit.recordSystem("server.stop", null, Outcome.SUCCESS, null, Map.of()).get(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

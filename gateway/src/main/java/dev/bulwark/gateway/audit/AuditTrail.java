@@ -7,7 +7,6 @@ import dev.bulwark.audit.journal.AuditJournal;
 import dev.bulwark.audit.journal.CheckpointSigner;
 import dev.bulwark.audit.journal.EntryOpener;
 import dev.bulwark.audit.journal.JournalReader;
-import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.SealedFiles;
 import org.slf4j.Logger;
@@ -38,13 +37,11 @@ public final class AuditTrail implements AutoCloseable {
         this.clock = clock;
     }
 
-    public static AuditTrail open(Path dataDir, AtRestKeys keys, SealedFiles sealedFiles, BulwarkConfig.Audit config,
-                                  Clock clock) throws IOException {
+    public static AuditTrail open(Path dataDir, AtRestKeys keys, SealedFiles sealedFiles,
+                                  AuditJournal.Settings settings, Clock clock) throws IOException {
         Path directory = dataDir.resolve("audit");
         CheckpointSigner signer = CheckpointSigner.openOrCreate(directory, sealedFiles);
-        AuditJournal journal = AuditJournal.open(directory, keys.keyring(), keys.gcm(), signer,
-                new AuditJournal.Settings(config.fileBytes(), config.checkpointEvery(), config.checkpointInterval(),
-                        config.retention()), clock);
+        AuditJournal journal = AuditJournal.open(directory, keys.keyring(), keys.gcm(), signer, settings, clock);
         return new AuditTrail(journal, new EntryOpener(keys.keyring(), keys.gcm()), clock);
     }
 

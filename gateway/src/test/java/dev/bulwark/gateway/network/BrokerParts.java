@@ -1,6 +1,9 @@
 package dev.bulwark.gateway.network;
 
 import dev.bulwark.acl.AclStore;
+import dev.bulwark.audit.journal.AuditJournal;
+import dev.bulwark.gateway.audit.AuditStage;
+import dev.bulwark.gateway.audit.AuditTrail;
 import dev.bulwark.acl.quota.QuotaManager;
 import dev.bulwark.acl.quota.QuotaStore;
 import dev.bulwark.acl.quota.QuotaWindow;
@@ -89,6 +92,8 @@ final class BrokerParts implements AutoCloseable {
     final QuotaManager quotas;
     final AclStore acls;
     final AtRestKeys keys;
+    final AuditTrail audit;
+    final AuditStage auditStage;
     final ApiRegistry apis;
     final TopicMetadata orders;
     private int correlationId;
@@ -115,6 +120,8 @@ final class BrokerParts implements AutoCloseable {
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         quotas = new QuotaManager(QuotaStore.open(securityDir, sealed), QuotaWindow.KAFKA_DEFAULT, timer.clock());
         acls = AclStore.open(securityDir, sealed);
+        audit = AuditTrail.open(dir, keys, sealed, AuditJournal.Settings.defaults(), timer.clock());
+        auditStage = new AuditStage(audit, tenants, catalog, timer.clock());
         ProducerIds producerIds = ProducerIds.open(dir.resolve("producer-ids"));
         transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
                 dir.resolve("log").resolve("transaction-state.snapshot"), sealed, timer.clock());
@@ -134,7 +141,7 @@ final class BrokerParts implements AutoCloseable {
 
     /** The request pipeline of the running broker over these parts. */
     RequestPipeline pipeline() {
-        return new RequestPipeline(apis, new QuotaStage(quotas), security.tenants());
+        return new RequestPipeline(apis, new QuotaStage(quotas), security.tenants(), auditStage);
     }
 
     TopicMetadata createTopic(String name, int partitions) {
@@ -179,5 +186,6 @@ final class BrokerParts implements AutoCloseable {
         groups.shutdown();
         purgatory.close();
         logs.close();
+        audit.close();
     }
 }
