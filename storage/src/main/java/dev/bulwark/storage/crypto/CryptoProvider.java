@@ -16,7 +16,8 @@ import java.util.Objects;
  * ({@code bc-fips}, provider {@value #FIPS_PROVIDER_NAME}) in approved-only mode ({@link #fips()}).
  *
  * <p>In approved-only mode the module refuses what FIPS 140 does not approve: MD5, HMAC keys and PBKDF2 passwords
- * shorter than 112 bits ({@value #FIPS_MINIMUM_SECRET_BYTES} bytes), ChaCha20, and so on. A FIPS instance therefore
+ * shorter than 112 bits ({@value #FIPS_MINIMUM_SECRET_BYTES} bytes), PBKDF2 salts shorter than 128 bits, ChaCha20,
+ * and so on (some as an {@link Error}, so callers check these lengths first). A FIPS instance therefore
  * names its provider in every lookup: an unnamed lookup would let the JCA fall back silently to a JDK provider for
  * whatever the module refuses.
  *
@@ -36,6 +37,8 @@ public final class CryptoProvider {
     public static final String FIPS_PROVIDER_NAME = "BCFIPS";
     /** The shortest HMAC key or PBKDF2 password approved-only mode accepts: 112 bits (NIST SP 800-131A). */
     public static final int FIPS_MINIMUM_SECRET_BYTES = 14;
+    /** The shortest PBKDF2 salt approved-only mode accepts: 128 bits (NIST SP 800-132). */
+    public static final int FIPS_MINIMUM_SALT_BYTES = 16;
 
     static final String APPROVED_ONLY_PROPERTY = "org.bouncycastle.fips.approved_only";
     private static final String FIPS_PROVIDER_CLASS = "org.bouncycastle.jcajce.provider.BouncyCastleFipsProvider";
@@ -123,6 +126,11 @@ public final class CryptoProvider {
      */
     public int minimumSecretBytes() {
         return fipsProvider == null ? 1 : FIPS_MINIMUM_SECRET_BYTES;
+    }
+
+    /** The fewest bytes a PBKDF2 salt may have: {@value #FIPS_MINIMUM_SALT_BYTES} in FIPS mode, 1 with the JDK's. */
+    public int minimumSaltBytes() {
+        return fipsProvider == null ? 1 : FIPS_MINIMUM_SALT_BYTES;
     }
 
     /** What the start log says: which provider, which version, which mode. */

@@ -103,7 +103,8 @@ class CryptoProviderFipsTest {
         assertArrayEquals(key, jdkKms.unwrap(wrapped, AD));
         assertArrayEquals(key, kms.unwrap(jdkKms.wrap(key, AD), AD));
         assertEquals(jdkKms.keyId(), kms.keyId());
-        assertThrows(KeyUnwrapException.class, () -> kms.unwrap(wrapped, "another owner".getBytes(StandardCharsets.UTF_8)));
+        byte[] otherAd = "another owner".getBytes(StandardCharsets.UTF_8);
+        assertThrows(KeyUnwrapException.class, () -> kms.unwrap(wrapped, otherAd));
     }
 
     @Test
