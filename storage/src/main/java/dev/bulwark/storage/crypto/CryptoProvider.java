@@ -139,8 +139,7 @@ public final class CryptoProvider {
         return fipsProvider == null
                 ? "the JDK's providers (AES-GCM from " + cipherProvider.getName() + " " + cipherProvider.getVersionStr()
                 + "); FIPS mode off"
-                : fipsProvider.getName() + " " + fipsProvider.getVersionStr() + " (" + fipsProvider.getInfo()
-                + ") in approved-only mode; FIPS mode on";
+                : fipsProvider.getName() + " (" + fipsProvider.getInfo() + ") in approved-only mode; FIPS mode on";
     }
 
     private static Provider loadFipsProvider() {
