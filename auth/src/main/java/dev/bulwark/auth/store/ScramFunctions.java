@@ -44,6 +44,7 @@ public final class ScramFunctions {
         this.crypto = crypto;
         this.random = crypto.secureRandom();
         try {
+            // All three looked up now, so that a provider lacking one fails at start, not at the first login.
             this.hashLength = crypto.messageDigest(mechanism.hashAlgorithm()).getDigestLength();
             crypto.mac(mechanism.macAlgorithm());
             crypto.secretKeyFactory(pbkdf2());

@@ -130,8 +130,8 @@ final class PemFiles {
                 requirePassword(file, password);
                 if (fipsMode()) {
                     throw new TlsMaterialException(file + ": FIPS mode refuses OpenSSL's legacy key encryption"
-                            + " (Proc-Type: 4,ENCRYPTED), whose key is derived with MD5; convert the key to encrypted"
-                            + " PKCS#8: openssl pkcs8 -topk8 -v2 aes-256-cbc");
+                            + " (Proc-Type: 4,ENCRYPTED), whose key is derived with MD5; give the key as PKCS#8 with"
+                            + " PBES2 and a salt of 16 bytes or more, or unencrypted in an owner-only file");
                 }
                 PEMEncryptedKeyPair encrypted = (PEMEncryptedKeyPair) key;
                 info = encrypted.decryptKeyPair(new JcePEMDecryptorProviderBuilder().setProvider(bouncyCastle())

@@ -17,9 +17,9 @@ import java.util.Objects;
  *
  * <p>In approved-only mode the module refuses what FIPS 140 does not approve: MD5, HMAC keys and PBKDF2 passwords
  * shorter than 112 bits ({@value #FIPS_MINIMUM_SECRET_BYTES} bytes), PBKDF2 salts shorter than 128 bits, ChaCha20,
- * and so on (some as an {@link Error}, so callers check these lengths first). A FIPS instance therefore
- * names its provider in every lookup: an unnamed lookup would let the JCA fall back silently to a JDK provider for
- * whatever the module refuses.
+ * and so on (some as an {@link Error}, so callers check these lengths first). A FIPS instance therefore names its
+ * provider in every lookup: an unnamed lookup would let the JCA fall back silently to a JDK provider for whatever the
+ * module refuses.
  *
  * <p>Design note: the module is found by class name, never imported. The default build carries bcprov (Bouncy
  * Castle's ordinary provider) and no bc-fips; the FIPS build ({@code mvn -Dfips}) carries bc-fips instead. The two
