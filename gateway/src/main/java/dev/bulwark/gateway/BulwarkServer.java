@@ -83,6 +83,7 @@ import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.StorageSettings;
 import dev.bulwark.storage.crypto.AesGcm;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import dev.bulwark.storage.crypto.Keyring;
 import dev.bulwark.storage.crypto.MasterKeySource;
 import io.vertx.core.Vertx;
@@ -160,8 +161,8 @@ public final class BulwarkServer implements AutoCloseable {
      * kept beside it, which protects nothing against a copy of the disk; the warning says so. A keyring written
      * under another master key fails here, before anything else of the data directory is opened or written.
      */
-    private static AtRestKeys atRestKeys(BulwarkConfig config, Path dataDir) throws IOException {
-        AesGcm gcm = new AesGcm();
+    private static AtRestKeys atRestKeys(BulwarkConfig config, Path dataDir, CryptoProvider crypto) throws IOException {
+        AesGcm gcm = crypto.aesGcm();
         try {
             MasterKeySource.MasterKey master = MasterKeySource.load(config.masterKeyFile().map(Path::of),
                     config.masterKey(), "bulwark.master-key (BULWARK_MASTER_KEY)", dataDir, gcm);
@@ -178,6 +179,21 @@ public final class BulwarkServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The provider of Bulwark's own cryptography: Bouncy Castle's FIPS module under {@code bulwark.crypto.fips}, which
+     * must come before anything loads a Bouncy Castle class (approved-only mode is fixed when the module loads).
+     */
+    private static CryptoProvider cryptoProvider(BulwarkConfig config) {
+        CryptoProvider crypto;
+        try {
+            crypto = config.crypto().fips() ? CryptoProvider.fips() : CryptoProvider.jdk();
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("bulwark.crypto.fips=true (BULWARK_CRYPTO_FIPS): " + e.getMessage(), e);
+        }
+        LOG.info("Cryptography: {}{}", crypto, crypto.isFips() ? "; TLS is the JDK's JSSE, outside FIPS mode" : "");
+        return crypto;
+    }
+
     public static BulwarkServer start(BulwarkConfig config, Vertx vertx) throws IOException {
         Clock clock = Clock.systemUTC();
         Path dataDir = Path.of(config.dataDir()).toAbsolutePath();
@@ -185,13 +201,14 @@ public final class BulwarkServer implements AutoCloseable {
         List<ListenerSpec> specs = ListenerSpec.parseList(config.listeners());
 
         // First of all, so that a wrong master key stops the start before any file of the data directory is touched.
-        AtRestKeys atRestKeys = atRestKeys(config, dataDir);
+        CryptoProvider crypto = cryptoProvider(config);
+        AtRestKeys atRestKeys = atRestKeys(config, dataDir, crypto);
         SealedFiles sealedFiles = new SealedFiles(atRestKeys);
         AuditTrail audit = AuditTrail.open(dataDir, atRestKeys, sealedFiles, new AuditJournal.Settings(
                 config.audit().fileBytes(), config.audit().checkpointEvery(), config.audit().checkpointInterval(),
                 config.audit().retention()), clock);
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
-        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, clock);
+        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, crypto, clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);

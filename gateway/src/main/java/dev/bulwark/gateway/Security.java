@@ -23,6 +23,7 @@ import dev.bulwark.gateway.network.SaslSessions;
 import dev.bulwark.gateway.network.TenantConnections;
 import dev.bulwark.gateway.network.TlsTermination;
 import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,12 +61,14 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
 
     /**
      * @param sealedFiles seals the tenant and user stores under the broker's key
+     * @param crypto      derives and checks SCRAM and PLAIN credentials
      */
     public static Security open(BulwarkConfig config, BrokerConfigs broker, List<ListenerSpec> listeners,
-                                Path dataDir, SealedFiles sealedFiles, Clock clock) throws IOException {
+                                Path dataDir, SealedFiles sealedFiles, CryptoProvider crypto, Clock clock)
+            throws IOException {
         Path securityDir = dataDir.resolve("security");
         TenantStore tenants = TenantStore.open(securityDir, sealedFiles, clock);
-        UserStore users = UserStore.open(securityDir, sealedFiles, config.sasl().scramIterations(), clock);
+        UserStore users = UserStore.open(securityDir, sealedFiles, config.sasl().scramIterations(), crypto, clock);
         if (config.operator().isPresent()) {
             UserStore.Bootstrap outcome = users.bootstrapOperator(config.operator().get());
             LOG.info("Operator from bulwark.operator: {}", switch (outcome) {

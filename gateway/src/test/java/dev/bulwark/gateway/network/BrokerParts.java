@@ -41,6 +41,7 @@ import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.TopicMetadata;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.network.ClientInformation;
 import org.apache.kafka.common.network.ListenerName;
@@ -108,7 +109,8 @@ final class BrokerParts implements AutoCloseable {
                 purgatory);
         Path securityDir = dir.resolve("security");
         TenantStore tenants = TenantStore.open(securityDir, sealed, timer.clock());
-        security = new Security(tenants, UserStore.open(securityDir, sealed, UserStore.MIN_ITERATIONS, timer.clock()),
+        security = new Security(tenants, UserStore.open(securityDir, sealed, UserStore.MIN_ITERATIONS,
+                CryptoProvider.jdk(), timer.clock()),
                 Optional.empty(), new AuthenticationFailures(AuthenticationFailures.Config.defaults(), timer.clock()),
                 null, null, new TenantConnections(tenants));
         catalog = new TopicCatalog(logs, broker, tenants, timer.clock());

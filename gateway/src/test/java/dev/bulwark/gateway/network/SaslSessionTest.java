@@ -13,6 +13,7 @@ import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.gateway.testing.ManualScheduler;
 import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
 import org.apache.kafka.common.message.SaslAuthenticateResponseData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
@@ -69,7 +70,7 @@ class SaslSessionTest {
     void open() throws Exception {
         SealedFiles sealed = TestLogs.sealedFiles(dir);
         tenants = TenantStore.open(dir, sealed, time.clock());
-        UserStore users = UserStore.open(dir, sealed, UserStore.MIN_ITERATIONS, time.clock());
+        UserStore users = UserStore.open(dir, sealed, UserStore.MIN_ITERATIONS, CryptoProvider.jdk(), time.clock());
         users.create(tenants.create("acme").id(), "alice", Role.MEMBER, "alice-secret");
         users.create(tenants.byName("acme").orElseThrow().id(), "bob", Role.MEMBER, "bob-secret");
         failures = new AuthenticationFailures(new AuthenticationFailures.Config(Duration.ofMillis(1),
