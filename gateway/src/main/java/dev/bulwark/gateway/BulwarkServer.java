@@ -208,7 +208,7 @@ public final class BulwarkServer implements AutoCloseable {
                 config.audit().fileBytes(), config.audit().checkpointEvery(), config.audit().checkpointInterval(),
                 config.audit().retention()), clock);
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
-        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, crypto, clock);
+        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, crypto, audit, clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
@@ -273,7 +273,8 @@ public final class BulwarkServer implements AutoCloseable {
             List<KafkaListener> listeners = new ArrayList<>();
             for (ListenerSpec spec : specs) {
                 KafkaListener listener = new KafkaListener(spec, config.advertisedHost(), settings, apis, pipeline,
-                        requestPool, security.tls(), security.sasl(), security.connections(), quotas);
+                        requestPool, security.tls(), security.sasl(), security.connections(), quotas,
+                        security.attempts());
                 listener.start(vertx);
                 listeners.add(listener);
             }

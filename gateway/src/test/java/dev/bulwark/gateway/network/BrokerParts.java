@@ -4,6 +4,7 @@ import dev.bulwark.acl.AclStore;
 import dev.bulwark.audit.journal.AuditJournal;
 import dev.bulwark.gateway.audit.AuditStage;
 import dev.bulwark.gateway.audit.AuditTrail;
+import dev.bulwark.gateway.audit.AuthenticationAudit;
 import dev.bulwark.acl.quota.QuotaManager;
 import dev.bulwark.acl.quota.QuotaStore;
 import dev.bulwark.acl.quota.QuotaWindow;
@@ -109,10 +110,11 @@ final class BrokerParts implements AutoCloseable {
                 purgatory);
         Path securityDir = dir.resolve("security");
         TenantStore tenants = TenantStore.open(securityDir, sealed, timer.clock());
+        audit = AuditTrail.open(dir, keys, sealed, AuditJournal.Settings.defaults(), timer.clock());
         security = new Security(tenants, UserStore.open(securityDir, sealed, UserStore.MIN_ITERATIONS,
                 CryptoProvider.jdk(), timer.clock()),
                 Optional.empty(), new AuthenticationFailures(AuthenticationFailures.Config.defaults(), timer.clock()),
-                null, null, new TenantConnections(tenants));
+                null, null, new TenantConnections(tenants), new AuthenticationAudit(audit, tenants, timer.clock()));
         catalog = new TopicCatalog(logs, broker, tenants, timer.clock());
         topics = catalog.forTenant(Tenant.DEFAULT_ID);
         offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()),
@@ -122,7 +124,6 @@ final class BrokerParts implements AutoCloseable {
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         quotas = new QuotaManager(QuotaStore.open(securityDir, sealed), QuotaWindow.KAFKA_DEFAULT, timer.clock());
         acls = AclStore.open(securityDir, sealed);
-        audit = AuditTrail.open(dir, keys, sealed, AuditJournal.Settings.defaults(), timer.clock());
         auditStage = new AuditStage(audit, tenants, catalog, timer.clock());
         ProducerIds producerIds = ProducerIds.open(dir.resolve("producer-ids"));
         transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
