@@ -21,6 +21,7 @@ import dev.bulwark.gateway.kafka.AccessControl;
 import dev.bulwark.audit.journal.AuditJournal;
 import dev.bulwark.gateway.audit.AuditStage;
 import dev.bulwark.gateway.audit.AuditTrail;
+import dev.bulwark.gateway.audit.PartitionAudit;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import dev.bulwark.gateway.keys.ErasureRecords;
 import dev.bulwark.gateway.kafka.AddOffsetsToTxnHandler;
@@ -221,7 +222,7 @@ public final class BulwarkServer implements AutoCloseable {
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CHECKPOINT_INTERVAL_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS))),
-                atRestKeys, broker.values(), clock, purgatory);
+                atRestKeys, broker.values(), clock, new PartitionAudit(purgatory, audit));
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-timer");
             t.setDaemon(true);
