@@ -1,9 +1,14 @@
 package dev.bulwark.gateway.cli;
 
+import dev.bulwark.audit.AuditEvent;
+import dev.bulwark.audit.Outcome;
+import dev.bulwark.audit.journal.AuditJournal;
+import dev.bulwark.gateway.audit.AuditTrail;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.FlushPolicy;
 import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.StorageSettings;
 import dev.bulwark.storage.crypto.AesGcm;
 import dev.bulwark.storage.crypto.CryptoProvider;
@@ -26,6 +31,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Key rotation with no server running, on the server's data directory:
@@ -141,17 +149,47 @@ public final class KeysCommand {
             AesGcm gcm = (fips ? CryptoProvider.fips() : CryptoProvider.jdk()).aesGcm();
             AtRestKeys keys = new AtRestKeys(Keyring.open(dataDir, MasterKeySource.fromFile(masterKeyFile, gcm).kms(),
                     gcm), gcm);
-            try (LogManager logs = LogManager.open(logDir, offlineSettings(), keys, Map.of(), Clock.systemUTC(),
-                    log -> { })) {
+            Clock clock = Clock.systemUTC();
+            try (LogManager logs = LogManager.open(logDir, offlineSettings(), keys, Map.of(), clock, log -> { });
+                 AuditTrail audit = AuditTrail.open(dataDir, keys, new SealedFiles(keys),
+                         AuditJournal.Settings.defaults(), clock)) {
                 AtRestKeyManagement management = new AtRestKeyManagement(keys, logs);
-                return switch (command) {
-                    case "rotate-tenant" -> describe(management.rotate(KeyOwner.tenant(tenantId)));
-                    case "rotate-master" -> "master key rotated from " + keys.keyring().masterKeyId() + " to "
-                            + management.rotateMaster(newMasterKeyFile) + ": start the server with the master key in "
-                            + newMasterKeyFile;
-                    default -> throw new IllegalStateException(command);
-                };
+                String action = command.equals("rotate-tenant") ? "key.rotate" : "key.rotate-master";
+                String resource = command.equals("rotate-tenant") ? "tenant-id:" + tenantId : "master-key:current";
+                try {
+                    String done = switch (command) {
+                        case "rotate-tenant" -> describe(management.rotate(KeyOwner.tenant(tenantId)));
+                        case "rotate-master" -> "master key rotated from " + keys.keyring().masterKeyId() + " to "
+                                + management.rotateMaster(newMasterKeyFile) + ": start the server with the master key"
+                                + " in " + newMasterKeyFile;
+                        default -> throw new IllegalStateException(command);
+                    };
+                    record(audit, clock, action, resource, Outcome.SUCCESS, null, Map.of("result", done));
+                    return done;
+                } catch (IOException | GeneralSecurityException | AtRestKeyManagement.RotationIncompleteException
+                         | RuntimeException e) {
+                    record(audit, clock, action, resource, Outcome.FAILURE, e.getMessage(), Map.of());
+                    throw e;
+                }
             }
+        }
+    }
+
+    /**
+     * Records the offline change in the data directory's audit trail, durably, under the operating-system user who ran
+     * the command.
+     */
+    private static void record(AuditTrail audit, Clock clock, String action, String resource, Outcome outcome,
+                               String reason, Map<String, String> details) throws IOException {
+        try {
+            audit.record(new AuditEvent(clock.millis(), null, "os:" + System.getProperty("user.name"), null,
+                    "bulwark-keys-command", "offline", action, resource, outcome, reason, details))
+                    .get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while recording the change in the audit trail", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("the change was made but not recorded in the audit trail: " + e.getMessage(), e);
         }
     }
 
