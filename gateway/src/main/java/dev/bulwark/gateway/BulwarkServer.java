@@ -20,6 +20,7 @@ import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
 import dev.bulwark.audit.journal.AuditJournal;
 import dev.bulwark.gateway.audit.AuditStage;
+import dev.bulwark.gateway.audit.AuditStream;
 import dev.bulwark.gateway.audit.AuditTrail;
 import dev.bulwark.gateway.audit.PartitionAudit;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
@@ -133,12 +134,13 @@ public final class BulwarkServer implements AutoCloseable {
     private final TenantErasure erasure;
     private final AuditTrail audit;
     private final AuditStage auditStage;
+    private final AuditStream auditStream;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
                           TenantUsage tenantUsage, Security security, QuotaStore quotas, AtRestKeyManagement keys,
-                          TenantErasure erasure, AuditTrail audit, AuditStage auditStage,
+                          TenantErasure erasure, AuditTrail audit, AuditStage auditStage, AuditStream auditStream,
                           List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
@@ -153,6 +155,7 @@ public final class BulwarkServer implements AutoCloseable {
         this.erasure = erasure;
         this.audit = audit;
         this.auditStage = auditStage;
+        this.auditStream = auditStream;
         this.listeners = listeners;
     }
 
@@ -261,6 +264,9 @@ public final class BulwarkServer implements AutoCloseable {
             AclStore acls = AclStore.open(dataDir.resolve("security"), sealedFiles);
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, transactions,
                     security, acls, quotaStore, clock);
+            AuditStream auditStream = new AuditStream(topics, security.tenants(), audit.reader(),
+                    config.audit().retention().toMillis());
+            audit.publishTo(auditStream);
             AuditStage auditStage = new AuditStage(audit, security.tenants(), topics, clock);
             timer.scheduleWithFixedDelay(auditStage::flushSummaries, 1, 1, TimeUnit.MINUTES);
             RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas), security.tenants(),
@@ -290,7 +296,7 @@ public final class BulwarkServer implements AutoCloseable {
                     "partitionsRecovered", Integer.toString(logs.recoveredAtStart())));
             return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
                     new TenantUsage(topics, security.connections()), security, quotaStore, keys, erasure, audit,
-                    auditStage, listeners);
+                    auditStage, auditStream, listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
@@ -458,7 +464,6 @@ public final class BulwarkServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        logs.close();
         auditStage.flushSummaries();
         try {
             audit.recordSystem("server.stop", null, Outcome.SUCCESS, null, Map.of()).get(10, TimeUnit.SECONDS);
@@ -467,6 +472,8 @@ public final class BulwarkServer implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             LOG.error("The stop was not recorded in the audit trail", e);
         }
+        auditStream.close();
+        logs.close();
         audit.close();
         LOG.info("Bulwark stopped");
     }

@@ -30,6 +30,7 @@ public final class AuditTrail implements AutoCloseable {
     private final AuditJournal journal;
     private final EntryOpener opener;
     private final Clock clock;
+    private volatile AuditStream stream;
 
     private AuditTrail(AuditJournal journal, EntryOpener opener, Clock clock) {
         this.journal = journal;
@@ -52,9 +53,19 @@ public final class AuditTrail implements AutoCloseable {
             if (error != null) {
                 LOG.error("Audit event {} on {} ({}) was not recorded", event.action(), event.resource(),
                         event.outcome(), error);
+                return;
+            }
+            AuditStream copies = stream;
+            if (copies != null) {
+                copies.publish(seq, event);
             }
         });
         return durable;
+    }
+
+    /** From now on, every durable event is also copied to the audit topics. */
+    public void publishTo(AuditStream copies) {
+        this.stream = copies;
     }
 
     /** Records an act of the broker itself (start, stop, recovery, tamper detection). */

@@ -39,8 +39,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -159,6 +161,84 @@ class AuditTrailIT {
         Files.write(first, bytes);
         assertEquals(1, verify(output, data.resolve("audit"), keys), Files.readString(output));
         assertTrue(Files.readString(output).startsWith("first bad entry "), Files.readString(output));
+    }
+
+    @Test
+    void auditorsWithAnAclConsumeTheirTenantsTrailAsAReadOnlyTopic() throws Exception {
+        try (BulwarkProcess server = BulwarkProcess.startForTenants(dir.resolve("stream"), OPERATOR,
+                OPERATOR_PASSWORD)) {
+            OperatorRest rest = new OperatorRest(server, OPERATOR, OPERATOR_PASSWORD);
+            String acme = rest.post("/api/v1/tenants", Map.of("name", "acme")).get("id").asText();
+            rest.post("/api/v1/tenants", Map.of("name", "globex"));
+            for (String[] user : new String[][] {{"acme", "boss", "tenant-admin"}, {"acme", "inspector", "auditor"},
+                {"globex", "boss", "tenant-admin"}, {"default", "watcher", "auditor"}}) {
+                rest.post("/api/v1/tenants/" + user[0] + "/users", Map.of("name", user[1], "password",
+                        user[1] + "-secret", "role", user[2]));
+            }
+            try (Admin boss = Admin.create(ScramClients.config(server, "boss@acme", "boss-secret"))) {
+                boss.createTopics(List.of(new NewTopic("payments", 1, (short) 1))).all().get();
+                boss.createAcls(List.of(new AclBinding(new ResourcePattern(ResourceType.TOPIC, "__audit",
+                        PatternType.LITERAL), new AccessControlEntry("User:inspector", "*", AclOperation.READ,
+                        AclPermissionType.ALLOW)))).all().get();
+                assertTrue(boss.listTopics().names().get().equals(Set.of("payments")),
+                        "the audit topic is no tenant admin's to see");
+            }
+            try (Admin globex = Admin.create(ScramClients.config(server, "boss@globex", "boss-secret"))) {
+                globex.createTopics(List.of(new NewTopic("orders", 1, (short) 1))).all().get();
+            }
+            try (Admin operator = Admin.create(ScramClients.config(server, OPERATOR, OPERATOR_PASSWORD))) {
+                operator.createAcls(List.of(new AclBinding(new ResourcePattern(ResourceType.TOPIC, "__audit",
+                        PatternType.LITERAL), new AccessControlEntry("User:watcher", "*", AclOperation.READ,
+                        AclPermissionType.ALLOW)))).all().get();
+            }
+
+            List<String> acmeTrail = readAudit(server, "inspector@acme", "inspector-secret",
+                    v -> v.contains("\"resource\":\"topic:payments\""));
+            assertTrue(acmeTrail.stream().anyMatch(v -> v.contains("\"action\":\"create_topics\"")),
+                    acmeTrail.toString());
+            assertTrue(acmeTrail.stream().allMatch(v -> v.contains("\"tenant\":\"" + acme + "\"")),
+                    "an acme auditor sees acme's events only: " + acmeTrail);
+            List<String> everything = readAudit(server, "watcher", "watcher-secret",
+                    v -> v.contains("\"resource\":\"topic:orders\""));
+            assertTrue(everything.stream().anyMatch(v -> v.contains("\"resource\":\"topic:payments\"")),
+                    "the platform's auditors see every tenant's events");
+
+            Map<String, Object> config = ScramClients.config(server, "inspector@acme", "inspector-secret");
+            config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+            config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(config, new StringSerializer(),
+                    new StringSerializer())) {
+                ExecutionException refused = assertThrows(ExecutionException.class, () -> producer.send(
+                        new ProducerRecord<>("__audit", "forged", "{}")).get(30, TimeUnit.SECONDS));
+                assertInstanceOf(TopicAuthorizationException.class, refused.getCause());
+            }
+            Map<String, Object> admin = ScramClients.config(server, "boss@acme", "boss-secret");
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(admin, new StringDeserializer(),
+                    new StringDeserializer())) {
+                consumer.assign(List.of(new TopicPartition("__audit", 0)));
+                assertThrows(TopicAuthorizationException.class, () -> consumer.poll(Duration.ofSeconds(10)),
+                        "a tenant admin is no auditor");
+            }
+        }
+    }
+
+    /** The audit topic's values as {@code user} reads them, from the start until one matches {@code until}. */
+    private static List<String> readAudit(BulwarkProcess server, String user, String password,
+                                          Predicate<String> until) {
+        Map<String, Object> config = ScramClients.config(server, user, password);
+        TopicPartition partition = new TopicPartition("__audit", 0);
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (values.stream().noneMatch(until) && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(r -> values.add(r.value()));
+            }
+        }
+        assertTrue(values.stream().anyMatch(until), user + " never saw the event it waited for: " + values);
+        return values;
     }
 
     private static AclBinding acl(ResourceType type, String name, AclOperation operation) {
