@@ -27,34 +27,13 @@ export RECORDS="${RECORDS:-1000000}" SIZES="${SIZES:-1000}" PARTITIONS="${PARTIT
 export LAT_RECORDS="${LAT_RECORDS:-2000}" PROBE="${PROBE:-0}" QUIET_CORES="${QUIET_CORES:-0.3}"
 mkdir -p "$OUT"
 
-jar="$root/gateway/target/quarkus-app/quarkus-run.jar"
-if [[ ! -f "$jar" ]]; then
-  (cd "$root" && mvn -B -q -DskipTests package)
-fi
-
-bulwark_pid=""
-stop_bulwark() {
-  if [[ -n "$bulwark_pid" ]] && kill -0 "$bulwark_pid" 2>/dev/null; then
-    kill -TERM "$bulwark_pid"
-    wait "$bulwark_pid" || true
-  fi
-  bulwark_pid=""
-}
+source "$here/bulwark.sh"
 trap 'stop_bulwark; "$SHARED_BENCH/stop-kafka.sh" "$OUT/kafka" >/dev/null 2>&1 || true' EXIT
 
 for ((r = 1; r <= REPEATS; r++)); do
   data="$OUT/bulwark-data-$r"
-  rm -rf "$data"
-  BULWARK_DATA_DIR="$data" BULWARK_LISTENERS="PLAINTEXT://127.0.0.1:$BULWARK_PORT" QUARKUS_HTTP_PORT=0 \
-    BULWARK_STORAGE_FLUSH_POLICY="${FLUSH_POLICY:-durable}" \
-    BULWARK_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS=0 BULWARK_KAFKA_AUTO_CREATE_TOPICS_ENABLE=true \
-    java -Xms1g -Xmx1g -jar "$jar" >"$OUT/bulwark-$r.log" 2>&1 &
-  bulwark_pid=$!
-  for _ in $(seq 1 600); do
-    grep -q "Listening for Kafka clients" "$OUT/bulwark-$r.log" && break
-    kill -0 "$bulwark_pid" || { cat "$OUT/bulwark-$r.log" >&2; exit 1; }
-    sleep 0.1
-  done
+  start_bulwark "$data" "$OUT/bulwark-$r.log" "$BULWARK_PORT" \
+    BULWARK_STORAGE_FLUSH_POLICY="${FLUSH_POLICY:-durable}"
   SERVER_PID="$bulwark_pid" OUT="$OUT/perf-bulwark-$r" LABEL="bulwark run $r" \
     "$SHARED_BENCH/perf.sh" "127.0.0.1:$BULWARK_PORT"
   stop_bulwark
@@ -69,10 +48,5 @@ done
 echo
 echo "# Bulwark / Apache Kafka, mean of $REPEATS run(s), records/s (flush policy ${FLUSH_POLICY:-durable})"
 printf '%-20s %14s %14s %8s\n' test bulwark kafka ratio
-for t in $(awk -F'\t' 'NR > 1 { print $1 }' "$OUT/perf-bulwark-1/summary.tsv"); do
-  b=$(cat "$OUT"/perf-bulwark-*/summary.tsv | awk -F'\t' -v t="$t" '$1 == t && $2 ~ /^[0-9]+$/ { s += $2; n++ } END { if (n) printf "%.0f", s / n }')
-  k=$(cat "$OUT"/perf-kafka-*/summary.tsv | awk -F'\t' -v t="$t" '$1 == t && $2 ~ /^[0-9]+$/ { s += $2; n++ } END { if (n) printf "%.0f", s / n }')
-  ratio=$(awk -v b="${b:-0}" -v k="${k:-0}" 'BEGIN { if (k > 0) printf "%.2fx", b / k; else print "-" }')
-  printf '%-20s %14s %14s %8s\n' "$t" "${b:--}" "${k:--}" "$ratio"
-done | tee "$OUT/ratio.txt"
+print_ratio "$OUT" "perf-bulwark-*" "perf-kafka-*" | tee "$OUT/ratio.txt"
 echo "# raw output: $OUT"

@@ -216,6 +216,10 @@ public final class BulwarkServer implements AutoCloseable {
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
+        if (!config.storage().sealBatches()) {
+            LOG.warn("bulwark.storage.seal-batches=false: record batches are stored UNSEALED, readable by anyone who "
+                    + "copies the disk; this is for measuring what sealing costs, never for data that matters");
+        }
         LogManager logs = LogManager.open(dataDir.resolve("log"), new StorageSettings(
                         config.storage().flushPolicy(),
                         config.storage().flushInterval(),
@@ -224,7 +228,8 @@ public final class BulwarkServer implements AutoCloseable {
                         Duration.ofMillis(broker.longValue(BrokerConfigs.RETENTION_CHECK_INTERVAL_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CHECKPOINT_INTERVAL_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS)),
-                        Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS))),
+                        Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS)),
+                        config.storage().sealBatches()),
                 atRestKeys, broker.values(), clock, new PartitionAudit(purgatory, audit));
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-timer");

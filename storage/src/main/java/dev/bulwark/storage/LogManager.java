@@ -465,7 +465,7 @@ public final class LogManager implements AutoCloseable {
 
     /** A topic's partitions are sealed under keys of the topic's tenant. */
     private PartitionSealing sealing(TopicMetadata topic, PartitionId id) {
-        return new PartitionSealing(keys, topic.owner(), id);
+        return new PartitionSealing(keys, topic.owner(), id, settings.sealBatches());
     }
 
     /**

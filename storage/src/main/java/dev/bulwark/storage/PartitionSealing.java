@@ -40,13 +40,19 @@ final class PartitionSealing {
     private final AtRestKeys keys;
     private final KeyOwner owner;
     private final PartitionId id;
+    private final boolean sealsBatches;
     /** Owner, topic and partition as they follow the label in every associated data. */
     private final byte[] scope;
 
     PartitionSealing(AtRestKeys keys, KeyOwner owner, PartitionId id) {
+        this(keys, owner, id, true);
+    }
+
+    PartitionSealing(AtRestKeys keys, KeyOwner owner, PartitionId id, boolean sealsBatches) {
         this.keys = keys;
         this.owner = owner;
         this.id = id;
+        this.sealsBatches = sealsBatches;
         byte[] ownerId = owner.id().getBytes(StandardCharsets.US_ASCII);
         this.scope = ByteBuffer.allocate(1 + ownerId.length + 16 + 4).put((byte) ownerId.length).put(ownerId)
                 .putLong(id.topicId().getMostSignificantBits()).putLong(id.topicId().getLeastSignificantBits())
@@ -55,6 +61,15 @@ final class PartitionSealing {
 
     KeyOwner owner() {
         return owner;
+    }
+
+    /**
+     * Whether new segments seal their batches: false only when the store is told not to
+     * ({@link StorageSettings#sealBatches}), to measure what sealing costs. Indexes, snapshots and topic metadata are
+     * sealed either way.
+     */
+    boolean sealsBatches() {
+        return sealsBatches;
     }
 
     PartitionId id() {

@@ -36,7 +36,8 @@ import java.util.zip.CRC32C;
  * offset  length  field
  * 0       4       magic "BWLG"
  * 4       1       format version (3: sealed)
- * 5       1       flags: bit 0 set when written by the log cleaner (compacted); the other bits zero
+ * 5       1       flags: bit 0 set when written by the log cleaner (compacted); bit 1 set when its batches are
+ *                 stored unsealed (see {@link PartitionSealing#sealsBatches}); the other bits zero
  * 6       2       reserved, zero
  * 8       8       base offset (also the file name, 20 digits)
  * 16      4       incarnation (u32) of the data key's nonces, see {@link SegmentNonce}
@@ -89,6 +90,9 @@ final class Segment implements Closeable {
     static final int KEY_SLOT_B_OFFSET = KEY_SLOT_A_OFFSET + KEY_SLOT_LENGTH;
     static final int HEADER_SIZE = KEY_SLOT_B_OFFSET + KEY_SLOT_LENGTH;
     static final byte COMPACTED_FLAG = 1;
+    /** Frames hold batches as they are, with a zero tag: a store run to measure what sealing costs. */
+    static final byte UNSEALED_FLAG = 2;
+    private static final byte[] ZERO_TAG = new byte[AesGcm.TAG_LENGTH];
     /** How much zeroed space the active segment keeps ahead of its appends. */
     static final int PREALLOCATION = 4 << 20;
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
@@ -106,6 +110,8 @@ final class Segment implements Closeable {
     final long baseOffset;
     /** Written by the cleaner: batches may leave offset gaps, and the file never changes. */
     final boolean compacted;
+    /** Whether frames hold batches unsealed ({@link #UNSEALED_FLAG}). */
+    private final boolean unsealed;
     private final PartitionSealing sealing;
     private Path logPath;
     private Path indexPath;
@@ -154,10 +160,11 @@ final class Segment implements Closeable {
     record CorruptRange(int startPosition, int endPosition, long fromOffset, long toOffset) {
     }
 
-    private Segment(long baseOffset, boolean compacted, PartitionSealing sealing, Path logPath, FileChannel channel,
-                    int size, DataKey dataKey, String keyProblem, int incarnation) {
+    private Segment(long baseOffset, boolean compacted, boolean unsealed, PartitionSealing sealing, Path logPath,
+                    FileChannel channel, int size, DataKey dataKey, String keyProblem, int incarnation) {
         this.baseOffset = baseOffset;
         this.compacted = compacted;
+        this.unsealed = unsealed;
         this.sealing = sealing;
         this.logPath = logPath;
         this.indexPath = indexPathFor(logPath);
@@ -221,14 +228,15 @@ final class Segment implements Closeable {
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         try {
-            writeFully(channel, header(baseOffset, false, key.wrapped()), 0);
+            writeFully(channel, header(baseOffset, false, !sealing.sealsBatches(), key.wrapped()), 0);
             channel.force(true);
             MetadataFile.syncDirectory(dir);
         } catch (IOException e) {
             channel.close();
             throw e;
         }
-        Segment segment = new Segment(baseOffset, false, sealing, path, channel, HEADER_SIZE, key, null, 0);
+        Segment segment = new Segment(baseOffset, false, !sealing.sealsBatches(), sealing, path, channel, HEADER_SIZE,
+                key, null, 0);
         segment.slotA = key.wrapped();
         segment.slotB = key.wrapped();
         segment.incarnationFresh = true;
@@ -248,12 +256,13 @@ final class Segment implements Closeable {
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            writeFully(channel, header(baseOffset, true, key.wrapped()), 0);
+            writeFully(channel, header(baseOffset, true, !sealing.sealsBatches(), key.wrapped()), 0);
         } catch (IOException e) {
             channel.close();
             throw e;
         }
-        Segment segment = new Segment(baseOffset, true, sealing, path, channel, HEADER_SIZE, key, null, 0);
+        Segment segment = new Segment(baseOffset, true, !sealing.sealsBatches(), sealing, path, channel, HEADER_SIZE,
+                key, null, 0);
         segment.slotA = key.wrapped();
         segment.slotB = key.wrapped();
         segment.incarnationFresh = true;
@@ -261,9 +270,10 @@ final class Segment implements Closeable {
         return segment;
     }
 
-    private static ByteBuffer header(long baseOffset, boolean compacted, WrappedDataKey key) {
+    private static ByteBuffer header(long baseOffset, boolean compacted, boolean unsealed, WrappedDataKey key) {
         ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
-        header.putInt(FILE_MAGIC).put(FORMAT_VERSION).put(compacted ? COMPACTED_FLAG : 0).putShort((short) 0)
+        byte flags = (byte) ((compacted ? COMPACTED_FLAG : 0) | (unsealed ? UNSEALED_FLAG : 0));
+        header.putInt(FILE_MAGIC).put(FORMAT_VERSION).put(flags).putShort((short) 0)
                 .putLong(baseOffset).putInt(0).putInt(0).putInt(0).putInt(0);
         putSlot(header.position(KEY_SLOT_A_OFFSET), key);
         putSlot(header.position(KEY_SLOT_B_OFFSET), key);
@@ -354,10 +364,12 @@ final class Segment implements Closeable {
                 throw new CorruptHeaderException(logPath + ": segment header is cut short (" + fileSize + " bytes)");
             }
             byte flags = header.get(FLAGS_OFFSET);
-            if ((flags & ~COMPACTED_FLAG) != 0) {
+            if ((flags & ~(COMPACTED_FLAG | UNSEALED_FLAG)) != 0) {
                 throw new CorruptHeaderException(logPath + ": unknown segment flags " + flags);
             }
             boolean compacted = (flags & COMPACTED_FLAG) != 0;
+            boolean unsealed = (flags & UNSEALED_FLAG) != 0;
+
             long headerBase = header.getLong(BASE_OFFSET_OFFSET);
             if (headerBase != baseOffset) {
                 throw new CorruptHeaderException(logPath + ": header base offset " + headerBase
@@ -384,8 +396,14 @@ final class Segment implements Closeable {
             if (key == null) {
                 problem = logPath + ": the data key does not open: "
                         + (problem == null ? "neither key slot holds a wrapped data key" : problem);
+            } else if (unsealed && sealing.sealsBatches()) {
+                // Only a store told not to seal writes these; found where batches are sealed, it was put there.
+                key = null;
+                problem = logPath + ": holds unsealed batches, but this store seals them: none is served"
+                        + " (bulwark.storage.seal-batches=false writes such segments, for benchmarks only)";
             }
-            Segment segment = new Segment(baseOffset, compacted, sealing, logPath, channel, (int) fileSize, key,
+            Segment segment = new Segment(baseOffset, compacted, unsealed, sealing, logPath, channel, (int) fileSize,
+                    key,
                     problem, header.getInt(INCARNATION_OFFSET));
             segment.slotA = slotA;
             segment.slotB = slotB;
@@ -585,9 +603,13 @@ final class Segment implements Closeable {
         if (appendAssociatedData == null) {
             appendAssociatedData = ByteBuffer.allocate(sealing.batchAssociatedDataLength());
         }
-        sealing.gcm().seal(key.key(), SegmentNonce.of(incarnation, header.baseOffset()),
-                sealing.batchAssociatedData(appendAssociatedData, baseOffset, header.baseOffset(),
-                        header.lastOffsetDelta()), batch.duplicate(), frame);
+        if (unsealed) {
+            frame.put(batch.duplicate()).put(ZERO_TAG);
+        } else {
+            sealing.gcm().seal(key.key(), SegmentNonce.of(incarnation, header.baseOffset()),
+                    sealing.batchAssociatedData(appendAssociatedData, baseOffset, header.baseOffset(),
+                            header.lastOffsetDelta()), batch.duplicate(), frame);
+        }
         frame.flip();
         writeFully(channel, frame.duplicate(), position);
         if (writtenDataCrc != null) {
@@ -876,6 +898,10 @@ final class Segment implements Closeable {
             throws IOException {
         Frame frame = located.frame();
         int start = out.position();
+        if (unsealed) {
+            openUnsealed(located, sealed, out);
+            return;
+        }
         try {
             sealing.gcm().open(key().key(), SegmentNonce.of(frame.incarnation(), frame.baseOffset()),
                     sealing.batchAssociatedData(associatedData, baseOffset, frame.baseOffset(),
@@ -891,6 +917,33 @@ final class Segment implements Closeable {
                 || out.get(start + BatchHeader.MAGIC_OFFSET) != RecordBatch.MAGIC_VALUE_V2
                 || out.getInt(start + 23) != frame.lastOffsetDelta()) {
             throw new SealedBatchException(this, located, "opens to a batch other than its frame names");
+        }
+    }
+
+    /**
+     * The batch of an unsealed frame, checked as Kafka checks a batch: its header against the frame's fields, and
+     * its CRC (what a torn write or a changed byte fails).
+     */
+    private void openUnsealed(Located located, ByteBuffer stored, ByteBuffer out) throws IOException {
+        Frame frame = located.frame();
+        int start = out.position();
+        int length = stored.remaining() - AesGcm.TAG_LENGTH;
+        if (length < BatchHeader.SIZE || out.remaining() < length) {
+            throw new SealedBatchException(this, located, "is cut short");
+        }
+        out.put(stored.slice(stored.position(), length));
+        stored.position(stored.limit());
+        int crcStart = start + BatchHeader.MAGIC_OFFSET + 5;
+        if (out.getLong(start) != frame.baseOffset()
+                || out.getInt(start + BatchHeader.LENGTH_OFFSET) + BatchHeader.LOG_OVERHEAD != frame.batchSize()
+                || out.get(start + BatchHeader.MAGIC_OFFSET) != RecordBatch.MAGIC_VALUE_V2
+                || out.getInt(start + 23) != frame.lastOffsetDelta()) {
+            throw new SealedBatchException(this, located, "holds a batch other than its frame names");
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(out.duplicate().limit(start + length).position(crcStart));
+        if ((int) crc.getValue() != out.getInt(start + BatchHeader.MAGIC_OFFSET + 1)) {
+            throw new SealedBatchException(this, located, "does not match its CRC");
         }
     }
 

@@ -14,10 +14,20 @@ import java.time.Duration;
  * @param producerIdExpiration   idle time after which a producer's state is dropped (producer.id.expiration.ms)
  * @param cleanerBackoff         how often the log cleaner looks for compacted partitions that are due (Kafka's
  *                               log.cleaner.backoff.ms); it runs on a thread of its own, never on appends
+ * @param sealBatches            whether topics' new segments seal their record batches (always, but to measure what
+ *                               sealing costs); a store that seals refuses segments written without
  */
 public record StorageSettings(FlushPolicy flushPolicy, Duration flushInterval, int flushThreads, int recoveryThreads,
                               Duration retentionCheckInterval, Duration checkpointInterval,
-                              Duration producerIdExpiration, Duration cleanerBackoff) {
+                              Duration producerIdExpiration, Duration cleanerBackoff, boolean sealBatches) {
+
+    /** Settings that seal every batch. */
+    public StorageSettings(FlushPolicy flushPolicy, Duration flushInterval, int flushThreads, int recoveryThreads,
+                           Duration retentionCheckInterval, Duration checkpointInterval,
+                           Duration producerIdExpiration, Duration cleanerBackoff) {
+        this(flushPolicy, flushInterval, flushThreads, recoveryThreads, retentionCheckInterval, checkpointInterval,
+                producerIdExpiration, cleanerBackoff, true);
+    }
 
     /** Kafka's default log.cleaner.backoff.ms. */
     public static final Duration DEFAULT_CLEANER_BACKOFF = Duration.ofSeconds(15);

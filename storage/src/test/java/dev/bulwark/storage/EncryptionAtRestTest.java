@@ -65,6 +65,18 @@ class EncryptionAtRestTest {
         return store;
     }
 
+    /** A store told not to seal batches, to measure what sealing costs. */
+    private LogManager openUnsealed(Path dataDir) throws IOException {
+        keys = TestKeys.open(dataDir);
+        StorageSettings sealing = Stores.settings(FlushPolicy.DURABLE);
+        LogManager store = LogManager.open(dataDir, new StorageSettings(sealing.flushPolicy(),
+                sealing.flushInterval(), sealing.flushThreads(), sealing.recoveryThreads(),
+                sealing.retentionCheckInterval(), sealing.checkpointInterval(), sealing.producerIdExpiration(),
+                sealing.cleanerBackoff(), false), keys, Map.of(), clock, log -> { });
+        stores.add(store);
+        return store;
+    }
+
     private void close(LogManager store) throws IOException {
         store.close();
         stores.remove(store);
@@ -209,6 +221,35 @@ class EncryptionAtRestTest {
         assertEquals(MARKER + "value-0", Batches.value(before.get(0).iterator().next()));
         assertEquals(damagedOffset + 1, Batches.batchesOf(fetch(log, damagedOffset + 1)).get(0).baseOffset(),
                 "and those after it");
+    }
+
+    @Test
+    void unsealedBatchesReadBackAreCheckedAndASealingStoreRefusesThem() throws IOException {
+        Path dataDir = root.resolve("data");
+        LogManager store = openUnsealed(dataDir);
+        store.createTopic(TENANT, "t", 1, Map.of());
+        for (int i = 0; i < 4; i++) {
+            Stores.appendAcked(log(store, TENANT, "t", 0), marked(i));
+        }
+        close(store);
+        Path segment = segmentOfClosed(dataDir, 0);
+        assertTrue(new String(Files.readAllBytes(segment), StandardCharsets.ISO_8859_1).contains(MARKER + "value-3"),
+                "unsealed: what the benchmark measures against");
+        LogManager reopened = openUnsealed(dataDir);
+        assertEquals(4, Batches.readAllRecords(log(reopened, TENANT, "t", 0)).size());
+        close(reopened);
+
+        byte[] file = Files.readAllBytes(segment);
+        file[Partitions.batchPositions(segment).get(2) + Frame.SEALED_OFFSET + 70] ^= 0x10;
+        Files.write(segment, file);
+        PartitionLog damaged = log(openUnsealed(dataDir), TENANT, "t", 0);
+        assertThrows(IOException.class, () -> fetch(damaged, 0), "the batch's CRC no longer matches");
+        assertThrows(KafkaStorageException.class, () -> damaged.read(2, Integer.MAX_VALUE, true));
+        assertEquals(2, Batches.batchesOf(fetch(damaged, 0)).size(), "the batches before it are still served");
+        close(stores.get(stores.size() - 1));
+
+        PartitionLog refused = log(open(dataDir), TENANT, "t", 0);
+        assertTrue(refused.isOffline(), "a store that seals serves no unsealed segment");
     }
 
     @Test

@@ -96,6 +96,13 @@ public interface BulwarkConfig {
         /** Threads that run fsyncs in parallel. */
         @WithDefault("4")
         int flushThreads();
+
+        /**
+         * Whether topics' record batches are sealed. Only {@code bench/encryption.sh} turns it off, to measure what
+         * sealing costs; a store that seals refuses the segments written without.
+         */
+        @WithDefault("true")
+        boolean sealBatches();
     }
 
     interface Sasl {
