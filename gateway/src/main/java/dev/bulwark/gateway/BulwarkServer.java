@@ -207,6 +207,7 @@ public final class BulwarkServer implements AutoCloseable {
         // First of all, so that a wrong master key stops the start before any file of the data directory is touched.
         CryptoProvider crypto = cryptoProvider(config);
         AtRestKeys atRestKeys = atRestKeys(config, dataDir, crypto);
+        warmUpCrypto(atRestKeys);
         SealedFiles sealedFiles = new SealedFiles(atRestKeys);
         AuditTrail audit = AuditTrail.open(dataDir, atRestKeys, sealedFiles, new AuditJournal.Settings(
                 config.audit().fileBytes(), config.audit().checkpointEvery(), config.audit().checkpointInterval(),
@@ -427,6 +428,22 @@ public final class BulwarkServer implements AutoCloseable {
                 MARKER_RETRY_BACKOFF,
                 Duration.ofMillis(broker.intValue(BrokerConfigs.TRANSACTIONAL_ID_EXPIRATION_MS)),
                 Duration.ofMillis(broker.intValue(BrokerConfigs.TRANSACTION_ID_EXPIRATION_CHECK_MS)));
+    }
+
+    /**
+     * Self-tests AES-GCM and has the JIT compile it, on a thread of its own while the rest starts: without it the
+     * first seconds of traffic seal and open batches through the interpreter ({@link AesGcm#warmUp}).
+     */
+    private static void warmUpCrypto(AtRestKeys keys) {
+        Thread warmUp = new Thread(() -> {
+            try {
+                keys.gcm().warmUp(4000);
+            } catch (RuntimeException e) {
+                LOG.error("AES-GCM self-test failed: {}", e.getMessage(), e);
+            }
+        }, "bulwark-crypto-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.start();
     }
 
     /** A key-value internal log that bounds itself with snapshots. */
