@@ -7,6 +7,7 @@ import dev.bulwark.audit.journal.AuditJournal;
 import dev.bulwark.audit.journal.CheckpointSigner;
 import dev.bulwark.audit.journal.EntryOpener;
 import dev.bulwark.audit.journal.JournalReader;
+import dev.bulwark.audit.journal.JournalSearch;
 import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.SealedFiles;
@@ -22,7 +23,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The broker's audit trail: the journal in {@code <data-dir>/audit}, sealed under the broker's key and signed by its
  * checkpoint key, and what reads it back. Everything audited goes through {@link #record}, whose future completes once
- * the entry is on disk.
+ * the entry is on disk; auditors' queries go through {@link #search}.
  */
 public final class AuditTrail implements AutoCloseable {
 
@@ -30,11 +31,13 @@ public final class AuditTrail implements AutoCloseable {
 
     private final AuditJournal journal;
     private final EntryOpener opener;
+    private final JournalSearch search;
     private final Clock clock;
 
     private AuditTrail(AuditJournal journal, EntryOpener opener, Clock clock) {
         this.journal = journal;
         this.opener = opener;
+        this.search = new JournalSearch(journal, opener);
         this.clock = clock;
     }
 
@@ -44,7 +47,7 @@ public final class AuditTrail implements AutoCloseable {
         CheckpointSigner signer = CheckpointSigner.openOrCreate(directory, sealedFiles);
         AuditJournal journal = AuditJournal.open(directory, keys.keyring(), keys.gcm(), signer,
                 new AuditJournal.Settings(config.fileBytes(), config.checkpointEvery(), config.checkpointInterval(),
-                        config.retention()), clock);
+                        config.retention(), config.indexCacheBytes()), clock);
         return new AuditTrail(journal, new EntryOpener(keys.keyring(), keys.gcm()), clock);
     }
 
@@ -78,6 +81,11 @@ public final class AuditTrail implements AutoCloseable {
 
     public JournalReader reader() {
         return new JournalReader(journal.directory(), opener);
+    }
+
+    /** Auditors' queries, through the journal's index. */
+    public JournalSearch search() {
+        return search;
     }
 
     public EntryOpener opener() {

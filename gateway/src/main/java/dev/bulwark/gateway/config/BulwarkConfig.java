@@ -159,6 +159,13 @@ public interface BulwarkConfig {
         /** A journal file is closed (and made read-only) once it reaches this many bytes. */
         @WithDefault("67108864")
         long fileBytes();
+
+        /**
+         * About how much memory the indexes of closed journal files may take (some 6 bytes an entry): beyond it, the
+         * least recently queried are dropped and read again from their sidecars when a query needs them.
+         */
+        @WithDefault("134217728")
+        long indexCacheBytes();
     }
 
     interface Rest {
