@@ -75,7 +75,7 @@ public final class AuditJournal implements AutoCloseable {
     public record Settings(long fileBytes, int checkpointEvery, Duration checkpointInterval, Duration retention,
                            long indexCacheBytes) {
 
-        /** 128 MiB: the indexes of about 20 million entries. */
+        /** 128 MiB: the indexes of some 16 million entries. */
         public static final long DEFAULT_INDEX_CACHE_BYTES = 128L << 20;
 
         public Settings(long fileBytes, int checkpointEvery, Duration checkpointInterval, Duration retention) {

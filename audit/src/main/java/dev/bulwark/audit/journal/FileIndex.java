@@ -13,7 +13,7 @@ import java.util.Arrays;
  * ({@link #hash}), not the value: code 0 is "no value" (null), codes 1..n the dictionary's values. Two values whose
  * hashes collide share a code; a query opens every entry its codes select and checks the event itself, so a collision
  * costs an entry read, never a wrong answer. Codes are stored as bytes, chars or ints, whichever the dictionary's size
- * needs, so that an entry costs about 5 to 7 bytes of memory.
+ * needs, so that an entry costs 5 to 8 bytes of memory with its share of blocks and dictionaries.
  *
  * <p>Immutable, and safe to share between threads.
  */

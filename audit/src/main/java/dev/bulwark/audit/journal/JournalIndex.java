@@ -37,7 +37,7 @@ import java.util.stream.Stream;
  * only the blocks with a match, and opens only the matching entries, checking their time and the event itself (a hash
  * collision costs a read, never a wrong answer). Exact per-entry codes rather than per-block sets or Bloom filters:
  * those leave whole blocks to open for a value seen once in them, or for two values seen in the same block but never
- * in the same entry, and opening seals is what costs; codes cost about 6 bytes per entry instead.
+ * in the same entry, and opening seals is what costs; codes cost 5 to 8 bytes per entry instead.
  *
  * <p>Where it lives: the file being written has its index in memory, added to by the journal's writer as entries
  * become durable ({@link #appended}), and queried through a snapshot. When a file is closed, its index is finished
@@ -191,29 +191,7 @@ final class JournalIndex implements AutoCloseable {
         synchronized (lock) {
             List<IndexedFile> files = new ArrayList<>(closed.values());
             if (open != null) {
-                FileIndex snapshot = open.snapshot();
-                Path file = openFile;
-                files.add(new IndexedFile() {
-                    @Override
-                    public Path file() {
-                        return file;
-                    }
-
-                    @Override
-                    public long firstSeq() {
-                        return snapshot.firstSeq;
-                    }
-
-                    @Override
-                    public Optional<long[]> timeRange() {
-                        return Optional.empty();
-                    }
-
-                    @Override
-                    public FileIndex index() {
-                        return snapshot;
-                    }
-                });
+                files.add(new OpenFile(openFile, open.snapshot()));
             }
             return files;
         }
@@ -272,6 +250,19 @@ final class JournalIndex implements AutoCloseable {
 
     private static long firstSeq(Path file) {
         return Long.parseLong(file.getFileName().toString().substring(0, 20));
+    }
+
+    /** The file being written, as a query found it. */
+    private record OpenFile(Path file, FileIndex index) implements IndexedFile {
+        @Override
+        public long firstSeq() {
+            return index.firstSeq;
+        }
+
+        @Override
+        public Optional<long[]> timeRange() {
+            return Optional.empty();
+        }
     }
 
     /** A closed journal file and, while loaded, its index. */

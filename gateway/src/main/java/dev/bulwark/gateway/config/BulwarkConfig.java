@@ -161,7 +161,7 @@ public interface BulwarkConfig {
         long fileBytes();
 
         /**
-         * About how much memory the indexes of closed journal files may take (some 6 bytes an entry): beyond it, the
+         * About how much memory the indexes of closed journal files may take (5 to 8 bytes an entry): beyond it, the
          * least recently queried are dropped and read again from their sidecars when a query needs them.
          */
         @WithDefault("134217728")
