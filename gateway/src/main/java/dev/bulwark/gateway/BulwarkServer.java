@@ -18,7 +18,11 @@ import dev.bulwark.gateway.group.GroupKey;
 import dev.bulwark.gateway.group.GroupSettings;
 import dev.bulwark.gateway.group.OffsetStore;
 import dev.bulwark.gateway.kafka.AccessControl;
+import dev.bulwark.audit.journal.AuditJournal;
+import dev.bulwark.gateway.audit.AuditStage;
+import dev.bulwark.gateway.audit.AuditStream;
 import dev.bulwark.gateway.audit.AuditTrail;
+import dev.bulwark.gateway.audit.PartitionAudit;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import dev.bulwark.gateway.keys.ErasureRecords;
 import dev.bulwark.gateway.kafka.AddOffsetsToTxnHandler;
@@ -81,6 +85,7 @@ import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.StorageSettings;
 import dev.bulwark.storage.crypto.AesGcm;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import dev.bulwark.storage.crypto.Keyring;
 import dev.bulwark.storage.crypto.MasterKeySource;
 import io.vertx.core.Vertx;
@@ -128,12 +133,15 @@ public final class BulwarkServer implements AutoCloseable {
     private final AtRestKeyManagement keys;
     private final TenantErasure erasure;
     private final AuditTrail audit;
+    private final AuditStage auditStage;
+    private final AuditStream auditStream;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
                           TenantUsage tenantUsage, Security security, QuotaStore quotas, AtRestKeyManagement keys,
-                          TenantErasure erasure, AuditTrail audit, List<KafkaListener> listeners) {
+                          TenantErasure erasure, AuditTrail audit, AuditStage auditStage, AuditStream auditStream,
+                          List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
@@ -146,6 +154,8 @@ public final class BulwarkServer implements AutoCloseable {
         this.keys = keys;
         this.erasure = erasure;
         this.audit = audit;
+        this.auditStage = auditStage;
+        this.auditStream = auditStream;
         this.listeners = listeners;
     }
 
@@ -155,8 +165,8 @@ public final class BulwarkServer implements AutoCloseable {
      * kept beside it, which protects nothing against a copy of the disk; the warning says so. A keyring written
      * under another master key fails here, before anything else of the data directory is opened or written.
      */
-    private static AtRestKeys atRestKeys(BulwarkConfig config, Path dataDir) throws IOException {
-        AesGcm gcm = new AesGcm();
+    private static AtRestKeys atRestKeys(BulwarkConfig config, Path dataDir, CryptoProvider crypto) throws IOException {
+        AesGcm gcm = crypto.aesGcm();
         try {
             MasterKeySource.MasterKey master = MasterKeySource.load(config.masterKeyFile().map(Path::of),
                     config.masterKey(), "bulwark.master-key (BULWARK_MASTER_KEY)", dataDir, gcm);
@@ -173,6 +183,21 @@ public final class BulwarkServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The provider of Bulwark's own cryptography: Bouncy Castle's FIPS module under {@code bulwark.crypto.fips}, which
+     * must come before anything loads a Bouncy Castle class (approved-only mode is fixed when the module loads).
+     */
+    private static CryptoProvider cryptoProvider(BulwarkConfig config) {
+        CryptoProvider crypto;
+        try {
+            crypto = config.crypto().fips() ? CryptoProvider.fips() : CryptoProvider.jdk();
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("bulwark.crypto.fips=true (BULWARK_CRYPTO_FIPS): " + e.getMessage(), e);
+        }
+        LOG.info("Cryptography: {}{}", crypto, crypto.isFips() ? "; TLS is the JDK's JSSE, outside FIPS mode" : "");
+        return crypto;
+    }
+
     public static BulwarkServer start(BulwarkConfig config, Vertx vertx) throws IOException {
         Clock clock = Clock.systemUTC();
         Path dataDir = Path.of(config.dataDir()).toAbsolutePath();
@@ -180,11 +205,14 @@ public final class BulwarkServer implements AutoCloseable {
         List<ListenerSpec> specs = ListenerSpec.parseList(config.listeners());
 
         // First of all, so that a wrong master key stops the start before any file of the data directory is touched.
-        AtRestKeys atRestKeys = atRestKeys(config, dataDir);
+        CryptoProvider crypto = cryptoProvider(config);
+        AtRestKeys atRestKeys = atRestKeys(config, dataDir, crypto);
         SealedFiles sealedFiles = new SealedFiles(atRestKeys);
-        AuditTrail audit = AuditTrail.open(dataDir, atRestKeys, sealedFiles, config.audit(), clock);
+        AuditTrail audit = AuditTrail.open(dataDir, atRestKeys, sealedFiles, new AuditJournal.Settings(
+                config.audit().fileBytes(), config.audit().checkpointEvery(), config.audit().checkpointInterval(),
+                config.audit().retention(), config.audit().indexCacheBytes()), clock);
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
-        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, clock);
+        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, crypto, audit, clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
@@ -197,7 +225,7 @@ public final class BulwarkServer implements AutoCloseable {
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CHECKPOINT_INTERVAL_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS))),
-                atRestKeys, broker.values(), clock, purgatory);
+                atRestKeys, broker.values(), clock, new PartitionAudit(purgatory, audit));
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-timer");
             t.setDaemon(true);
@@ -236,7 +264,13 @@ public final class BulwarkServer implements AutoCloseable {
             AclStore acls = AclStore.open(dataDir.resolve("security"), sealedFiles);
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, transactions,
                     security, acls, quotaStore, clock);
-            RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas), security.tenants());
+            AuditStream auditStream = new AuditStream(topics, security.tenants(), audit.reader(),
+                    config.audit().retention().toMillis());
+            audit.publishTo(auditStream);
+            AuditStage auditStage = new AuditStage(audit, security.tenants(), topics, clock);
+            timer.scheduleWithFixedDelay(auditStage::flushSummaries, 1, 1, TimeUnit.MINUTES);
+            RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas), security.tenants(),
+                    auditStage);
 
             KafkaListener.Settings settings = new KafkaListener.Settings(
                     broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
@@ -246,7 +280,8 @@ public final class BulwarkServer implements AutoCloseable {
             List<KafkaListener> listeners = new ArrayList<>();
             for (ListenerSpec spec : specs) {
                 KafkaListener listener = new KafkaListener(spec, config.advertisedHost(), settings, apis, pipeline,
-                        requestPool, security.tls(), security.sasl(), security.connections(), quotas);
+                        requestPool, security.tls(), security.sasl(), security.connections(), quotas,
+                        security.attempts());
                 listener.start(vertx);
                 listeners.add(listener);
             }
@@ -261,7 +296,7 @@ public final class BulwarkServer implements AutoCloseable {
                     "partitionsRecovered", Integer.toString(logs.recoveredAtStart())));
             return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
                     new TenantUsage(topics, security.connections()), security, quotaStore, keys, erasure, audit,
-                    listeners);
+                    auditStage, auditStream, listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
@@ -429,7 +464,7 @@ public final class BulwarkServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        logs.close();
+        auditStage.flushSummaries();
         try {
             audit.recordSystem("server.stop", null, Outcome.SUCCESS, null, Map.of()).get(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -437,6 +472,8 @@ public final class BulwarkServer implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             LOG.error("The stop was not recorded in the audit trail", e);
         }
+        auditStream.close();
+        logs.close();
         audit.close();
         LOG.info("Bulwark stopped");
     }

@@ -17,12 +17,16 @@ import dev.bulwark.auth.tls.KeySource;
 import dev.bulwark.auth.tls.TlsSources;
 import dev.bulwark.auth.tls.TrustSource;
 import dev.bulwark.gateway.config.BrokerConfigs;
+import dev.bulwark.gateway.audit.AuditTrail;
+import dev.bulwark.gateway.audit.AuthenticationAudit;
 import dev.bulwark.gateway.config.BulwarkConfig;
+import dev.bulwark.gateway.network.AuthenticationAttempt;
 import dev.bulwark.gateway.network.ListenerSpec;
 import dev.bulwark.gateway.network.SaslSessions;
 import dev.bulwark.gateway.network.TenantConnections;
 import dev.bulwark.gateway.network.TlsTermination;
 import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +39,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -50,22 +55,25 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param sasl     what SASL listeners' connections authenticate with; null without SASL listeners
  * @param tls      TLS termination; null without TLS listeners
  * @param connections each tenant's live authenticated connections, held to its max-connections
+ * @param attempts    where every authentication and every failed one is reported (the audit trail)
  */
 public record Security(TenantStore tenants, UserStore users, Optional<JwtValidator> jwt,
                        AuthenticationFailures failures, SaslSessions sasl, TlsTermination tls,
-                       TenantConnections connections)
+                       TenantConnections connections, Consumer<AuthenticationAttempt> attempts)
         implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Security.class);
 
     /**
      * @param sealedFiles seals the tenant and user stores under the broker's key
+     * @param crypto      derives and checks SCRAM and PLAIN credentials
      */
     public static Security open(BulwarkConfig config, BrokerConfigs broker, List<ListenerSpec> listeners,
-                                Path dataDir, SealedFiles sealedFiles, Clock clock) throws IOException {
+                                Path dataDir, SealedFiles sealedFiles, CryptoProvider crypto, AuditTrail audit,
+                                Clock clock) throws IOException {
         Path securityDir = dataDir.resolve("security");
         TenantStore tenants = TenantStore.open(securityDir, sealedFiles, clock);
-        UserStore users = UserStore.open(securityDir, sealedFiles, config.sasl().scramIterations(), clock);
+        UserStore users = UserStore.open(securityDir, sealedFiles, config.sasl().scramIterations(), crypto, clock);
         if (config.operator().isPresent()) {
             UserStore.Bootstrap outcome = users.bootstrapOperator(config.operator().get());
             LOG.info("Operator from bulwark.operator: {}", switch (outcome) {
@@ -80,6 +88,7 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
                 100_000), clock);
 
         TenantConnections connections = new TenantConnections(tenants);
+        AuthenticationAudit attempts = new AuthenticationAudit(audit, tenants, clock);
         SaslSessions sasl = null;
         if (listeners.stream().anyMatch(l -> usesSasl(l.securityProtocol()))) {
             @SuppressWarnings("unchecked")
@@ -91,7 +100,7 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
             }
             sasl = new SaslSessions(new SaslMechanisms(mechanisms, tenants, users,
                     jwt.map(JwtBearerTokens::new).orElse(null), clock), failures,
-                    broker.longValue(BrokerConfigs.CONNECTIONS_MAX_REAUTH_MS), clock, connections);
+                    broker.longValue(BrokerConfigs.CONNECTIONS_MAX_REAUTH_MS), clock, connections, attempts);
         }
 
         TlsTermination tls = null;
@@ -100,7 +109,7 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
                     ClientAuth.parse(broker.valueString(BrokerConfigs.SSL_CLIENT_AUTH)),
                     new CertificatePrincipals(broker.valueString(BrokerConfigs.SSL_PRINCIPAL_MAPPING_RULES)), tenants);
         }
-        return new Security(tenants, users, jwt, failures, sasl, tls, connections);
+        return new Security(tenants, users, jwt, failures, sasl, tls, connections, attempts);
     }
 
     /** Checks the TLS files for changes, as often as {@code bulwark.tls.reload-interval} says. */

@@ -27,7 +27,7 @@ public final class TenantUsage {
     /** Counted now: topics and partitions from the catalog, bytes summed from the logs. */
     public Usage of(String tenantId) {
         Topics topics = catalog.forTenant(tenantId);
-        return new Usage(topics.all().size(), topics.partitionCount(), topics.storedBytes(),
+        return new Usage(topics.topicCount(), topics.partitionCount(), topics.storedBytes(),
                 connections.count(tenantId));
     }
 }

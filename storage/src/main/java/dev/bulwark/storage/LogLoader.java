@@ -47,7 +47,7 @@ final class LogLoader {
      */
     static Loaded load(PartitionId id, Path dir, PartitionSealing sealing, LogConfig config, Clock clock,
                        FlushPolicy flushPolicy, FlushScheduler flushScheduler,
-                       PartitionLog.HighWatermarkListener listener, PartitionLog.SegmentReaper reaper,
+                       PartitionLog.Listener listener, PartitionLog.SegmentReaper reaper,
                        PartitionCheckpoint checkpoint, boolean cleanShutdown) throws IOException {
         SegmentSwap.completeInterrupted(dir);
         removeLeftovers(dir);

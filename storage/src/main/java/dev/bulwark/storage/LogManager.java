@@ -89,7 +89,7 @@ public final class LogManager implements AutoCloseable {
     private final AtRestKeys keys;
     private final SealedFiles sealedFiles;
     private final Clock clock;
-    private final PartitionLog.HighWatermarkListener listener;
+    private final PartitionLog.Listener listener;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final FlushScheduler flushScheduler;
@@ -110,7 +110,7 @@ public final class LogManager implements AutoCloseable {
     private volatile boolean closed;
 
     private LogManager(Path dataDir, Path openDirKey, StorageSettings settings, AtRestKeys keys,
-                       Map<String, ?> serverDefaults, Clock clock, PartitionLog.HighWatermarkListener listener,
+                       Map<String, ?> serverDefaults, Clock clock, PartitionLog.Listener listener,
                        FileChannel lockChannel, FileLock lock) {
         this.dataDir = dataDir;
         this.openDirKey = openDirKey;
@@ -152,7 +152,7 @@ public final class LogManager implements AutoCloseable {
      */
     public static LogManager open(Path dataDir, StorageSettings settings, AtRestKeys keys,
                                   Map<String, ?> serverDefaults, Clock clock,
-                                  PartitionLog.HighWatermarkListener listener) throws IOException {
+                                  PartitionLog.Listener listener) throws IOException {
         Files.createDirectories(dataDir.resolve(TOPICS));
         Path openDirKey = dataDir.toRealPath();
         if (!OPEN_DIRS.add(openDirKey)) {

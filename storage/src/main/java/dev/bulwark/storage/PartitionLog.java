@@ -61,8 +61,17 @@ public final class PartitionLog {
     }
 
     /** Told when a partition's high watermark moves, so waiting fetches can complete. */
-    public interface HighWatermarkListener {
+    /** What a partition tells the broker as it happens: a higher high watermark, and what it found wrong. */
+    public interface Listener {
         void highWatermarkAdvanced(PartitionLog log);
+
+        /** A read found a frame unfit to serve (changed, moved, replayed): it is fenced, never served. */
+        default void corruptionFenced(PartitionLog log, String where) {
+        }
+
+        /** The partition went offline: it serves nothing until restart. */
+        default void wentOffline(PartitionLog log, String reason) {
+        }
     }
 
     /** Disposes of segments that left the log, after a delay so reads in progress finish. */
@@ -79,7 +88,7 @@ public final class PartitionLog {
     private final Clock clock;
     private final FlushPolicy flushPolicy;
     private final FlushScheduler flushScheduler;
-    private final HighWatermarkListener listener;
+    private final Listener listener;
     private final SegmentReaper reaper;
     private final ConcurrentSkipListMap<Long, Segment> segments;
     private final ProducerStateManager producers;
@@ -113,7 +122,7 @@ public final class PartitionLog {
      *                      segment's data key did not open)
      */
     PartitionLog(PartitionId id, Path dir, PartitionSealing sealing, LogConfig config, Clock clock,
-                 FlushPolicy flushPolicy, FlushScheduler flushScheduler, HighWatermarkListener listener,
+                 FlushPolicy flushPolicy, FlushScheduler flushScheduler, Listener listener,
                  SegmentReaper reaper, ConcurrentSkipListMap<Long, Segment> segments, ProducerStateManager producers,
                  UnstableOffsets unstable, long logStartOffset, long firstDirtyOffset, long deleteHorizonMs,
                  String offlineReason) {
@@ -598,8 +607,10 @@ public final class PartitionLog {
             }
             segment.addCorruptRange(range);
         }
-        LOG.error("{}: segment {}, position {}, offsets [{}, {}): fenced and never served: {}", id, segment,
-                range.startPosition(), range.fromOffset(), range.toOffset(), failure.getMessage());
+        String where = "segment " + segment + ", position " + range.startPosition() + ", offsets ["
+                + range.fromOffset() + ", " + range.toOffset() + ")";
+        LOG.error("{}: {}: fenced and never served: {}", id, where, failure.getMessage());
+        listener.corruptionFenced(this, where + ": " + failure.getMessage());
     }
 
     /**
@@ -1077,6 +1088,7 @@ public final class PartitionLog {
         if (offlineReason == null) {
             offlineReason = reason;
             LOG.error("{}: {}; the partition is offline until restart", id, reason, cause);
+            listener.wentOffline(this, reason);
         }
         KafkaStorageException failure = new KafkaStorageException("Partition " + id + " is offline: " + reason);
         failWaiters(failure);

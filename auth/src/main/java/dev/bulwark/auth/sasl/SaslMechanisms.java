@@ -8,7 +8,6 @@ import org.apache.kafka.common.security.plain.internals.PlainSaslServer;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
 
 import javax.security.sasl.SaslServer;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -84,11 +83,7 @@ public final class SaslMechanisms {
             server = new OAuthBearerSaslServer(new OAuthBearerCallbackHandler(validator, lookup, attempt));
         } else {
             ScramMechanism scram = ScramMechanism.forMechanismName(mechanism);
-            try {
-                server = new ScramServer(scram, new ScramCallbackHandler(scram, lookup, attempt));
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(mechanism + " is unavailable in this JVM", e);
-            }
+            server = new ScramServer(lookup.users().scram(scram), new ScramCallbackHandler(scram, lookup, attempt));
         }
         return new Authentication(mechanism, clientAddress, server, attempt, lookup.tenants(), clock);
     }

@@ -1,5 +1,6 @@
 package dev.bulwark.auth.sasl;
 
+import dev.bulwark.auth.store.ScramFunctions;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.security.scram.ScramCredential;
 import org.apache.kafka.common.security.scram.ScramCredentialCallback;
@@ -17,17 +18,16 @@ import javax.security.auth.callback.UnsupportedCallbackException;
 import javax.security.sasl.SaslException;
 import javax.security.sasl.SaslServer;
 import java.io.IOException;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 /**
- * The server side of SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802, RFC 7677), on kafka-clients' message parsers and key
- * derivation. It behaves as Kafka's broker does, with one difference: librdkafka before 2.6.1 (the Debian kcat and
- * confluent-kafka) sends the client nonce twice in its final message ({@code r=<client nonce><server-first nonce>},
- * librdkafka#4895). Kafka 3.8.1 to 3.9 accepted that, Kafka 4 refuses it. Bulwark accepts exactly that form besides
- * the correct one: the final message still carries the server's fresh nonce, and the proof is checked over the
- * message as the client sent it, so nothing is weaker.
+ * The server side of SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802, RFC 7677), on kafka-clients' message parsers and
+ * {@link ScramFunctions} (of the provider Bulwark's cryptography comes from). It behaves as Kafka's broker does,
+ * with one difference: librdkafka before 2.6.1 (the Debian kcat and confluent-kafka) sends the client nonce twice in
+ * its final message ({@code r=<client nonce><server-first nonce>}, librdkafka#4895). Kafka 3.8.1 to 3.9 accepted
+ * that, Kafka 4 refuses it. Bulwark accepts exactly that form besides the correct one: the final message still
+ * carries the server's fresh nonce, and the proof is checked over the message as the client sent it, so nothing is
+ * weaker.
  *
  * <p>The credential comes from the callback handler ({@link NameCallback} then {@link ScramCredentialCallback}), as
  * with Kafka's server. Not thread-safe: one exchange, one thread at a time.
@@ -37,7 +37,7 @@ final class ScramServer implements SaslServer {
     private enum State { RECEIVE_CLIENT_FIRST_MESSAGE, RECEIVE_CLIENT_FINAL_MESSAGE, COMPLETE, FAILED }
 
     private final ScramMechanism mechanism;
-    private final ScramFormatter formatter;
+    private final ScramFunctions scram;
     private final CallbackHandler callbackHandler;
     private State state = State.RECEIVE_CLIENT_FIRST_MESSAGE;
     private String username;
@@ -45,9 +45,9 @@ final class ScramServer implements SaslServer {
     private ServerFirstMessage serverFirstMessage;
     private ScramCredential credential;
 
-    ScramServer(ScramMechanism mechanism, CallbackHandler callbackHandler) throws NoSuchAlgorithmException {
-        this.mechanism = mechanism;
-        this.formatter = new ScramFormatter(mechanism);
+    ScramServer(ScramFunctions scram, CallbackHandler callbackHandler) {
+        this.mechanism = scram.mechanism();
+        this.scram = scram;
         this.callbackHandler = callbackHandler;
     }
 
@@ -92,7 +92,7 @@ final class ScramServer implements SaslServer {
             throw new SaslException("Iterations " + credential.iterations() + " is below the minimum "
                     + mechanism.minIterations());
         }
-        serverFirstMessage = new ServerFirstMessage(clientFirstMessage.nonce(), formatter.secureRandomString(),
+        serverFirstMessage = new ServerFirstMessage(clientFirstMessage.nonce(), scram.nonce(),
                 credential.salt(), credential.iterations());
         state = State.RECEIVE_CLIENT_FINAL_MESSAGE;
         return serverFirstMessage.toBytes();
@@ -106,21 +106,17 @@ final class ScramServer implements SaslServer {
         if (!nonce.equals(expected) && !librdkafkaNonce) {
             throw new SaslException("Invalid client nonce in the final client message.");
         }
-        try {
-            byte[] clientSignature = formatter.clientSignature(credential.storedKey(), clientFirstMessage,
-                    serverFirstMessage, clientFinalMessage);
-            byte[] computedStoredKey = formatter.storedKey(clientSignature, clientFinalMessage.proof());
-            if (!MessageDigest.isEqual(computedStoredKey, credential.storedKey())) {
-                throw new SaslException("Invalid client credentials");
-            }
-            byte[] serverSignature = formatter.serverSignature(credential.serverKey(), clientFirstMessage,
-                    serverFirstMessage, clientFinalMessage);
-            credential = null;
-            state = State.COMPLETE;
-            return new ServerFinalMessage(null, serverSignature).toBytes();
-        } catch (InvalidKeyException e) {
-            throw new SaslException("Authentication failed: invalid key", e);
+        byte[] clientSignature = scram.clientSignature(credential.storedKey(), clientFirstMessage, serverFirstMessage,
+                clientFinalMessage);
+        byte[] computedStoredKey = scram.storedKey(clientSignature, clientFinalMessage.proof());
+        if (!MessageDigest.isEqual(computedStoredKey, credential.storedKey())) {
+            throw new SaslException("Invalid client credentials");
         }
+        byte[] serverSignature = scram.serverSignature(credential.serverKey(), clientFirstMessage, serverFirstMessage,
+                clientFinalMessage);
+        credential = null;
+        state = State.COMPLETE;
+        return new ServerFinalMessage(null, serverSignature).toBytes();
     }
 
     @Override

@@ -5,12 +5,12 @@ import dev.bulwark.auth.Tenant;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.MetadataPayload;
 import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.errors.DuplicateResourceException;
 import org.apache.kafka.common.errors.ResourceNotFoundException;
 import org.apache.kafka.common.errors.UnacceptableCredentialException;
 import org.apache.kafka.common.security.scram.ScramCredential;
-import org.apache.kafka.common.security.scram.internals.ScramFormatter;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,9 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -123,18 +121,25 @@ public final class UserStore {
     private final int iterations;
     private final Clock clock;
     private final byte[] decoySecret;
-    private final SecureRandom random = new SecureRandom();
+    private final CryptoProvider crypto;
+    private final SecureRandom random;
+    private final Map<ScramMechanism, ScramFunctions> scram = new EnumMap<>(ScramMechanism.class);
     private final Object writeLock = new Object();
     private volatile Map<Key, Entry> users;
 
-    private UserStore(SealedFiles sealedFiles, Path file, int iterations, Clock clock, byte[] decoySecret,
-                      Map<Key, Entry> users) {
+    private UserStore(SealedFiles sealedFiles, Path file, int iterations, CryptoProvider crypto, Clock clock,
+                      byte[] decoySecret, Map<Key, Entry> users) {
         this.sealedFiles = sealedFiles;
         this.file = file;
         this.iterations = iterations;
+        this.crypto = crypto;
+        this.random = crypto.secureRandom();
         this.clock = clock;
         this.decoySecret = decoySecret;
         this.users = users;
+        for (ScramMechanism mechanism : ScramMechanism.values()) {
+            scram.put(mechanism, new ScramFunctions(mechanism, crypto));
+        }
     }
 
     /**
@@ -143,11 +148,12 @@ public final class UserStore {
      * @param iterations the SCRAM iteration count for credentials derived here from a password, between
      *                   {@link #MIN_ITERATIONS} (4096) and {@link #MAX_ITERATIONS} (16384), Kafka's SCRAM bounds
      * @param sealedFiles seals the file under the broker's key
+     * @param crypto      derives, checks and draws credentials and the decoy secret (the FIPS module in FIPS mode)
      * @throws MetadataFile.CorruptFileException when the file is damaged or not a user file; nothing is guessed
      * @throws SealedFiles.SealedFileException   when it does not open under the broker's key, or is unsealed
      */
-    public static UserStore open(Path directory, SealedFiles sealedFiles, int iterations, Clock clock)
-            throws IOException {
+    public static UserStore open(Path directory, SealedFiles sealedFiles, int iterations, CryptoProvider crypto,
+                                 Clock clock) throws IOException {
         if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
             throw new IllegalArgumentException("SCRAM iterations must be between " + MIN_ITERATIONS + " and "
                     + MAX_ITERATIONS + ", not " + iterations);
@@ -157,11 +163,11 @@ public final class UserStore {
         Optional<ByteBuffer> payload = sealedFiles.read(file, FILE_MAGIC, FILE_VERSION, KeyOwner.SYSTEM, FILE_NAME);
         if (payload.isPresent()) {
             Loaded loaded = decode(file, payload.get());
-            return new UserStore(sealedFiles, file, iterations, clock, loaded.decoySecret, loaded.users);
+            return new UserStore(sealedFiles, file, iterations, crypto, clock, loaded.decoySecret, loaded.users);
         }
         byte[] secret = new byte[DECOY_SECRET_BYTES];
-        new SecureRandom().nextBytes(secret);
-        UserStore store = new UserStore(sealedFiles, file, iterations, clock, secret, Map.of());
+        crypto.secureRandom().nextBytes(secret);
+        UserStore store = new UserStore(sealedFiles, file, iterations, crypto, clock, secret, Map.of());
         synchronized (store.writeLock) {
             store.replace(Map.of());
         }
@@ -171,6 +177,11 @@ public final class UserStore {
     /** The iteration count of credentials this store derives from passwords. */
     public int iterations() {
         return iterations;
+    }
+
+    /** SCRAM's functions for {@code mechanism}, from this store's provider: what SCRAM exchanges check proofs with. */
+    public ScramFunctions scram(ScramMechanism mechanism) {
+        return scram.get(mechanism);
     }
 
     /**
@@ -238,15 +249,14 @@ public final class UserStore {
             throw new UnacceptableCredentialException("Too many iterations: " + iterations + " is above the maximum "
                     + mechanism.maxIterations() + " of " + mechanism.mechanismName());
         }
-        if (salt == null || salt.length == 0) {
-            throw new UnacceptableCredentialException("The salt must not be empty");
-        }
-        int hashLength = hashLength(mechanism);
+        ScramFunctions functions = scram.get(mechanism);
+        functions.checkSalt(salt);
+        int hashLength = functions.hashLength();
         if (saltedPassword == null || saltedPassword.length != hashLength) {
             throw new UnacceptableCredentialException("The salted password of " + mechanism.mechanismName()
                     + " must be " + hashLength + " bytes");
         }
-        ScramCredential credential = formatter(mechanism).generateCredential(salt.clone(), saltedPassword, iterations);
+        ScramCredential credential = functions.credential(salt.clone(), saltedPassword, iterations);
         synchronized (writeLock) {
             Key key = new Key(tenantId, name);
             Entry existing = users.get(key);
@@ -365,7 +375,7 @@ public final class UserStore {
     public ScramCredential decoyCredential(ScramMechanism mechanism, String username) {
         byte[] digest;
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = crypto.mac("HmacSHA256");
             mac.init(new SecretKeySpec(decoySecret, "HmacSHA256"));
             mac.update(mechanism.mechanismName().getBytes(StandardCharsets.UTF_8));
             mac.update((byte) 0);
@@ -373,10 +383,10 @@ public final class UserStore {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is unavailable", e);
         }
-        // Real salts (ScramFormatter.secureRandomBytes) are a random 130-bit number written in base 36: so is this.
+        // Real salts (ScramFunctions.nonce) are a random 130-bit number written in base 36: so is this.
         BigInteger number = new BigInteger(1, Arrays.copyOf(digest, 17)).shiftRight(17 * 8 - 130);
         byte[] salt = number.toString(Character.MAX_RADIX).getBytes(StandardCharsets.US_ASCII);
-        int length = hashLength(mechanism);
+        int length = scram.get(mechanism).hashLength();
         byte[] storedKey = new byte[length];
         byte[] serverKey = new byte[length];
         random.nextBytes(storedKey);
@@ -418,8 +428,9 @@ public final class UserStore {
      * serve PLAIN). What exists is never overwritten: a missing mechanism is added, an existing credential, role or
      * password is left as it is.
      *
-     * @throws IllegalArgumentException when {@code spec} is not {@code name:password} with a valid name and a
-     *                                  non-empty password (the message never contains the password)
+     * @throws IllegalArgumentException when {@code spec} is not {@code name:password} with a valid name and an
+     *                                  acceptable password: not empty, in FIPS mode at least 14 bytes (the message
+     *                                  never contains the password)
      */
     public Bootstrap bootstrapOperator(String spec) throws IOException {
         int colon = spec == null ? -1 : spec.indexOf(':');
@@ -466,20 +477,20 @@ public final class UserStore {
     private Map<ScramMechanism, ScramCredential> deriveAll(String password) {
         Map<ScramMechanism, ScramCredential> credentials = new EnumMap<>(ScramMechanism.class);
         for (ScramMechanism mechanism : ScramMechanism.values()) {
-            credentials.put(mechanism, formatter(mechanism).generateCredential(password, iterations));
+            credentials.put(mechanism, scram.get(mechanism).credential(password, iterations));
         }
         return credentials;
     }
 
-    private static boolean storedKeyMatches(ScramMechanism mechanism, ScramCredential credential, String password) {
+    private boolean storedKeyMatches(ScramMechanism mechanism, ScramCredential credential, String password) {
+        ScramFunctions functions = scram.get(mechanism);
+        byte[] saltedPassword;
         try {
-            ScramFormatter formatter = formatter(mechanism);
-            byte[] saltedPassword = formatter.saltedPassword(password, credential.salt(), credential.iterations());
-            byte[] storedKey = formatter.storedKey(formatter.clientKey(saltedPassword));
-            return MessageDigest.isEqual(storedKey, credential.storedKey());
-        } catch (InvalidKeyException e) {
-            throw new IllegalStateException("cannot derive a " + mechanism.mechanismName() + " key", e);
+            saltedPassword = functions.saltedPassword(password, credential.salt(), credential.iterations());
+        } catch (UnacceptableCredentialException e) {
+            return false; // in FIPS mode, a password or salt too short to derive from: it matches no credential
         }
+        return MessageDigest.isEqual(functions.storedKey(functions.clientKey(saltedPassword)), credential.storedKey());
     }
 
     /** Operators are super users across tenants, so they belong to the default tenant (DESIGN.md, "Roles"). */
@@ -489,26 +500,9 @@ public final class UserStore {
         }
     }
 
-    private static void requirePassword(String password) {
-        if (password == null || password.isEmpty()) {
-            throw new UnacceptableCredentialException("The password must not be empty");
-        }
-    }
-
-    private static ScramFormatter formatter(ScramMechanism mechanism) {
-        try {
-            return new ScramFormatter(mechanism);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(mechanism.mechanismName() + " is unavailable in this JVM", e);
-        }
-    }
-
-    private static int hashLength(ScramMechanism mechanism) {
-        try {
-            return MessageDigest.getInstance(mechanism.hashAlgorithm()).getDigestLength();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(mechanism.hashAlgorithm() + " is unavailable in this JVM", e);
-        }
+    /** Not empty, and in FIPS mode long enough to derive from (the same rule for both mechanisms). */
+    private void requirePassword(String password) {
+        scram.get(ScramMechanism.SCRAM_SHA_512).checkPassword(password);
     }
 
     private static ScramCredential copy(ScramCredential c) {

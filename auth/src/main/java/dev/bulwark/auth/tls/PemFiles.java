@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
 import java.security.Provider;
+import java.security.Security;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -28,7 +29,6 @@ import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMException;
 import org.bouncycastle.openssl.PEMKeyPair;
@@ -42,21 +42,36 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.bouncycastle.pkcs.PKCSException;
 
+import dev.bulwark.storage.crypto.CryptoProvider;
+
 /**
  * Reads and writes PEM keys and certificates with Bouncy Castle.
  *
- * <p>Design note: Bouncy Castle parses the PEM and decrypts encrypted keys (its provider instance is passed to the
- * decryptors and never registered with the JVM), while the keys and certificates handed out are the JDK's own
- * objects, so JSSE signs with the JDK's providers.
+ * <p>Design note: Bouncy Castle parses the PEM and decrypts encrypted keys with its provider ({@link #bouncyCastle()}),
+ * while the keys and certificates handed out are the JDK's own objects, so JSSE signs with the JDK's providers.
  */
 final class PemFiles {
-
-    static final Provider BC = new BouncyCastleProvider();
 
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> READABLE = PosixFilePermissions.fromString("rw-r--r--");
 
     private PemFiles() {
+    }
+
+    /**
+     * The Bouncy Castle provider that decrypts keys: in FIPS mode the FIPS module that {@link CryptoProvider#fips()}
+     * registered (approved-only: an encryption FIPS does not approve, such as OpenSSL's legacy MD5-derived one, is
+     * refused), otherwise a private instance, never registered, of the provider this build has (bcprov's {@code BC},
+     * or {@code BCFIPS} in the FIPS build).
+     */
+    static Provider bouncyCastle() {
+        Provider fips = Security.getProvider(CryptoProvider.FIPS_PROVIDER_NAME);
+        return fips != null ? fips : BuildProvider.INSTANCE;
+    }
+
+    /** Whether FIPS mode is on: {@link CryptoProvider#fips()} registered the FIPS module. */
+    static boolean fipsMode() {
+        return Security.getProvider(CryptoProvider.FIPS_PROVIDER_NAME) != null;
     }
 
     /** The certificates of a PEM file, in file order; other PEM objects in it (a key) are skipped. */
@@ -109,11 +124,17 @@ final class PemFiles {
             } else if (key instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
                 requirePassword(file, password);
                 info = encrypted.decryptPrivateKeyInfo(
-                        new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BC).build(password.toCharArray()));
+                        new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(bouncyCastle())
+                                .build(password.toCharArray()));
             } else {
                 requirePassword(file, password);
+                if (fipsMode()) {
+                    throw new TlsMaterialException(file + ": FIPS mode refuses OpenSSL's legacy key encryption"
+                            + " (Proc-Type: 4,ENCRYPTED), whose key is derived with MD5; give the key as PKCS#8 with"
+                            + " PBES2 and a salt of 16 bytes or more, or unencrypted in an owner-only file");
+                }
                 PEMEncryptedKeyPair encrypted = (PEMEncryptedKeyPair) key;
-                info = encrypted.decryptKeyPair(new JcePEMDecryptorProviderBuilder().setProvider(BC)
+                info = encrypted.decryptKeyPair(new JcePEMDecryptorProviderBuilder().setProvider(bouncyCastle())
                         .build(password.toCharArray())).getPrivateKeyInfo();
             }
         } catch (PKCSException | PEMException e) {
@@ -123,6 +144,11 @@ final class PemFiles {
                     + e.getMessage(), e);
         } catch (IOException e) {
             throw new TlsMaterialException(file + ": the private key cannot be read: " + e.getMessage(), e);
+        } catch (AssertionError e) {
+            // How the FIPS module refuses what approved-only mode does not allow, such as a PBKDF2 salt under 16 bytes.
+            throw new TlsMaterialException(file + ": FIPS mode refuses the private key's encryption (" + e.getMessage()
+                    + "); it takes PBES2 with PBKDF2 and AES, a salt of 16 bytes or more and a password of 14 or more",
+                    e);
         }
         return toJdkKey(file, info);
     }
@@ -209,5 +235,25 @@ final class PemFiles {
             channel.force(true);
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Bouncy Castle's provider of this build, found by class name: each build has exactly one of the two. */
+    private static final class BuildProvider {
+
+        static final Provider INSTANCE = create();
+
+        private static Provider create() {
+            for (String name : new String[] {"org.bouncycastle.jce.provider.BouncyCastleProvider",
+                    "org.bouncycastle.jcajce.provider.BouncyCastleFipsProvider"}) {
+                try {
+                    return (Provider) Class.forName(name).getConstructor().newInstance();
+                } catch (ClassNotFoundException e) {
+                    // the other build's
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("Bouncy Castle's provider " + name + " cannot be created", e);
+                }
+            }
+            throw new IllegalStateException("neither bcprov nor bc-fips is on the class path");
+        }
     }
 }

@@ -5,6 +5,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.Provider;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -31,20 +32,30 @@ final class Pkcs12Trust {
     private Pkcs12Trust() {
     }
 
+    /**
+     * @throws TlsMaterialException in FIPS mode, always: a PKCS12 file's MAC (and its encryption, as written by the JDK
+     *                              and OpenSSL) derives its key with PKCS#12's own derivation, which FIPS 140 does not
+     *                              approve
+     */
     static List<X509Certificate> read(Path file, String password) {
+        if (PemFiles.fipsMode()) {
+            throw new TlsMaterialException(file + ": FIPS mode cannot read PKCS12 trust stores (their MAC uses the"
+                    + " PKCS#12 key derivation, which FIPS 140 does not approve); give the CA certificates as PEM");
+        }
         char[] pw = password == null ? new char[0] : password.toCharArray();
         List<X509Certificate> certificates = new ArrayList<>();
         try {
             PKCS12PfxPdu pfx = new PKCS12PfxPdu(Files.readAllBytes(file));
+            Provider bouncyCastle = PemFiles.bouncyCastle();
             if (pfx.hasMac()
-                    && !pfx.isMacValid(new JcePKCS12MacCalculatorBuilderProvider().setProvider(PemFiles.BC), pw)) {
+                    && !pfx.isMacValid(new JcePKCS12MacCalculatorBuilderProvider().setProvider(bouncyCastle), pw)) {
                 throw new TlsMaterialException(file + " cannot be opened: wrong password");
             }
             JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
             for (ContentInfo info : pfx.getContentInfos()) {
                 PKCS12SafeBagFactory bags = info.getContentType().equals(PKCSObjectIdentifiers.encryptedData)
                         ? new PKCS12SafeBagFactory(info,
-                                new JcePKCSPBEInputDecryptorProviderBuilder().setProvider(PemFiles.BC).build(pw))
+                                new JcePKCSPBEInputDecryptorProviderBuilder().setProvider(bouncyCastle).build(pw))
                         : new PKCS12SafeBagFactory(info);
                 for (PKCS12SafeBag bag : bags.getSafeBags()) {
                     if (bag.getType().equals(PKCSObjectIdentifiers.certBag) && !hasLocalKeyId(bag)) {

@@ -7,6 +7,7 @@ import dev.bulwark.auth.TestSealedFiles;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.auth.store.UserStore;
 import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.CryptoProvider;
 
 import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.CallbackHandler;
@@ -37,7 +38,7 @@ final class SaslFixture {
     SaslFixture(Path dir) throws IOException {
         SealedFiles sealed = TestSealedFiles.in(dir);
         tenants = TenantStore.open(dir.resolve("tenants"), sealed, clock);
-        users = UserStore.open(dir.resolve("users"), sealed, 4096, clock);
+        users = UserStore.open(dir.resolve("users"), sealed, 4096, CryptoProvider.jdk(), clock);
         acme = tenants.create("acme");
         users.create(acme.id(), "alice", Role.MEMBER, ALICE_PASSWORD);
         users.create(acme.id(), "boss", Role.TENANT_ADMIN, BOSS_PASSWORD);

@@ -1,5 +1,7 @@
 package dev.bulwark.auth.sasl;
 
+import dev.bulwark.auth.store.ScramFunctions;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import org.apache.kafka.common.security.scram.ScramCredential;
 import org.apache.kafka.common.security.scram.ScramCredentialCallback;
 import org.apache.kafka.common.security.scram.internals.ScramFormatter;
@@ -104,7 +106,7 @@ class ScramServerTest {
                 }
             }
         };
-        return new ScramServer(MECHANISM, handler);
+        return new ScramServer(new ScramFunctions(MECHANISM, CryptoProvider.jdk()), handler);
     }
 
     private static ScramFormatter formatter() {

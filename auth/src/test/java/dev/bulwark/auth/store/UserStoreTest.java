@@ -6,6 +6,7 @@ import dev.bulwark.auth.Tenant;
 import dev.bulwark.auth.TestSealedFiles;
 import dev.bulwark.storage.MetadataFile;
 import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import dev.bulwark.storage.crypto.KeyOwner;
 import org.apache.kafka.common.errors.DuplicateResourceException;
 import org.apache.kafka.common.errors.ResourceNotFoundException;
@@ -53,7 +54,7 @@ class UserStoreTest {
     private final MutableClock clock = new MutableClock();
 
     private UserStore open() throws IOException {
-        return UserStore.open(dir, sealed, 4096, clock);
+        return UserStore.open(dir, sealed, 4096, CryptoProvider.jdk(), clock);
     }
 
     @Test
@@ -245,9 +246,10 @@ class UserStoreTest {
 
     @Test
     void theIterationSettingIsBoundedAndUsed() throws IOException {
-        assertThrows(IllegalArgumentException.class, () -> UserStore.open(dir, sealed, 4095, clock));
-        assertThrows(IllegalArgumentException.class, () -> UserStore.open(dir, sealed, 16385, clock));
-        UserStore store = UserStore.open(dir, sealed, 5000, clock);
+        CryptoProvider jdk = CryptoProvider.jdk();
+        assertThrows(IllegalArgumentException.class, () -> UserStore.open(dir, sealed, 4095, jdk, clock));
+        assertThrows(IllegalArgumentException.class, () -> UserStore.open(dir, sealed, 16385, jdk, clock));
+        UserStore store = UserStore.open(dir, sealed, 5000, jdk, clock);
         assertEquals(Map.of(SCRAM_SHA_256, 5000, SCRAM_SHA_512, 5000),
                 store.create(ACME, "a", Role.MEMBER, "p").scramIterations());
     }

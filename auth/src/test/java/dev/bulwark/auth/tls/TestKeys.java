@@ -12,6 +12,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -77,7 +78,7 @@ final class TestKeys {
     /** {@code -----BEGIN ENCRYPTED PRIVATE KEY-----} (PBES2, AES-256-CBC). */
     static String encryptedPkcs8(KeyPair pair, String password) throws Exception {
         OutputEncryptor encryptor = new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
-                .setProvider(PemFiles.BC).setPassword(password.toCharArray()).build();
+                .setProvider(PemFiles.bouncyCastle()).setPassword(password.toCharArray()).build();
         return pem(new JcaPKCS8Generator(pair.getPrivate(), encryptor));
     }
 
@@ -88,7 +89,7 @@ final class TestKeys {
 
     /** OpenSSL's legacy encrypted PKCS#1/SEC1 form ({@code Proc-Type: 4,ENCRYPTED}). */
     static String traditionalEncrypted(KeyPair pair, String password) throws Exception {
-        PEMEncryptor encryptor = new JcePEMEncryptorBuilder("AES-256-CBC").setProvider(PemFiles.BC)
+        PEMEncryptor encryptor = new JcePEMEncryptorBuilder("AES-256-CBC").setProvider(PemFiles.bouncyCastle())
                 .build(password.toCharArray());
         return pem(new JcaMiscPEMGenerator(withCurveInside(pair), encryptor));
     }
@@ -101,7 +102,7 @@ final class TestKeys {
         if (!pair.getPrivate().getAlgorithm().equals("EC")) {
             return pair;
         }
-        PrivateKey bc = KeyFactory.getInstance("EC", PemFiles.BC)
+        PrivateKey bc = KeyFactory.getInstance("EC", PemFiles.bouncyCastle())
                 .generatePrivate(new PKCS8EncodedKeySpec(pair.getPrivate().getEncoded()));
         return new KeyPair(pair.getPublic(), bc);
     }
@@ -157,15 +158,17 @@ final class TestKeys {
      */
     static Path opensslPkcs12Trust(Path file, String password, X509Certificate... certificates) throws Exception {
         char[] pw = password.toCharArray();
+        Provider bouncyCastle = PemFiles.bouncyCastle();
         List<PKCS12SafeBag> bags = new java.util.ArrayList<>();
         for (X509Certificate c : certificates) {
             bags.add(new JcaPKCS12SafeBagBuilder(c).build());
         }
         PKCS12PfxPdu pfx = new PKCS12PfxPduBuilder()
                 .addEncryptedData(new JcePKCSPBEOutputEncryptorBuilder(
-                        PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC).setProvider(PemFiles.BC).build(pw),
+                        PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC).setProvider(bouncyCastle).build(pw),
                         bags.toArray(PKCS12SafeBag[]::new))
-                .build(new JcePKCS12MacCalculatorBuilder(NISTObjectIdentifiers.id_sha256).setProvider(PemFiles.BC), pw);
+                .build(new JcePKCS12MacCalculatorBuilder(NISTObjectIdentifiers.id_sha256).setProvider(bouncyCastle),
+                        pw);
         return Files.write(file, pfx.getEncoded());
     }
 }

@@ -8,7 +8,6 @@ import dev.bulwark.audit.journal.CheckpointSigner;
 import dev.bulwark.audit.journal.EntryOpener;
 import dev.bulwark.audit.journal.JournalReader;
 import dev.bulwark.audit.journal.JournalSearch;
-import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.SealedFiles;
 import org.slf4j.Logger;
@@ -33,6 +32,7 @@ public final class AuditTrail implements AutoCloseable {
     private final EntryOpener opener;
     private final JournalSearch search;
     private final Clock clock;
+    private volatile AuditStream stream;
 
     private AuditTrail(AuditJournal journal, EntryOpener opener, Clock clock) {
         this.journal = journal;
@@ -41,13 +41,11 @@ public final class AuditTrail implements AutoCloseable {
         this.clock = clock;
     }
 
-    public static AuditTrail open(Path dataDir, AtRestKeys keys, SealedFiles sealedFiles, BulwarkConfig.Audit config,
-                                  Clock clock) throws IOException {
+    public static AuditTrail open(Path dataDir, AtRestKeys keys, SealedFiles sealedFiles,
+                                  AuditJournal.Settings settings, Clock clock) throws IOException {
         Path directory = dataDir.resolve("audit");
         CheckpointSigner signer = CheckpointSigner.openOrCreate(directory, sealedFiles);
-        AuditJournal journal = AuditJournal.open(directory, keys.keyring(), keys.gcm(), signer,
-                new AuditJournal.Settings(config.fileBytes(), config.checkpointEvery(), config.checkpointInterval(),
-                        config.retention(), config.indexCacheBytes()), clock);
+        AuditJournal journal = AuditJournal.open(directory, keys.keyring(), keys.gcm(), signer, settings, clock);
         return new AuditTrail(journal, new EntryOpener(keys.keyring(), keys.gcm()), clock);
     }
 
@@ -58,9 +56,19 @@ public final class AuditTrail implements AutoCloseable {
             if (error != null) {
                 LOG.error("Audit event {} on {} ({}) was not recorded", event.action(), event.resource(),
                         event.outcome(), error);
+                return;
+            }
+            AuditStream copies = stream;
+            if (copies != null) {
+                copies.publish(seq, event);
             }
         });
         return durable;
+    }
+
+    /** From now on, every durable event is also copied to the audit topics. */
+    public void publishTo(AuditStream copies) {
+        this.stream = copies;
     }
 
     /** Records an act of the broker itself (start, stop, recovery, tamper detection). */

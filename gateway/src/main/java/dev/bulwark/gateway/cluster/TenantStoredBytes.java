@@ -81,6 +81,9 @@ public final class TenantStoredBytes {
     long measure(String tenantId) {
         long total = 0;
         for (TopicMetadata topic : logs.topics(tenantId)) {
+            if (Topics.AUDIT_TOPIC.equals(topic.name())) {
+                continue; // the broker's copy of the tenant's audit trail is not the tenant's data
+            }
             for (int p = 0; p < topic.partitions(); p++) {
                 Optional<PartitionLog> log = logs.log(topic.id(), p);
                 if (log.isPresent()) {

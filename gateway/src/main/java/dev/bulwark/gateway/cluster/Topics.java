@@ -29,6 +29,9 @@ import java.util.function.Function;
  */
 public final class Topics {
 
+    /** Each tenant's read-only stream of its audit trail, written by the broker alone (see AuditStream). */
+    public static final String AUDIT_TOPIC = "__audit";
+
     private final LogManager logs;
     private final BrokerConfigs broker;
     private final String tenantId;
@@ -66,13 +69,18 @@ public final class Topics {
         return owned(topic) ? logs.log(topic.id(), partition) : Optional.empty();
     }
 
-    /** How many partitions this tenant's topics have together. */
+    /** How many partitions this tenant's topics have together (not counting its audit topic). */
     public int partitionCount() {
         int partitions = 0;
         for (TopicMetadata topic : all()) {
-            partitions += topic.partitions();
+            partitions += AUDIT_TOPIC.equals(topic.name()) ? 0 : topic.partitions();
         }
         return partitions;
+    }
+
+    /** How many topics this tenant has made, against its max-topics (its audit topic is the broker's). */
+    public int topicCount() {
+        return (int) all().stream().filter(t -> !AUDIT_TOPIC.equals(t.name())).count();
     }
 
     /** The bytes this tenant's partitions' logs hold, summed now. */
@@ -102,6 +110,9 @@ public final class Topics {
         Topic.validate(name);
         if (Topic.isInternal(name)) {
             throw new InvalidTopicException("Topic name " + name + " is reserved for Kafka's internal topics");
+        }
+        if (AUDIT_TOPIC.equals(name)) {
+            throw new InvalidTopicException("Topic name " + name + " is reserved for the audit trail");
         }
         if (Topic.hasCollisionChars(name)) {
             for (TopicMetadata existing : all()) {
@@ -134,7 +145,7 @@ public final class Topics {
     public <T> T creating(Function<TopicAllowance, T> work) {
         synchronized (creationLock) {
             Tenant tenant = tenant();
-            return work.apply(new TopicAllowance(tenant.name(), tenant.limits(), all().size(), partitionCount()));
+            return work.apply(new TopicAllowance(tenant.name(), tenant.limits(), topicCount(), partitionCount()));
         }
     }
 
@@ -149,6 +160,25 @@ public final class Topics {
             return logs.createTopic(tenantId, plan.name(), plan.partitions(), plan.configs());
         } catch (IOException e) {
             throw new KafkaStorageException("Creating topic " + plan.name() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The tenant's audit topic, created when missing: one partition, kept as long as the audit trail keeps its events.
+     * Created by the broker only, outside the tenant's limits (which count what the tenant does, not its audit).
+     */
+    public TopicMetadata auditTopic(long retentionMs) {
+        synchronized (creationLock) {
+            Optional<TopicMetadata> existing = byName(AUDIT_TOPIC);
+            if (existing.isPresent()) {
+                return existing.get();
+            }
+            try {
+                return logs.createTopic(tenantId, AUDIT_TOPIC, 1, Map.of(LogConfig.RETENTION_MS,
+                        Long.toString(retentionMs), LogConfig.CLEANUP_POLICY, "delete"));
+            } catch (IOException e) {
+                throw new KafkaStorageException("Creating the audit topic failed: " + e.getMessage(), e);
+            }
         }
     }
 

@@ -51,6 +51,9 @@ public interface BulwarkConfig {
      */
     Optional<String> masterKey();
 
+    /** Where Bulwark's own cryptography comes from. */
+    Crypto crypto();
+
     /**
      * An operator (super user) to create at start when absent, as {@code name:password}: SCRAM-SHA-256, SCRAM-SHA-512
      * and PLAIN credentials in the default tenant. An existing operator is never changed.
@@ -166,6 +169,17 @@ public interface BulwarkConfig {
          */
         @WithDefault("134217728")
         long indexCacheBytes();
+    }
+
+    interface Crypto {
+        /**
+         * FIPS mode: Bulwark's own cryptography (encryption at rest and its key hierarchy, SCRAM and PLAIN
+         * credentials, random numbers, decryption of PEM keys) comes from Bouncy Castle's FIPS 140 module in
+         * approved-only mode, which refuses every algorithm FIPS does not approve. Needs the FIPS build
+         * ({@code mvn -Dfips package}); the start fails without it. TLS stays on the JDK's JSSE.
+         */
+        @WithDefault("false")
+        boolean fips();
     }
 
     interface Rest {

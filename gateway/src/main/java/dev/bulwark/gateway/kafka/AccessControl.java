@@ -2,6 +2,7 @@ package dev.bulwark.gateway.kafka;
 
 import dev.bulwark.acl.Authorizer;
 import dev.bulwark.acl.Subject;
+import dev.bulwark.gateway.cluster.Topics;
 import dev.bulwark.auth.AuthenticatedPrincipal;
 import dev.bulwark.auth.Role;
 import dev.bulwark.auth.UserName;
@@ -77,16 +78,26 @@ public final class AccessControl {
                 || (!superUsers.isEmpty() && tenants.byId(principal.tenantId())
                 .map(t -> superUsers.contains(principal.user() + "@" + t.name())).orElse(false));
         return new Subject(principal.tenantId(), USER_PREFIX + principal.user(),
-                request.context().clientAddress.getHostAddress(), superUser);
+                request.context().clientAddress.getHostAddress(), superUser, principal.role() == Role.AUDITOR);
     }
 
     public boolean topic(Request request, AclOperation operation, String topic) {
         return topic(subject(request), operation, topic);
     }
 
-    /** For a request that asks about many topics (Produce, Fetch): the sender's subject, built once. */
+    /**
+     * For a request that asks about many topics (Produce, Fetch): the sender's subject, built once.
+     *
+     * <p>The audit trail's topic ({@link Topics#AUDIT_TOPIC}) is read-only and for auditors alone: only an auditor may
+     * read or describe it, and only as the tenant's ACLs grant; nobody, super users included, writes, deletes or
+     * alters it. An auditor may touch no other topic.
+     */
     public boolean topic(Subject subject, AclOperation operation, String topic) {
-        return authorizer.authorize(subject, operation, ResourceType.TOPIC, topic);
+        if (Topics.AUDIT_TOPIC.equals(topic)) {
+            return subject.auditor() && (operation == AclOperation.READ || operation == AclOperation.DESCRIBE)
+                    && authorizer.authorize(subject, operation, ResourceType.TOPIC, topic);
+        }
+        return !subject.auditor() && authorizer.authorize(subject, operation, ResourceType.TOPIC, topic);
     }
 
     public boolean group(Request request, AclOperation operation, String group) {

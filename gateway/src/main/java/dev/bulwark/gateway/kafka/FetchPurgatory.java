@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * passes. Wake-ups come from the log store's flush threads; the re-check, which reads the logs, runs on the
  * request pool.
  */
-public final class FetchPurgatory implements PartitionLog.HighWatermarkListener, AutoCloseable {
+public final class FetchPurgatory implements PartitionLog.Listener, AutoCloseable {
 
     /** A fetch that can be retried. */
     interface Waiting {

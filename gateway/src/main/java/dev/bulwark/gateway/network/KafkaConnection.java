@@ -470,6 +470,7 @@ final class KafkaConnection {
         if (slot != null) {
             slot.release();
         }
+        pipeline.connectionClosed(connectionId);
         LOG.debug("connection {} from {} closed", connectionId, remote);
     }
 }

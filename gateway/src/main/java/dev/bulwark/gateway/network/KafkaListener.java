@@ -2,6 +2,7 @@ package dev.bulwark.gateway.network;
 
 import dev.bulwark.acl.quota.QuotaManager;
 import dev.bulwark.auth.AuthenticatedPrincipal;
+import dev.bulwark.auth.tls.CertificatePrincipals;
 import dev.bulwark.gateway.protocol.ApiRegistry;
 import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.gateway.protocol.RequestPipeline;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * A Kafka listener: a Vert.x TCP server whose connections speak the Kafka protocol, secured as its security
@@ -43,6 +45,7 @@ public final class KafkaListener {
     private final SaslSessions sasl;
     private final TenantConnections connections;
     private final QuotaManager quotas;
+    private final Consumer<AuthenticationAttempt> attempts;
     private NetServer server;
     private volatile Request.Listener advertised;
 
@@ -52,10 +55,12 @@ public final class KafkaListener {
      * @param connections each tenant's connections, which a connection joins when accepted, unless it uses SASL
      *                    (then when it authenticates)
      * @param quotas      the connection_creation_rate quotas of addresses and tenants
+     * @param attempts    where client-certificate authentications and refusals are reported (the audit trail)
      */
     public KafkaListener(ListenerSpec spec, String advertisedHost, Settings settings, ApiRegistry apis,
                          RequestPipeline pipeline, Executor requestPool, TlsTermination tls,
-                         SaslSessions sasl, TenantConnections connections, QuotaManager quotas) {
+                         SaslSessions sasl, TenantConnections connections, QuotaManager quotas,
+                         Consumer<AuthenticationAttempt> attempts) {
         SecurityProtocol protocol = spec.securityProtocol();
         boolean usesTls = protocol == SecurityProtocol.SSL || protocol == SecurityProtocol.SASL_SSL;
         boolean usesSasl = protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL;
@@ -73,6 +78,7 @@ public final class KafkaListener {
         this.requestPool = requestPool;
         this.connections = connections;
         this.quotas = quotas;
+        this.attempts = attempts;
     }
 
     /** Binds the listener; blocks until bound. */
@@ -105,8 +111,14 @@ public final class KafkaListener {
                         : AuthenticatedPrincipal.anonymous(spec.securityProtocol().name);
             } catch (TlsTermination.RefusedCertificateException e) {
                 LOG.warn("refusing connection {} from {}: {}", id, socket.remoteAddress(), e.getMessage());
+                attempts.accept(AuthenticationAttempt.failed(spec.name(), address, CertificatePrincipals.MECHANISM,
+                        null, e.getMessage()));
                 socket.close();
                 return;
+            }
+            if (tls != null && !AuthenticatedPrincipal.ANONYMOUS_USER.equals(principal.user())) {
+                attempts.accept(AuthenticationAttempt.succeeded(spec.name(), address, CertificatePrincipals.MECHANISM,
+                        principal, false));
             }
             TenantConnections.Slot slot = null;
             if (sasl == null) {
@@ -122,7 +134,7 @@ public final class KafkaListener {
             String host = socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().host();
             new KafkaConnection((NetSocketInternal) socket, vertx.getOrCreateContext(), id, advertised,
                     spec.securityProtocol(), settings, apis, pipeline, requestPool, principal,
-                    sasl == null ? null : sasl.open(host, id), slot, quotas).start();
+                    sasl == null ? null : sasl.open(host, id, spec.name()), slot, quotas).start();
         });
         server.exceptionHandler(error -> LOG.info("{} listener: a connection failed before it was established "
                 + "(a TLS handshake, say): {}", spec.name(), error.toString()));

@@ -54,6 +54,7 @@ final class SaslSession {
     private final SaslSessions settings;
     private final String clientHost;
     private final String connectionId;
+    private final String listener;
     private volatile State state = State.HANDSHAKE;
     private Authentication exchange;
     private boolean reauthenticating;
@@ -64,10 +65,11 @@ final class SaslSession {
     private TenantConnections.Slot slot;
     private boolean closed;
 
-    SaslSession(SaslSessions settings, String clientHost, String connectionId) {
+    SaslSession(SaslSessions settings, String clientHost, String connectionId, String listener) {
         this.settings = settings;
         this.clientHost = clientHost;
         this.connectionId = connectionId;
+        this.listener = listener;
     }
 
     /** Whether the next frame is a raw SASL token rather than a Kafka request (after SaslHandshake v0). */
@@ -126,6 +128,8 @@ final class SaslSession {
                     LOG.warn("connection {} from {}: re-authentication as {} of tenant {} does not match {} of "
                             + "tenant {}; closing", connectionId, clientHost, exchange.principal().user(),
                             exchange.principal().tenantId(), principal.user(), principal.tenantId());
+                    report(exchange.attemptedUsername().orElse(exchange.principal().user()),
+                            "re-authentication changed the principal");
                     return CompletableFuture.completedFuture(new Reply.RespondAndClose(
                             new SaslAuthenticateResponseData().setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code())
                                     .setErrorMessage("Re-authentication must not change the principal")));
@@ -214,6 +218,7 @@ final class SaslSession {
             refusal = e.getMessage();
             LOG.warn("connection {} from {}: {} of tenant {} authenticated, but {}; closing", connectionId, clientHost,
                     authenticated.user(), authenticated.tenantId(), e.getMessage());
+            report(exchange.attemptedUsername().orElse(authenticated.user()), e.getMessage());
             return false;
         }
         synchronized (this) {
@@ -246,7 +251,14 @@ final class SaslSession {
                 authenticated.user(), authenticated.tenantId(), exchange.mechanism(),
                 reauthenticating ? " again" : "");
         state = State.AUTHENTICATED;
+        settings.attempts().accept(AuthenticationAttempt.succeeded(listener, clientHost, exchange.mechanism(),
+                authenticated, reauthenticating));
         return lifetime;
+    }
+
+    private void report(String username, String failure) {
+        settings.attempts().accept(AuthenticationAttempt.failed(listener, clientHost, exchange.mechanism(), username,
+                failure));
     }
 
     /** Answers a failure after the delay its source and username have earned, then the connection closes. */
@@ -257,6 +269,7 @@ final class SaslSession {
         LOG.warn("connection {} from {}: SASL/{} authentication{} of '{}' failed: {}; answering in {} ms and closing",
                 connectionId, clientHost, exchange.mechanism(), reauthenticating ? " (re-authentication)" : "",
                 username == null ? "" : username, e.reason(), delay.toMillis());
+        report(username, e.reason().toString());
         return CompletableFuture.supplyAsync(() -> reply,
                 CompletableFuture.delayedExecutor(delay.toMillis(), TimeUnit.MILLISECONDS));
     }

@@ -141,7 +141,7 @@ public final class TlsTermination implements AutoCloseable {
                 "the certificate of " + name.get().saslUsername() + " names no known tenant"));
         if (tenant.state() != Tenant.State.ACTIVE) {
             throw new RefusedCertificateException("the tenant of " + name.get().saslUsername() + " is "
-                    + tenant.state().name().toLowerCase(java.util.Locale.ROOT));
+                    + tenant.state().name().toLowerCase(Locale.ROOT));
         }
         return CertificatePrincipals.principal(name.get(), tenant.id());
     }

@@ -2,6 +2,7 @@ package dev.bulwark.gateway.protocol;
 
 import dev.bulwark.auth.Tenant;
 import dev.bulwark.auth.store.TenantStore;
+import dev.bulwark.gateway.audit.AuditStage;
 import dev.bulwark.gateway.quota.QuotaStage;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
@@ -17,7 +18,8 @@ import java.util.concurrent.CompletionStage;
  * The path every parsed request takes, in one place. Authorization fails closed: an (API, version) that {@link
  * AuthorizationCoverage} does not know is refused before its handler runs; the handlers check each resource. The
  * quota stage records what the request uses and sets its throttle time ({@link QuotaStage}) around the handler; the
- * audit stage will sit here too. A failure anywhere becomes the API's own error response with Kafka's error code,
+ * audit stage ({@link AuditStage}) records what the answer shows, and holds the answer to an administrative change
+ * until its entries are on disk. A failure anywhere becomes the API's own error response with Kafka's error code,
  * never a dropped request.
  */
 public final class RequestPipeline {
@@ -27,11 +29,13 @@ public final class RequestPipeline {
     private final ApiRegistry apis;
     private final QuotaStage quota;
     private final TenantStore tenants;
+    private final AuditStage audit;
 
-    public RequestPipeline(ApiRegistry apis, QuotaStage quota, TenantStore tenants) {
+    public RequestPipeline(ApiRegistry apis, QuotaStage quota, TenantStore tenants, AuditStage audit) {
         this.apis = apis;
         this.quota = quota;
         this.tenants = tenants;
+        this.audit = audit;
     }
 
     public CompletionStage<Reply> process(Request request) {
@@ -48,6 +52,11 @@ public final class RequestPipeline {
             return CompletableFuture.completedFuture(errorReply(request, new SaslAuthenticationException(
                     "the tenant of " + request.principal().user() + " is being deleted or was deleted")));
         }
+        Optional<ApiException> unaudited = audit.refusal(request);
+        if (unaudited.isPresent()) {
+            return CompletableFuture.completedFuture(errorReply(request, unaudited.get()));
+        }
+        Optional<AuditStage.Produced> produced = audit.before(request);
         int throttleMs = quota.beforeHandling(request);
         long started = System.nanoTime();
         CompletionStage<Reply> reply;
@@ -56,7 +65,13 @@ public final class RequestPipeline {
         } catch (RuntimeException e) {
             reply = CompletableFuture.completedFuture(errorReply(request, e));
         }
+        reply = audit.after(request, produced, reply);
         return quota.afterHandling(request, reply, throttleMs, System.nanoTime() - started);
+    }
+
+    /** A connection closed: what it produced and fetched is summarized in the audit trail. */
+    public void connectionClosed(String connectionId) {
+        audit.connectionClosed(connectionId);
     }
 
     /** Whether requests of the tenant are served: it exists and is not being deleted. */

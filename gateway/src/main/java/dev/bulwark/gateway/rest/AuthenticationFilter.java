@@ -5,6 +5,7 @@ import dev.bulwark.auth.jwt.ValidatedToken;
 import dev.bulwark.gateway.BulwarkLifecycle;
 import dev.bulwark.gateway.Security;
 import dev.bulwark.gateway.config.BulwarkConfig;
+import dev.bulwark.gateway.network.AuthenticationAttempt;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.http.HttpServerRequest;
@@ -80,7 +81,11 @@ public class AuthenticationFilter {
                         request.setSecurityContext(new CallerContext(authenticated.caller(), http.isSSL()));
                         return Uni.createFrom().nullItem();
                     }
-                    return refuse((RestAuthenticator.Refused) result, security.failures(), source, bearerAccepted);
+                    RestAuthenticator.Refused refused = (RestAuthenticator.Refused) result;
+                    security.attempts().accept(AuthenticationAttempt.failed(http.isSSL() ? "https" : "http", source,
+                            header.regionMatches(true, 0, "Bearer ", 0, 7) ? "Bearer" : "Basic",
+                            refused.claimedUsername(), refused.reason()));
+                    return refuse(refused, security.failures(), source, bearerAccepted);
                 });
     }
 

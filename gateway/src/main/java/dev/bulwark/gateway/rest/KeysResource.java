@@ -97,6 +97,7 @@ public class KeysResource {
      * the server can read, never taken from the request, so that it is in no request body, proxy, log or shell
      * history; it is the file the server must be configured with before its next start.
      */
+    @Audited(action = "key.rotate-master", resource = "master-key:current")
     @POST
     @Path("/master/rotate")
     @Consumes(MediaType.APPLICATION_JSON)

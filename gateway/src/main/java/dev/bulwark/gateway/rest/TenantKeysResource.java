@@ -34,6 +34,7 @@ public class TenantKeysResource {
     }
 
     /** Rotates the tenant's key: a new version, every segment rewrapped under it, the older versions destroyed. */
+    @Audited(action = "key.rotate", resource = "tenant:{tenant}")
     @POST
     @Path("/rotate")
     public KeysResource.RotationView rotate(@PathParam("tenant") String tenant, @Context SecurityContext auth)

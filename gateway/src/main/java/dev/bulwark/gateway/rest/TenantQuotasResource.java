@@ -76,6 +76,7 @@ public class TenantQuotasResource {
     }
 
     /** Replaces all of the tenant's tenant-wide quotas: a quota left out or null is removed. */
+    @Audited(action = "quota.alter", resource = "tenant:{tenant}")
     @PUT
     @Consumes(MediaType.APPLICATION_JSON)
     public TenantQuotas put(@PathParam("tenant") String tenantName, TenantQuotas body, @Context SecurityContext auth)

@@ -108,6 +108,7 @@ public class TenantsResource {
         }
     }
 
+    @Audited(action = "tenant.create", resource = "tenant:{location}")
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     public RestResponse<TenantView> create(NewTenant body, @Context SecurityContext auth, @Context UriInfo uri)
@@ -154,6 +155,7 @@ public class TenantsResource {
      * Suspends a tenant, whose principals can then no longer authenticate (connections already authenticated are
      * not closed), or makes it active again.
      */
+    @Audited(action = "tenant.state", resource = "tenant:{name}")
     @PUT
     @Path("/{name}/state")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -173,6 +175,7 @@ public class TenantsResource {
      * Replaces a tenant's limits; a limit left out or null is no limit. A tenant already past a lowered limit keeps
      * what it has; only what would add to it is refused.
      */
+    @Audited(action = "tenant.limits", resource = "tenant:{name}")
     @PUT
     @Path("/{name}/limits")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -188,6 +191,7 @@ public class TenantsResource {
      * Sets the tenant's no-ACL rule: whether a resource that no ACL names is open to all its principals (Kafka's
      * {@code allow.everyone.if.no.acl.found}, per tenant).
      */
+    @Audited(action = "tenant.acl-default", resource = "tenant:{name}")
     @PUT
     @Path("/{name}/acl-default")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -209,6 +213,7 @@ public class TenantsResource {
      * quotas go, and the tenant. Both steps are recorded in {@code <data-dir>/erasures}. A deletion that failed midway
      * leaves the tenant {@code deleting}; deleting it again finishes the job. The default tenant is never deleted.
      */
+    @Audited(action = "tenant.delete", resource = "tenant:{name}")
     @DELETE
     @Path("/{name}")
     public TenantErasure.Erasure delete(@PathParam("name") String name, @Context SecurityContext auth) {

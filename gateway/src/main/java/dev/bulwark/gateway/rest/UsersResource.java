@@ -82,6 +82,7 @@ public class UsersResource {
         }
     }
 
+    @Audited(action = "user.create", resource = "user:{tenant}/{location}")
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     public RestResponse<UserView> create(@PathParam("tenant") String tenantName, NewUser body,
@@ -127,6 +128,7 @@ public class UsersResource {
      * Deletes a user and its credentials. Kafka connections it already authenticated keep their principal until they
      * close or re-authenticate ({@code connections.max.reauth.ms}).
      */
+    @Audited(action = "user.delete", resource = "user:{tenant}/{user}")
     @DELETE
     @Path("/{user}")
     public void delete(@PathParam("tenant") String tenantName, @PathParam("user") String name,

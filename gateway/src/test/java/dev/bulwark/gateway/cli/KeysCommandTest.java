@@ -1,5 +1,9 @@
 package dev.bulwark.gateway.cli;
 
+import dev.bulwark.audit.AuditEvent;
+import dev.bulwark.audit.Outcome;
+import dev.bulwark.audit.journal.EntryOpener;
+import dev.bulwark.audit.journal.JournalReader;
 import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.LogManager;
@@ -25,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -95,6 +100,14 @@ class KeysCommandTest {
             assertFalse(log.isOffline());
             assertEquals(1, log.read(0, Integer.MAX_VALUE, true).highWatermark());
         }
+        List<AuditEvent> audited = new ArrayList<>();
+        new JournalReader(dataDir.resolve("audit"), new EntryOpener(Keyring.open(dataDir,
+                new LocalKeyManagementService(masterKey, gcm), gcm), gcm))
+                .scan(1, Long.MAX_VALUE, stored -> audited.add(stored.event()));
+        assertEquals(1, audited.size(), "the offline rotation is in the audit trail");
+        assertEquals("key.rotate", audited.get(0).action());
+        assertEquals("tenant-id:" + TENANT, audited.get(0).resource());
+        assertEquals(Outcome.SUCCESS, audited.get(0).outcome());
     }
 
     @Test

@@ -64,6 +64,7 @@ class QuotaIT {
     private static final String OPERATOR_PASSWORD = "ops-secret";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long QUOTA = 1_048_576;
+    private static final int QUOTA_WINDOW_SECONDS = 4;
 
     @TempDir
     static Path dir;
@@ -71,7 +72,12 @@ class QuotaIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = BulwarkProcess.startForTenants(dir.resolve("data"), OPERATOR, OPERATOR_PASSWORD);
+        // A 4-second quota window (Kafka's is 11 x 1 s): rates settle, and the test ends, sooner.
+        server = BulwarkProcess.start(dir.resolve("data"), Map.of(
+                "BULWARK_LISTENERS", "SASL_PLAINTEXT://127.0.0.1:0",
+                "BULWARK_OPERATOR", OPERATOR + ":" + OPERATOR_PASSWORD,
+                "BULWARK_KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0",
+                "BULWARK_KAFKA_QUOTA_WINDOW_NUM", Integer.toString(QUOTA_WINDOW_SECONDS)));
         for (String tenant : List.of("acme", "globex")) {
             // Quotas are what this test measures, apart from ACLs: principals may use what no ACL names.
             rest(OPERATOR, OPERATOR_PASSWORD, "POST", "/api/v1/tenants", Map.of("name", tenant,
@@ -242,15 +248,15 @@ class QuotaIT {
             TopicPartition partition = new TopicPartition("history", 0);
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));
-            // Like Kafka's, the quota lets a new consumer read a window's worth (quota x 10 s) at once; the rate is
-            // measured after that, once the consumer is held to the quota.
-            long warmUpEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(12);
+            // Like Kafka's, the quota lets a new consumer read a window's worth (quota x the window) at once; the rate
+            // is measured after that, once the consumer is held to the quota.
+            long warmUpEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(QUOTA_WINDOW_SECONDS + 2);
             while (System.nanoTime() < warmUpEnd) {
                 consumer.poll(Duration.ofMillis(200));
             }
             long bytes = 0;
             long started = System.nanoTime();
-            while (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(10)) {
+            while (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(2L * QUOTA_WINDOW_SECONDS)) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     bytes += record.value().length;
                 }
@@ -281,7 +287,7 @@ class QuotaIT {
         }
     }
 
-    /** Sends 10 KB records as fast as the producer lets it for 20 s, then waits for the rest to be acknowledged. */
+    /** Sends 10 KB records as fast as the producer lets it for 3 windows, then waits for the rest to be acknowledged. */
     private static ProducerRun produce(String tenant) {
         Map<String, Object> config = client("producer@" + tenant, "producer-secret");
         config.put(ProducerConfig.ACKS_CONFIG, "1");
@@ -296,7 +302,7 @@ class QuotaIT {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config, new ByteArraySerializer(),
                 new ByteArraySerializer())) {
             long started = System.nanoTime();
-            while (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(20)) {
+            while (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(3L * QUOTA_WINDOW_SECONDS)) {
                 producer.send(new ProducerRecord<>("load", value), (metadata, error) -> {
                     if (error == null) {
                         acked.incrementAndGet();

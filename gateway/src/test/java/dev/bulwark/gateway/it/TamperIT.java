@@ -10,6 +10,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -49,8 +50,10 @@ class TamperIT {
         Path data = dir.resolve("data");
         try (BulwarkProcess server = BulwarkProcess.start(data)) {
             Map<String, Object> config = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, server.bootstrap());
+            Uuid vitals;
             try (Admin admin = Admin.create(config)) {
                 admin.createTopics(List.of(new NewTopic("vitals", 1, (short) 1))).all().get();
+                vitals = admin.describeTopics(List.of("vitals")).allTopicNames().get().get("vitals").topicId();
             }
             try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, server.bootstrap(), ProducerConfig.ACKS_CONFIG, "all",
@@ -62,7 +65,7 @@ class TamperIT {
             assertEquals(0, server.stop());
 
             // The segment ends with the last batch's authentication tag: flip one bit of it.
-            Path segment = onlySegment(data.resolve("log/topics"));
+            Path segment = onlySegment(data.resolve("log/topics").resolve(vitals.toString()));
             try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 long last = channel.size() - 1;
                 ByteBuffer one = ByteBuffer.allocate(1);

@@ -1,6 +1,10 @@
 package dev.bulwark.gateway.network;
 
 import dev.bulwark.acl.AclStore;
+import dev.bulwark.audit.journal.AuditJournal;
+import dev.bulwark.gateway.audit.AuditStage;
+import dev.bulwark.gateway.audit.AuditTrail;
+import dev.bulwark.gateway.audit.AuthenticationAudit;
 import dev.bulwark.acl.quota.QuotaManager;
 import dev.bulwark.acl.quota.QuotaStore;
 import dev.bulwark.acl.quota.QuotaWindow;
@@ -38,6 +42,7 @@ import dev.bulwark.storage.LogManager;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.TopicMetadata;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.network.ClientInformation;
 import org.apache.kafka.common.network.ListenerName;
@@ -89,6 +94,8 @@ final class BrokerParts implements AutoCloseable {
     final QuotaManager quotas;
     final AclStore acls;
     final AtRestKeys keys;
+    final AuditTrail audit;
+    final AuditStage auditStage;
     final ApiRegistry apis;
     final TopicMetadata orders;
     private int correlationId;
@@ -103,9 +110,11 @@ final class BrokerParts implements AutoCloseable {
                 purgatory);
         Path securityDir = dir.resolve("security");
         TenantStore tenants = TenantStore.open(securityDir, sealed, timer.clock());
-        security = new Security(tenants, UserStore.open(securityDir, sealed, UserStore.MIN_ITERATIONS, timer.clock()),
+        audit = AuditTrail.open(dir, keys, sealed, AuditJournal.Settings.defaults(), timer.clock());
+        security = new Security(tenants, UserStore.open(securityDir, sealed, UserStore.MIN_ITERATIONS,
+                CryptoProvider.jdk(), timer.clock()),
                 Optional.empty(), new AuthenticationFailures(AuthenticationFailures.Config.defaults(), timer.clock()),
-                null, null, new TenantConnections(tenants));
+                null, null, new TenantConnections(tenants), new AuthenticationAudit(audit, tenants, timer.clock()));
         catalog = new TopicCatalog(logs, broker, tenants, timer.clock());
         topics = catalog.forTenant(Tenant.DEFAULT_ID);
         offsets = OffsetStore.open(logs.internalLog("consumer-offsets", Map.of()),
@@ -115,6 +124,7 @@ final class BrokerParts implements AutoCloseable {
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         quotas = new QuotaManager(QuotaStore.open(securityDir, sealed), QuotaWindow.KAFKA_DEFAULT, timer.clock());
         acls = AclStore.open(securityDir, sealed);
+        auditStage = new AuditStage(audit, tenants, catalog, timer.clock());
         ProducerIds producerIds = ProducerIds.open(dir.resolve("producer-ids"));
         transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
                 dir.resolve("log").resolve("transaction-state.snapshot"), sealed, timer.clock());
@@ -134,7 +144,7 @@ final class BrokerParts implements AutoCloseable {
 
     /** The request pipeline of the running broker over these parts. */
     RequestPipeline pipeline() {
-        return new RequestPipeline(apis, new QuotaStage(quotas), security.tenants());
+        return new RequestPipeline(apis, new QuotaStage(quotas), security.tenants(), auditStage);
     }
 
     TopicMetadata createTopic(String name, int partitions) {
@@ -179,5 +189,6 @@ final class BrokerParts implements AutoCloseable {
         groups.shutdown();
         purgatory.close();
         logs.close();
+        audit.close();
     }
 }

@@ -107,7 +107,7 @@ class FailsClosedTest {
                 .setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1)
                 .setProducerEpoch((short) -1), member);
         RequestPipeline pipeline = new RequestPipeline(registry, new QuotaStage(broker.quotas),
-                broker.security.tenants());
+                broker.security.tenants(), broker.auditStage);
 
         broker.security.tenants().markDeleting(leaving.id());
         Reply reply = pipeline.process(request).toCompletableFuture().join();
@@ -133,7 +133,8 @@ class FailsClosedTest {
         ApiRegistry registry = new ApiRegistry().register(ApiKeys.INIT_PRODUCER_ID, (short) 0, unknown, handler);
         Request request = broker.request(ApiKeys.INIT_PRODUCER_ID, unknown, new InitProducerIdRequestData()
                 .setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1));
-        Reply reply = new RequestPipeline(registry, new QuotaStage(broker.quotas), broker.security.tenants()).process(request).toCompletableFuture().join();
+        Reply reply = new RequestPipeline(registry, new QuotaStage(broker.quotas), broker.security.tenants(),
+                broker.auditStage).process(request).toCompletableFuture().join();
         ApiMessage body = assertInstanceOf(Reply.Respond.class, reply).body();
         assertEquals(Set.of(Errors.CLUSTER_AUTHORIZATION_FAILED), parse(ApiKeys.INIT_PRODUCER_ID, unknown, body)
                 .errorCounts().keySet());

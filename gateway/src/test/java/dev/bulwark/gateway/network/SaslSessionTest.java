@@ -13,6 +13,7 @@ import dev.bulwark.gateway.protocol.Request;
 import dev.bulwark.gateway.testing.ManualScheduler;
 import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import org.apache.kafka.common.message.SaslAuthenticateRequestData;
 import org.apache.kafka.common.message.SaslAuthenticateResponseData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
@@ -38,6 +39,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -64,20 +66,22 @@ class SaslSessionTest {
     private TenantStore tenants;
     private TenantConnections connections;
     private SaslSessions sessions;
+    private final List<AuthenticationAttempt> attempts = new ArrayList<>();
 
     @BeforeEach
     void open() throws Exception {
         SealedFiles sealed = TestLogs.sealedFiles(dir);
         tenants = TenantStore.open(dir, sealed, time.clock());
-        UserStore users = UserStore.open(dir, sealed, UserStore.MIN_ITERATIONS, time.clock());
+        UserStore users = UserStore.open(dir, sealed, UserStore.MIN_ITERATIONS, CryptoProvider.jdk(), time.clock());
         users.create(tenants.create("acme").id(), "alice", Role.MEMBER, "alice-secret");
         users.create(tenants.byName("acme").orElseThrow().id(), "bob", Role.MEMBER, "bob-secret");
         failures = new AuthenticationFailures(new AuthenticationFailures.Config(Duration.ofMillis(1),
                 Duration.ofMillis(10), Duration.ofMinutes(5), 100), time.clock());
         connections = new TenantConnections(tenants);
         sessions = new SaslSessions(new SaslMechanisms(SaslMechanismsConfig.parse("PLAIN,SCRAM-SHA-512"),
-                tenants, users, null, time.clock()), failures, MAX_REAUTH_MS, time.clock(), connections);
-        session = sessions.open("10.0.0.7", "SASL_SSL-1");
+                tenants, users, null, time.clock()), failures, MAX_REAUTH_MS, time.clock(), connections,
+                attempts::add);
+        session = sessions.open("10.0.0.7", "SASL_SSL-1", "SASL_SSL");
     }
 
     @Test
@@ -130,6 +134,27 @@ class SaslSessionTest {
         assertEquals(1, failures.principalFailures("alice@acme"));
         assertEquals(SaslSession.Admission.REFUSE, session.admit(ApiKeys.API_VERSIONS, (short) 3));
         assertNull(session.principal());
+        AuthenticationAttempt reported = attempts.get(0);
+        assertEquals("alice@acme", reported.attemptedUsername());
+        assertEquals("PLAIN", reported.mechanism());
+        assertEquals("10.0.0.7", reported.clientAddress());
+        assertNull(reported.principal());
+        assertEquals(1, attempts.size());
+    }
+
+    @Test
+    void everyAuthenticationIsReportedWithItsPrincipal() {
+        handshake("PLAIN", 1);
+        authenticate("alice@acme", "alice-secret");
+        time.advance(Duration.ofMillis(MAX_REAUTH_MS));
+        handshake("PLAIN", 1);
+        authenticate("alice@acme", "alice-secret");
+
+        assertEquals(2, attempts.size());
+        assertEquals("alice", attempts.get(0).principal().user());
+        assertEquals("SASL_SSL", attempts.get(0).listener());
+        assertNull(attempts.get(0).failure());
+        assertTrue(attempts.get(1).reauthentication());
     }
 
     @Test
@@ -211,7 +236,7 @@ class SaslSessionTest {
         assertEquals(1, connections.count(acme), "re-authentication keeps the connection's place");
 
         SaslSession first = session;
-        session = sessions.open("10.0.0.8", "SASL_SSL-2");
+        session = sessions.open("10.0.0.8", "SASL_SSL-2", "SASL_SSL");
         handshake("PLAIN", 1);
         Reply reply = exchange(plain(2, "bob@acme", "bob-secret"));
 
@@ -227,7 +252,7 @@ class SaslSessionTest {
         first.closed();
         first.closed();
         assertEquals(0, connections.count(acme), "a closed connection gives its place back once");
-        session = sessions.open("10.0.0.8", "SASL_SSL-3");
+        session = sessions.open("10.0.0.8", "SASL_SSL-3", "SASL_SSL");
         handshake("PLAIN", 1);
         assertEquals(Errors.NONE.code(), authenticate("bob@acme", "bob-secret").errorCode());
     }

@@ -11,6 +11,7 @@ import dev.bulwark.auth.store.UserStore;
 import dev.bulwark.auth.jwt.TestTokens;
 import dev.bulwark.gateway.testing.TestLogs;
 import dev.bulwark.storage.SealedFiles;
+import dev.bulwark.storage.crypto.CryptoProvider;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +46,8 @@ class RestAuthenticatorTest {
     void stores() throws Exception {
         SealedFiles sealed = TestLogs.sealedFiles(dir);
         tenants = TenantStore.open(dir.resolve("security"), sealed, CLOCK);
-        users = UserStore.open(dir.resolve("security"), sealed, UserStore.MIN_ITERATIONS, CLOCK);
+        users = UserStore.open(dir.resolve("security"), sealed, UserStore.MIN_ITERATIONS, CryptoProvider.jdk(),
+                CLOCK);
         users.bootstrapOperator("root:root-secret");
         acme = tenants.create("acme");
         users.create(acme.id(), "alice", Role.MEMBER, "alice-secret");

@@ -30,7 +30,8 @@ import java.util.Objects;
  * <p>Design note: {@link Cipher#getInstance} looks the provider up and allocates on every call, which costs more than
  * sealing a small batch, so each thread keeps one {@link Cipher} per instance of this class and re-initialises it
  * per call (key and nonce change every call anyway). The provider is a constructor argument so that a FIPS-approved
- * provider can replace the JDK's SunJCE (whose GCM uses the AES-NI and carry-less multiply intrinsics) in one place.
+ * provider can replace the JDK's SunJCE (whose GCM uses the AES-NI and carry-less multiply intrinsics) in one place:
+ * {@link CryptoProvider#aesGcm()}.
  *
  * <p>Thread-safe.
  */
@@ -60,6 +61,11 @@ public final class AesGcm {
         this.random = Objects.requireNonNull(random, "random");
         newCipher();
         this.ciphers = ThreadLocal.withInitial(this::newCipher);
+    }
+
+    /** The provider this instance seals with; the key hierarchy's HMAC comes from it too. */
+    public Provider provider() {
+        return provider;
     }
 
     /** A fresh random 256-bit AES key. */
@@ -119,8 +125,9 @@ public final class AesGcm {
     }
 
     /**
-     * Opens the remaining bytes of {@code sealed} (ciphertext then tag) into {@code out}. Nothing is written to
-     * {@code out} unless the tag verifies: the JDK's GCM holds the plaintext back until it has checked the tag.
+     * Opens the remaining bytes of {@code sealed} (ciphertext then tag) into {@code out}. No plaintext is left in
+     * {@code out} unless the tag verifies: the JDK's GCM holds the plaintext back until it has checked the tag, and
+     * where a provider does not (Bouncy Castle's writes it into a heap buffer first), the range is zeroed again.
      *
      * @return the number of plaintext bytes written, {@code sealed.remaining() - TAG_LENGTH}
      * @throws AEADBadTagException      when the key, nonce, associated data or any sealed byte differs from sealing
@@ -139,9 +146,14 @@ public final class AesGcm {
                     + " bytes of room, the output buffer has " + out.remaining());
         }
         Cipher cipher = init(Cipher.DECRYPT_MODE, key, nonce, associatedData);
+        int start = out.position();
         try {
             return cipher.doFinal(sealed, out);
         } catch (AEADBadTagException e) {
+            for (int i = start; i < start + length; i++) {
+                out.put(i, (byte) 0);
+            }
+            out.position(start);
             throw e;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM opening failed in provider " + provider.getName(), e);

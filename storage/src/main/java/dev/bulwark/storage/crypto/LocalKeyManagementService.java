@@ -48,7 +48,7 @@ public final class LocalKeyManagementService implements KeyManagementService {
     public LocalKeyManagementService(byte[] masterKey, AesGcm gcm) {
         this.masterKey = AesGcm.key(masterKey);
         this.gcm = gcm;
-        this.keyId = "local-" + HexFormat.of().formatHex(Arrays.copyOf(keyIdMac(masterKey), KEY_ID_BYTES));
+        this.keyId = "local-" + HexFormat.of().formatHex(Arrays.copyOf(keyIdMac(masterKey, gcm), KEY_ID_BYTES));
     }
 
     @Override
@@ -87,13 +87,13 @@ public final class LocalKeyManagementService implements KeyManagementService {
         return "LocalKeyManagementService[" + keyId + "]";
     }
 
-    private static byte[] keyIdMac(byte[] masterKey) {
+    private static byte[] keyIdMac(byte[] masterKey, AesGcm gcm) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = Mac.getInstance("HmacSHA256", gcm.provider());
             mac.init(new SecretKeySpec(masterKey, "HmacSHA256"));
             return mac.doFinal(KEY_ID_LABEL.getBytes(StandardCharsets.UTF_8));
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is a required JDK algorithm", e);
+            throw new IllegalStateException("provider " + gcm.provider().getName() + " has no HmacSHA256", e);
         }
     }
 }

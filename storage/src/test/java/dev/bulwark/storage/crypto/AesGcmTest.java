@@ -91,6 +91,21 @@ class AesGcmTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"false", "true"})
+    void aFailedOpenLeavesNoPlaintextInTheOutput(boolean direct) {
+        byte[] nonce = SegmentNonce.of(0, 8);
+        byte[] sealed = gcm.seal(key, nonce, AD, "record".getBytes(StandardCharsets.UTF_8));
+        sealed[sealed.length - 1] ^= 1;
+        ByteBuffer out = buffer(direct, 6);
+
+        assertThrows(AEADBadTagException.class,
+                () -> gcm.open(key, nonce, ByteBuffer.wrap(AD), ByteBuffer.wrap(sealed), out));
+
+        assertEquals(0, out.position());
+        assertArrayEquals(new byte[6], bytes(out));
+    }
+
     @Test
     void otherAssociatedDataNonceOrKeyFailToOpen() {
         byte[] nonce = SegmentNonce.of(3, 100);
