@@ -44,9 +44,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * CSV; a tenant's auditor sees its tenant's events only; nobody else reads any of it; the journal verifies intact and
  * its signing keys are served.
  *
- * <p>The events the broker records are being built elsewhere, so besides the server's own start and stop events,
- * the trail is seeded while the server is stopped: events of the test's tenants appended through the journal itself,
- * in a time window long past, so that whatever else the server records never matches the filters checked exactly.
+ * <p>Besides what the server records itself (its starts and stops, the test's REST changes, authentications and
+ * refusals), the trail is seeded while the server is stopped: events of the test's tenants appended through the
+ * journal itself, with principals, actions and resources of their own and in a time window long past, so that the
+ * filters checked exactly match seeded events only, whatever else the server records.
  */
 @Timeout(300)
 class AuditQueryIT {
