@@ -211,7 +211,7 @@ public final class BulwarkServer implements AutoCloseable {
         SealedFiles sealedFiles = new SealedFiles(atRestKeys);
         AuditTrail audit = AuditTrail.open(dataDir, atRestKeys, sealedFiles, new AuditJournal.Settings(
                 config.audit().fileBytes(), config.audit().checkpointEvery(), config.audit().checkpointInterval(),
-                config.audit().retention()), clock);
+                config.audit().retention(), config.audit().indexCacheBytes()), clock);
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
         Security security = Security.open(config, broker, specs, dataDir, sealedFiles, crypto, audit, clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());

@@ -2,7 +2,9 @@ package dev.bulwark.audit.journal;
 
 import dev.bulwark.audit.AuditEvent;
 import dev.bulwark.audit.AuditEventCodec;
+import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.MetadataFile;
+import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.crypto.AesGcm;
 import dev.bulwark.storage.crypto.DataKey;
 import dev.bulwark.storage.crypto.KeyDestroyedException;
@@ -51,6 +53,10 @@ import java.util.concurrent.TimeoutException;
  * in the last file is left as found, for the verifier to report. Files older than {@link Settings#retention} are
  * deleted, oldest first; nothing else ever deletes or rewrites them (not topic retention, not tenant deletion).
  *
+ * <p>The writer also keeps the journal's {@link JournalIndex}, which auditors' queries ({@link JournalSearch}) use:
+ * each entry is indexed once on disk, before {@link #lastDurableSeq} admits readers to it, and a closed file's index is
+ * written beside it.
+ *
  * <p>Thread-safe.
  */
 public final class AuditJournal implements AutoCloseable {
@@ -64,8 +70,17 @@ public final class AuditJournal implements AutoCloseable {
      * @param checkpointEvery    a checkpoint is signed after this many entries
      * @param checkpointInterval and after this much time in which there were entries
      * @param retention          files are deleted once everything in them is older than this
+     * @param indexCacheBytes    about how much memory the indexes of closed files may take (see {@link JournalIndex})
      */
-    public record Settings(long fileBytes, int checkpointEvery, Duration checkpointInterval, Duration retention) {
+    public record Settings(long fileBytes, int checkpointEvery, Duration checkpointInterval, Duration retention,
+                           long indexCacheBytes) {
+
+        /** 128 MiB: the indexes of some 16 million entries. */
+        public static final long DEFAULT_INDEX_CACHE_BYTES = 128L << 20;
+
+        public Settings(long fileBytes, int checkpointEvery, Duration checkpointInterval, Duration retention) {
+            this(fileBytes, checkpointEvery, checkpointInterval, retention, DEFAULT_INDEX_CACHE_BYTES);
+        }
 
         /** 64 MiB files, a checkpoint every 1000 entries and every minute, 7 years' retention. */
         public static Settings defaults() {
@@ -94,6 +109,7 @@ public final class AuditJournal implements AutoCloseable {
     private final BlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private final ScheduledExecutorService ticker;
+    private JournalIndex index;
     private volatile Throwable failure;
     private volatile boolean closed;
     /** The last entry on disk: what readers may see. */
@@ -107,6 +123,8 @@ public final class AuditJournal implements AutoCloseable {
     private long lastSeq;
     private byte[] lastHash;
     private long lastCheckpointSeq;
+    /** The index of the current file failed: it is rebuilt from the file at the next start. */
+    private boolean indexBroken;
 
     private AuditJournal(Path directory, Keyring keyring, AesGcm gcm, CheckpointSigner signer, Settings settings,
                          Clock clock) {
@@ -137,7 +155,14 @@ public final class AuditJournal implements AutoCloseable {
         AuditJournal journal = new AuditJournal(directory, keyring, gcm, signer, settings, clock);
         journal.recover();
         journal.deleteExpired();
-        journal.startFile();
+        journal.index = JournalIndex.open(directory, new SealedFiles(new AtRestKeys(keyring, gcm)),
+                new EntryOpener(keyring, gcm), settings.indexCacheBytes());
+        try {
+            journal.startFile();
+        } catch (IOException | RuntimeException e) {
+            journal.index.close();
+            throw e;
+        }
         journal.writer.start();
         long interval = settings.checkpointInterval().toMillis();
         journal.ticker.scheduleWithFixedDelay(() -> journal.queue.offer(new Tick()), interval, interval,
@@ -157,6 +182,10 @@ public final class AuditJournal implements AutoCloseable {
     /** The sequence number of the last entry on disk (0 when there is none). */
     public long lastDurableSeq() {
         return durableSeq;
+    }
+
+    JournalIndex index() {
+        return index;
     }
 
     /** Why the journal stopped taking events, if it did. */
@@ -192,6 +221,7 @@ public final class AuditJournal implements AutoCloseable {
         try {
             stopped.get(30, TimeUnit.SECONDS);
             writer.join(TimeUnit.SECONDS.toMillis(30));
+            index.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while closing the audit journal", e);
@@ -340,6 +370,8 @@ public final class AuditJournal implements AutoCloseable {
         channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         current = file;
         currentSize = header.length;
+        index.fileStarted(file, firstSeq, header.length);
+        indexBroken = false;
     }
 
     private void run() {
@@ -397,6 +429,8 @@ public final class AuditJournal implements AutoCloseable {
         long seq = lastSeq;
         byte[] previous = lastHash;
         List<Long> seqs = new ArrayList<>(appends.size());
+        List<Long> ends = new ArrayList<>(appends.size());
+        long end = currentSize;
         for (Append append : appends) {
             seq++;
             byte[] event = AuditEventCodec.encode(append.event());
@@ -410,6 +444,8 @@ public final class AuditJournal implements AutoCloseable {
                     .putInt(body.capacity()).put(body.array()).put(hash).flip());
             previous = hash;
             seqs.add(seq);
+            end += 4 + body.capacity() + JournalFormat.HASH_LENGTH;
+            ends.add(end);
         }
         ByteBuffer[] buffers = entries.toArray(ByteBuffer[]::new);
         long written = 0;
@@ -418,6 +454,7 @@ public final class AuditJournal implements AutoCloseable {
             written += channel.write(buffers);
         }
         channel.force(false);
+        indexAppended(appends, seqs, ends);
         durableSeq = seq;
         lastSeq = seq;
         lastHash = previous;
@@ -428,7 +465,31 @@ public final class AuditJournal implements AutoCloseable {
         if (currentSize >= settings.fileBytes()) {
             channel.close();
             makeReadOnly(current);
+            index.fileClosed();
             startFile();
+        }
+    }
+
+    /**
+     * Indexes entries now on disk. A fault of the index is logged and never stops the journal: what must be audited
+     * is recorded even when it cannot be found quickly.
+     */
+    private void indexAppended(List<Append> appends, List<Long> seqs, List<Long> ends) {
+        if (indexBroken) {
+            return;
+        }
+        try {
+            long start = currentSize;
+            for (int i = 0; i < appends.size(); i++) {
+                index.appended(seqs.get(i), appends.get(i).event().timeMs(), start, ends.get(i),
+                        appends.get(i).event());
+                start = ends.get(i);
+            }
+        } catch (RuntimeException e) {
+            indexBroken = true;
+            LOG.error("Audit journal {}: indexing entries {} to {} failed; queries may miss them until the index "
+                    + "of {} is rebuilt at the next start", directory, seqs.get(0), seqs.get(seqs.size() - 1), current,
+                    e);
         }
     }
 
@@ -454,6 +515,7 @@ public final class AuditJournal implements AutoCloseable {
         try {
             channel.close();
             makeReadOnly(current);
+            index.fileClosed();
         } catch (IOException e) {
             LOG.warn("Audit journal: closing {} failed", current, e);
         }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,12 @@ import java.util.TreeMap;
  *
  * <p>Entries after the last checkpoint are covered by the hash chain but by no signature: the report says where the
  * signed part ends.
+ *
+ * <p>A range ({@link #verifyOnline(Path, JWKSet, EntryOpener, long, long)}) is checked from its first entry, whose
+ * link to the entry before it is taken as given, and on past its last entry, without opening seals, up to the first
+ * checkpoint at or after it, since that signature is what proves the range as written; nothing after that checkpoint
+ * (or after the range, when no checkpoint follows it yet) is read, so a range up to {@link AuditJournal#lastDurableSeq}
+ * is checked while the journal is written.
  */
 public final class JournalVerifier {
 
@@ -89,27 +96,57 @@ public final class JournalVerifier {
 
     private final JWKSet publicKeys;
     private final Optional<EntryOpener> opener;
+    private final long fromSeq;
+    private final long toSeq;
 
-    private JournalVerifier(JWKSet publicKeys, Optional<EntryOpener> opener) {
+    private JournalVerifier(JWKSet publicKeys, Optional<EntryOpener> opener, long fromSeq, long toSeq) {
         this.publicKeys = publicKeys;
         this.opener = opener;
+        this.fromSeq = fromSeq;
+        this.toSeq = toSeq;
     }
 
     /** Checks the journal in {@code directory} against the signing public keys: what an auditor can do offline. */
     public static Report verifyOffline(Path directory, JWKSet publicKeys) throws IOException {
-        return new JournalVerifier(publicKeys, Optional.empty()).verify(directory);
+        return new JournalVerifier(publicKeys, Optional.empty(), 1, Long.MAX_VALUE).verify(directory);
     }
 
     /** As {@link #verifyOffline}, and opens every entry's seal with the broker's keys. */
     public static Report verifyOnline(Path directory, JWKSet publicKeys, EntryOpener opener) throws IOException {
-        return new JournalVerifier(publicKeys, Optional.of(opener)).verify(directory);
+        return new JournalVerifier(publicKeys, Optional.of(opener), 1, Long.MAX_VALUE).verify(directory);
+    }
+
+    /**
+     * As {@link #verifyOnline(Path, JWKSet, EntryOpener)}, for the entries {@code fromSeq} to {@code toSeq} (both
+     * inclusive; see the class comment for what else is read). The report counts the entries of the range; a last
+     * checkpoint line still being written (no line end yet) is not read.
+     */
+    public static Report verifyOnline(Path directory, JWKSet publicKeys, EntryOpener opener, long fromSeq, long toSeq)
+            throws IOException {
+        if (fromSeq < 1 || toSeq < fromSeq) {
+            throw new IllegalArgumentException("a range of entries is 1 <= from <= to, not " + fromSeq + " to "
+                    + toSeq);
+        }
+        return new JournalVerifier(publicKeys, Optional.of(opener), fromSeq, toSeq).verify(directory);
+    }
+
+    private static long firstSeq(Path file) {
+        return Long.parseLong(file.getFileName().toString().substring(0, 20));
+    }
+
+    private boolean whole() {
+        return fromSeq == 1 && toSeq == Long.MAX_VALUE;
     }
 
     private Report verify(Path directory) throws IOException {
         Path checkpointsFile = directory.resolve(AuditJournal.CHECKPOINTS_FILE);
         TreeMap<Long, Checkpoint> checkpoints = new TreeMap<>();
         if (Files.exists(checkpointsFile)) {
-            List<String> lines = Files.readAllLines(checkpointsFile, StandardCharsets.US_ASCII);
+            String text = Files.readString(checkpointsFile, StandardCharsets.US_ASCII);
+            List<String> lines = new ArrayList<>(text.lines().toList());
+            if (!whole() && !text.isEmpty() && !text.endsWith("\n")) {
+                lines.remove(lines.size() - 1);
+            }
             for (int i = 0; i < lines.size(); i++) {
                 try {
                     Checkpoint checkpoint = Checkpoint.verify(lines.get(i), publicKeys);
@@ -120,20 +157,25 @@ public final class JournalVerifier {
                 }
             }
         }
-        Walk walk = new Walk(checkpoints);
-        for (Path file : JournalFormat.files(directory)) {
-            Optional<Problem> problem = walk.file(file);
+        Long signedAfter = checkpoints.ceilingKey(toSeq);
+        Walk walk = new Walk(checkpoints, toSeq == Long.MAX_VALUE || signedAfter == null ? toSeq : signedAfter);
+        List<Path> files = JournalFormat.files(directory);
+        for (int i = 0; i < files.size() && !walk.done; i++) {
+            if (i + 1 < files.size() && firstSeq(files.get(i + 1)) <= fromSeq) {
+                continue;
+            }
+            Optional<Problem> problem = walk.file(files.get(i));
             if (problem.isPresent()) {
                 return walk.report(problem);
             }
         }
-        Map.Entry<Long, Checkpoint> beyond = checkpoints.higherEntry(walk.lastSeq);
-        if (beyond != null && walk.entries > 0) {
-            return walk.report(Optional.of(new Problem(walk.lastSeq + 1, checkpointsFile, 0, Kind.TRUNCATED,
-                    "the journal ends at entry " + walk.lastSeq + ", but a checkpoint signs entry " + beyond.getKey()
+        Map.Entry<Long, Checkpoint> beyond = checkpoints.higherEntry(walk.lastRead);
+        if (!walk.done && beyond != null && walk.lastRead > 0) {
+            return walk.report(Optional.of(new Problem(walk.lastRead + 1, checkpointsFile, 0, Kind.TRUNCATED,
+                    "the journal ends at entry " + walk.lastRead + ", but a checkpoint signs entry " + beyond.getKey()
                             + ": entries were cut off its end")));
         }
-        if (walk.entries == 0 && !checkpoints.isEmpty()) {
+        if (walk.lastRead == 0 && !checkpoints.isEmpty()) {
             return walk.report(Optional.of(new Problem(checkpoints.firstKey(), directory, 0, Kind.TRUNCATED,
                     "no journal file is left, but checkpoints sign entries up to " + checkpoints.lastKey())));
         }
@@ -143,19 +185,36 @@ public final class JournalVerifier {
     /** The state of one pass over the files. */
     private final class Walk {
         private final TreeMap<Long, Checkpoint> checkpoints;
+        /** The walk ends after this entry. */
+        private final long stopAt;
+        private boolean done;
+        private boolean walked;
         private long entries;
         private long firstSeq;
         private long lastSeq = -1;
+        /** The hash of entry lastSeq; null until the walk reaches the first entry it checks. */
         private byte[] lastHash;
+        /** The last entry of the range checked. */
+        private long lastInRange = -1;
+        /** The last entry read, checked or not (0 when none was). */
+        private long lastRead;
         private int matched;
         private long lastSignedSeq;
 
-        Walk(TreeMap<Long, Checkpoint> checkpoints) {
+        Walk(TreeMap<Long, Checkpoint> checkpoints, long stopAt) {
             this.checkpoints = checkpoints;
+            this.stopAt = stopAt;
         }
 
         Report report(Optional<Problem> problem) {
-            return new Report(entries, firstSeq, Math.max(lastSeq, 0), matched, lastSignedSeq, problem);
+            return new Report(entries, firstSeq, Math.max(lastInRange, 0), matched, lastSignedSeq, problem);
+        }
+
+        private void startAt(long seq, byte[] previousHash) {
+            firstSeq = seq;
+            lastSeq = seq - 1;
+            lastInRange = seq - 1;
+            lastHash = previousHash;
         }
 
         Optional<Problem> file(Path file) throws IOException {
@@ -163,16 +222,24 @@ public final class JournalVerifier {
             try {
                 scanner = EntryScanner.open(file);
             } catch (JournalDamageException e) {
-                return Optional.of(new Problem(lastSeq + 1, file, e.position(),
+                return Optional.of(new Problem(lastRead + 1, file, e.position(),
                         e.cutShort() ? Kind.TRUNCATED : Kind.MALFORMED, e.getMessage()));
             }
             try (scanner) {
                 JournalFormat.Header header = scanner.header();
-                if (lastHash == null) {
-                    // The oldest file left: retention may have deleted those before it, so it is where proof starts.
-                    firstSeq = header.firstSeq();
-                    lastSeq = header.firstSeq() - 1;
-                    lastHash = header.previousHash();
+                boolean first = !walked;
+                walked = true;
+                if (lastHash == null && first && header.firstSeq() >= fromSeq) {
+                    // The oldest file left (retention may have deleted those before it) or the range's first file:
+                    // where proof starts.
+                    startAt(header.firstSeq(), header.previousHash());
+                } else if (lastHash == null && header.firstSeq() <= fromSeq) {
+                    // The range starts inside this file: its entries before the range are skipped.
+                    lastRead = header.firstSeq() - 1;
+                } else if (lastHash == null) {
+                    // The file before ended before the range began, and this one begins after it.
+                    startAt(fromSeq, header.previousHash());
+                    return Optional.of(sequenceProblem(file, 0, fromSeq, header.firstSeq(), "file"));
                 } else if (header.firstSeq() != lastSeq + 1) {
                     return Optional.of(sequenceProblem(file, 0, lastSeq + 1, header.firstSeq(), "file"));
                 } else if (!Arrays.equals(header.previousHash(), lastHash)) {
@@ -184,14 +251,22 @@ public final class JournalVerifier {
                     try {
                         entry = scanner.next();
                     } catch (JournalDamageException e) {
-                        return Optional.of(new Problem(lastSeq + 1, file, e.position(),
+                        return Optional.of(new Problem(lastRead + 1, file, e.position(),
                                 e.cutShort() ? Kind.TRUNCATED : Kind.MALFORMED, e.getMessage()));
                     }
                     if (entry == null) {
                         return Optional.empty();
                     }
+                    if (lastHash == null) {
+                        if (entry.seq() < fromSeq) {
+                            lastRead = entry.seq();
+                            continue;
+                        }
+                        // The range's first entry: its link to the entry before it is taken as given.
+                        startAt(fromSeq, entry.previousHash());
+                    }
                     Optional<Problem> problem = entry(header, entry);
-                    if (problem.isPresent()) {
+                    if (problem.isPresent() || done) {
                         return problem;
                     }
                 }
@@ -211,7 +286,7 @@ public final class JournalVerifier {
                 return Optional.of(new Problem(entry.seq(), entry.file(), entry.position(), Kind.HASH_MISMATCH,
                         "entry " + entry.seq() + "'s bytes are not those its hash was computed over"));
             }
-            if (opener.isPresent()) {
+            if (opener.isPresent() && entry.seq() <= toSeq) {
                 try {
                     opener.get().open(header, entry);
                 } catch (AEADBadTagException | KeyUnavailableException | KeyUnwrapException
@@ -232,9 +307,14 @@ public final class JournalVerifier {
                 matched++;
                 lastSignedSeq = entry.seq();
             }
-            entries++;
+            if (entry.seq() <= toSeq) {
+                entries++;
+                lastInRange = entry.seq();
+            }
             lastSeq = entry.seq();
+            lastRead = entry.seq();
             lastHash = entry.storedHash();
+            done = entry.seq() >= stopAt;
             return Optional.empty();
         }
 

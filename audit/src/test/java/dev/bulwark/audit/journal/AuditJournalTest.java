@@ -103,6 +103,11 @@ class AuditJournalTest {
         return JournalVerifier.verifyOnline(directory, signer.publicKeys(), new EntryOpener(keyring, gcm));
     }
 
+    private JournalVerifier.Report online(long fromSeq, long toSeq) throws IOException {
+        return JournalVerifier.verifyOnline(directory, signer.publicKeys(), new EntryOpener(keyring, gcm), fromSeq,
+                toSeq);
+    }
+
     // ---------------------------------------------------------------- intact
 
     @Test
@@ -293,6 +298,55 @@ class AuditJournalTest {
         assertEquals(2, VerifyCommand.run(new String[] {"--journal"}, new PrintStream(out), new PrintStream(out)));
     }
 
+    // ---------------------------------------------------------------- a range, online
+
+    @Test
+    void aRangeIsCheckedUpToTheCheckpointThatSignsItAndNoFurther() throws Exception {
+        write(25); // checkpoints after entries 10, 20 and 25
+        write(25); // entries 26 to 50: checkpoints after 35, 45 and 50
+
+        JournalVerifier.Report range = online(13, 28);
+        assertTrue(range.intact(), range.summary());
+        assertEquals(16, range.entries(), "entries 13 to 28");
+        assertEquals(13, range.firstSeq());
+        assertEquals(28, range.lastSeq());
+        assertEquals(35, range.lastSignedSeq(), "checked on to the checkpoint after the range");
+
+        List<EntryScanner.Entry> second = entries(JournalFormat.files(directory).get(1));
+        flipSealedByte(second.get(13)); // entry 39, past that checkpoint
+        assertTrue(online(13, 28).intact(), "nothing after the checkpoint that signs the range is read");
+        flipSealedByte(second.get(7)); // entry 33, between the range and its checkpoint
+        assertFirstBad(33, JournalVerifier.Kind.HASH_MISMATCH, online(13, 28));
+    }
+
+    @Test
+    void aRangeNamesItsFirstBadEntry() throws Exception {
+        write(25);
+        List<EntryScanner.Entry> entries = entries(onlyFile());
+        rewrite(onlyFile(), entries, List.of(cut(entries, 14)));
+
+        assertTrue(online(1, 10).intact(), online(1, 10).summary());
+        // Entries 11 to 13 are whole, but the checkpoint at 20 that proves them is reached only across the gap.
+        assertFirstBad(15, JournalVerifier.Kind.OUT_OF_SEQUENCE, online(11, 13));
+        assertFirstBad(15, JournalVerifier.Kind.OUT_OF_SEQUENCE, online(15, 18));
+        assertFirstBad(15, JournalVerifier.Kind.OUT_OF_SEQUENCE, online(12, 18));
+        assertThrows(IllegalArgumentException.class, () -> online(5, 4));
+    }
+
+    @Test
+    void aRangeWithNoCheckpointAfterItEndsAtItsLastEntry() throws Exception {
+        reopen(EVERY_TEN);
+        for (int i = 0; i < 15; i++) {
+            journal.append(event(i)).get();
+        }
+        // The journal is still being written: entries 11 to 15 are not signed yet.
+        JournalVerifier.Report range = online(8, journal.lastDurableSeq());
+        assertTrue(range.intact(), range.summary());
+        assertEquals(8, range.entries());
+        assertEquals(10, range.lastSignedSeq());
+        assertTrue(range.summary().contains("entries after 10 are chained but not yet signed"), range.summary());
+    }
+
     @Test
     void appendsAfterCloseFail() throws Exception {
         reopen(EVERY_TEN);
@@ -332,6 +386,10 @@ class AuditJournalTest {
 
     private interface ByteChange {
         byte apply(byte b);
+    }
+
+    private static void flipSealedByte(EntryScanner.Entry entry) throws IOException {
+        patch(entry.file(), entry.position() + 4 + JournalFormat.BODY_FIXED + 3, b -> (byte) ~b);
     }
 
     private static void patch(Path file, long position, ByteChange change) throws IOException {

@@ -7,6 +7,7 @@ import dev.bulwark.audit.journal.AuditJournal;
 import dev.bulwark.audit.journal.CheckpointSigner;
 import dev.bulwark.audit.journal.EntryOpener;
 import dev.bulwark.audit.journal.JournalReader;
+import dev.bulwark.audit.journal.JournalSearch;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.SealedFiles;
 import org.slf4j.Logger;
@@ -21,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The broker's audit trail: the journal in {@code <data-dir>/audit}, sealed under the broker's key and signed by its
  * checkpoint key, and what reads it back. Everything audited goes through {@link #record}, whose future completes once
- * the entry is on disk.
+ * the entry is on disk; auditors' queries go through {@link #search}.
  */
 public final class AuditTrail implements AutoCloseable {
 
@@ -29,12 +30,14 @@ public final class AuditTrail implements AutoCloseable {
 
     private final AuditJournal journal;
     private final EntryOpener opener;
+    private final JournalSearch search;
     private final Clock clock;
     private volatile AuditStream stream;
 
     private AuditTrail(AuditJournal journal, EntryOpener opener, Clock clock) {
         this.journal = journal;
         this.opener = opener;
+        this.search = new JournalSearch(journal, opener);
         this.clock = clock;
     }
 
@@ -86,6 +89,11 @@ public final class AuditTrail implements AutoCloseable {
 
     public JournalReader reader() {
         return new JournalReader(journal.directory(), opener);
+    }
+
+    /** Auditors' queries, through the journal's index. */
+    public JournalSearch search() {
+        return search;
     }
 
     public EntryOpener opener() {

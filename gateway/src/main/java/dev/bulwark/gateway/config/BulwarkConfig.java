@@ -169,6 +169,13 @@ public interface BulwarkConfig {
         /** A journal file is closed (and made read-only) once it reaches this many bytes. */
         @WithDefault("67108864")
         long fileBytes();
+
+        /**
+         * About how much memory the indexes of closed journal files may take (5 to 8 bytes an entry): beyond it, the
+         * least recently queried are dropped and read again from their sidecars when a query needs them.
+         */
+        @WithDefault("134217728")
+        long indexCacheBytes();
     }
 
     interface Crypto {
