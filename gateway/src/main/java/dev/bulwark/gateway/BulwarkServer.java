@@ -80,8 +80,10 @@ import dev.bulwark.gateway.txn.TransactionLog;
 import dev.bulwark.gateway.txn.TransactionPartitions;
 import dev.bulwark.gateway.txn.TransactionSettings;
 import dev.bulwark.storage.AtRestKeys;
+import dev.bulwark.storage.BatchSealingMismatchException;
 import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.StorageSettings;
 import dev.bulwark.storage.crypto.AesGcm;
@@ -219,9 +221,10 @@ public final class BulwarkServer implements AutoCloseable {
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
         if (!config.storage().sealBatches()) {
             LOG.warn("bulwark.storage.seal-batches=false: record batches are stored UNSEALED, readable by anyone who "
-                    + "copies the disk; this is for measuring what sealing costs, never for data that matters");
+                    + "copies the disk; this is for measuring what sealing costs, never for data that matters. The "
+                    + "data directory keeps this choice for good: it will not start sealing");
         }
-        LogManager logs = LogManager.open(dataDir.resolve("log"), new StorageSettings(
+        LogManager logs = openLogStore(config, dataDir.resolve("log"), new StorageSettings(
                         config.storage().flushPolicy(),
                         config.storage().flushInterval(),
                         config.storage().flushThreads(),
@@ -428,6 +431,23 @@ public final class BulwarkServer implements AutoCloseable {
                 MARKER_RETRY_BACKOFF,
                 Duration.ofMillis(broker.intValue(BrokerConfigs.TRANSACTIONAL_ID_EXPIRATION_MS)),
                 Duration.ofMillis(broker.intValue(BrokerConfigs.TRANSACTION_ID_EXPIRATION_CHECK_MS)));
+    }
+
+    /**
+     * Opens the log store; one created with the other {@code bulwark.storage.seal-batches} is refused, saying which
+     * setting it needs.
+     */
+    private static LogManager openLogStore(BulwarkConfig config, Path logDir, StorageSettings settings, AtRestKeys keys,
+                                           Map<String, ?> serverDefaults, Clock clock, PartitionLog.Listener listener)
+            throws IOException {
+        try {
+            return LogManager.open(logDir, settings, keys, serverDefaults, clock, listener);
+        } catch (BatchSealingMismatchException e) {
+            throw new IOException("bulwark.storage.seal-batches=" + config.storage().sealBatches()
+                    + " does not match the data directory: " + e.getMessage() + ". Start it with"
+                    + " bulwark.storage.seal-batches=" + e.storeSeals() + " (BULWARK_STORAGE_SEAL_BATCHES="
+                    + e.storeSeals() + "), or use a fresh data directory", e);
+        }
     }
 
     /**
