@@ -33,6 +33,12 @@ import java.util.Objects;
  * provider can replace the JDK's SunJCE (whose GCM uses the AES-NI and carry-less multiply intrinsics) in one place:
  * {@link CryptoProvider#aesGcm()}.
  *
+ * <p>Design note: SunJCE's GCM is several times slower when the plaintext side of a call is a direct buffer than when
+ * it is a heap array (measured at 64 KiB, AMD EPYC: sealing from direct 2.8 GB/s against 7.4 GB/s from heap on JDK 25,
+ * about 10% slower on JDK 17; opening into direct alike), and the broker's network buffers are direct. So a direct
+ * plaintext (to seal) or a direct output (to open) goes through a heap buffer each thread keeps: a copy costs far less
+ * than the slower path. Like the network buffers, it holds plaintext in memory only, never on disk.
+ *
  * <p>Thread-safe.
  */
 public final class AesGcm {
@@ -42,10 +48,14 @@ public final class AesGcm {
     public static final int TAG_LENGTH = 16;
 
     private static final String TRANSFORMATION = "AES/GCM/NoPadding";
+    /** Ranges larger than this are staged in a buffer of their own rather than the thread's. */
+    private static final int MAX_STAGING = 8 << 20;
 
     private final Provider provider;
     private final SecureRandom random;
     private final ThreadLocal<Cipher> ciphers;
+    /** Each thread's heap buffer for plaintext from or to a direct buffer (see the class comment). */
+    private final ThreadLocal<ByteBuffer> staging = ThreadLocal.withInitial(() -> ByteBuffer.allocate(64 << 10));
 
     /** The JDK's SunJCE provider and the platform's default {@link SecureRandom}. */
     public AesGcm() {
@@ -117,8 +127,9 @@ public final class AesGcm {
                     + " bytes of room, the output buffer has " + out.remaining());
         }
         Cipher cipher = init(Cipher.ENCRYPT_MODE, key, nonce, associatedData);
+        ByteBuffer source = plaintext.hasArray() ? plaintext : staging(plaintext.remaining()).put(plaintext).flip();
         try {
-            return cipher.doFinal(plaintext, out);
+            return cipher.doFinal(source, out);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM sealing failed in provider " + provider.getName(), e);
         }
@@ -146,18 +157,36 @@ public final class AesGcm {
                     + " bytes of room, the output buffer has " + out.remaining());
         }
         Cipher cipher = init(Cipher.DECRYPT_MODE, key, nonce, associatedData);
-        int start = out.position();
+        ByteBuffer target = out.hasArray() ? out : staging(length);
+        int start = target.position();
         try {
-            return cipher.doFinal(sealed, out);
+            cipher.doFinal(sealed, target);
         } catch (AEADBadTagException e) {
             for (int i = start; i < start + length; i++) {
-                out.put(i, (byte) 0);
+                target.put(i, (byte) 0);
             }
-            out.position(start);
+            target.position(start);
             throw e;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM opening failed in provider " + provider.getName(), e);
         }
+        if (target != out) {
+            out.put(target.flip());
+        }
+        return length;
+    }
+
+    /** This thread's heap buffer, cleared, with room for {@code length} bytes (a fresh one past 8 MiB). */
+    private ByteBuffer staging(int length) {
+        if (length > MAX_STAGING) {
+            return ByteBuffer.allocate(length);
+        }
+        ByteBuffer buffer = staging.get();
+        if (buffer.capacity() < length) {
+            buffer = ByteBuffer.allocate(Math.max(length, Math.min(MAX_STAGING, buffer.capacity() * 2)));
+            staging.set(buffer);
+        }
+        return buffer.clear().limit(length);
     }
 
     /**
