@@ -457,7 +457,7 @@ public final class BulwarkServer implements AutoCloseable {
     private static void warmUpCrypto(AtRestKeys keys) {
         Thread warmUp = new Thread(() -> {
             try {
-                keys.gcm().warmUp(4000);
+                keys.gcm().warmUp(20_000);
             } catch (RuntimeException e) {
                 LOG.error("AES-GCM self-test failed: {}", e.getMessage(), e);
             }

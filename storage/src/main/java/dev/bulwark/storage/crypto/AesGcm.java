@@ -190,35 +190,47 @@ public final class AesGcm {
     }
 
     /**
-     * Seals and opens {@code rounds} small random ranges with a throwaway key and checks each comes back as it was
-     * (a self-test of the provider), through the same calls the log makes, heap and direct.
+     * Seals and opens {@code rounds} random ranges with throwaway keys and checks each comes back as it was (a
+     * self-test of the provider), through the same calls the log makes, heap and direct: 1 KiB ranges, and in the
+     * second half every sixteenth one of a batch's size, from 16 KiB to just over 1 MiB.
      *
      * <p>Why: the JIT compiles GCM's intrinsic loops only after many calls, and a call on a whole batch (tens of
      * kilobytes) counts once; a fresh server that seals only batches runs its first seconds of traffic through the
-     * interpreted loops, some fifty times slower. A few thousand small calls, about 0.2 s on one core at start,
-     * compile them before the traffic comes.
+     * interpreted loops, some fifty times slower. Many small calls compile them before the traffic comes. The large
+     * ones take the provider's paths for long ranges (SunJCE splits them in chunks), which the small ones never
+     * reach: compiled code that has not seen them is thrown away when traffic first takes them, and the broker ran
+     * its first seconds of batches through unintrinsified GHASH again (measured on JDK 17 with 1 KiB calls only).
      *
      * @throws IllegalStateException when a range does not come back as it was sealed
      */
     public void warmUp(int rounds) {
-        SecretKey key = newKey();
-        byte[] plain = new byte[1024];
-        ByteBuffer sealed = ByteBuffer.allocate(sealedLength(plain.length));
-        ByteBuffer heap = ByteBuffer.allocate(plain.length);
-        ByteBuffer direct = ByteBuffer.allocateDirect(plain.length);
+        SecretKey key = null;
+        int[] largeSizes = {16 << 10, (64 << 10) + 100, 256 << 10, (1 << 20) + 100};
+        int maxSize = largeSizes[largeSizes.length - 1];
+        byte[] plain = new byte[maxSize];
+        random.nextBytes(plain);
+        ByteBuffer sealed = ByteBuffer.allocate(sealedLength(maxSize));
+        ByteBuffer heap = ByteBuffer.allocate(maxSize);
+        ByteBuffer direct = ByteBuffer.allocateDirect(maxSize);
         ByteBuffer associatedData = ByteBuffer.allocate(16);
         byte[] nonce = new byte[NONCE_LENGTH];
         for (int i = 0; i < rounds; i++) {
-            random.nextBytes(plain);
+            if (i % 16 == 0) {
+                key = newKey(); // the log switches between segments' keys all the time: key expansion is hot too
+            }
+            // Large ranges only once the small ones had the loops compiled: interpreted, they would take seconds.
+            int size = i >= rounds / 2 && i % 16 == 15 ? largeSizes[(i / 16) % largeSizes.length] : 1024;
             ByteBuffer.wrap(nonce).putInt(0, i);
-            seal(key, nonce, associatedData, ByteBuffer.wrap(plain), sealed.clear());
+            ByteBuffer plaintext = ByteBuffer.wrap(plain, i % 64, size - i % 64).slice();
+            ByteBuffer source = (i & 2) == 0 ? plaintext.duplicate() : direct.clear().put(plaintext.duplicate()).flip();
+            seal(key, nonce, associatedData, source, sealed.clear());
             ByteBuffer out = (i & 1) == 0 ? heap.clear() : direct.clear();
             try {
                 open(key, nonce, associatedData, sealed.flip(), out);
             } catch (AEADBadTagException e) {
                 throw new IllegalStateException("AES-GCM self-test failed in provider " + provider.getName(), e);
             }
-            if (!out.flip().equals(ByteBuffer.wrap(plain))) {
+            if (!out.flip().equals(plaintext)) {
                 throw new IllegalStateException("AES-GCM self-test: provider " + provider.getName()
                         + " opened other bytes than it sealed");
             }
