@@ -1,5 +1,6 @@
 package dev.bulwark.gateway.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulwark.audit.AuditEvent;
 import dev.bulwark.audit.Outcome;
 import dev.bulwark.audit.journal.EntryOpener;
@@ -33,9 +34,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +47,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -77,6 +81,9 @@ class AuditTrailIT {
         Path data = dir.resolve("data");
         try (BulwarkProcess server = BulwarkProcess.startForTenants(data, OPERATOR, OPERATOR_PASSWORD)) {
             OperatorRest rest = new OperatorRest(server, OPERATOR, OPERATOR_PASSWORD);
+            rest.post("/api/v1/tenants/default/users", Map.of("name", "auditor", "password", "auditor-secret",
+                    "role", "auditor"));
+            String started = Instant.now().minusSeconds(1).toString();
             rest.post("/api/v1/tenants", Map.of("name", "acme"));
             rest.post("/api/v1/tenants/acme/users", Map.of("name", "app", "password", "app-secret", "role",
                     "member"));
@@ -103,12 +110,14 @@ class AuditTrailIT {
             rest.post("/api/v1/tenants/acme/keys/rotate", null);
             produce(server);
             assertEquals(1, consumeAsBoss(server));
+            queryTheSession(server, started);
             assertEquals(0, server.stop());
 
             List<AuditEvent> events = read(data);
             List<Seen> admin = events.stream().filter(e -> !e.action().equals("authenticate")
                     && !e.action().startsWith("server.") && !e.action().startsWith("data.")).map(Seen::of).toList();
             assertEquals(List.of(
+                    new Seen("user.create", "user:default/auditor", Outcome.SUCCESS, OPERATOR),
                     new Seen("tenant.create", "tenant:acme", Outcome.SUCCESS, OPERATOR),
                     new Seen("user.create", "user:acme/app", Outcome.SUCCESS, OPERATOR),
                     new Seen("user.create", "user:acme/boss", Outcome.SUCCESS, OPERATOR),
@@ -117,7 +126,8 @@ class AuditTrailIT {
                     new Seen("produce", "topic:payments", Outcome.DENIED, "app@acme"),
                     new Seen("create_acls", "topic:payments", Outcome.SUCCESS, "boss@acme"),
                     new Seen("alter_client_quotas", "quota:user=app", Outcome.SUCCESS, "boss@acme"),
-                    new Seen("key.rotate", "tenant:acme", Outcome.SUCCESS, OPERATOR)), admin);
+                    new Seen("key.rotate", "tenant:acme", Outcome.SUCCESS, OPERATOR),
+                    new Seen("http.get", "path:/api/v1/audit/events", Outcome.DENIED, OPERATOR)), admin);
             List<Seen> authentications = events.stream().filter(e -> e.action().equals("authenticate"))
                     .map(Seen::of).distinct().toList();
             assertTrue(authentications.contains(new Seen("authenticate", "listener:SASL_PLAINTEXT",
@@ -239,6 +249,45 @@ class AuditTrailIT {
         }
         assertTrue(values.stream().anyMatch(until), user + " never saw the event it waited for: " + values);
         return values;
+    }
+
+    /** The session's events through the auditors' query API: each filter, and both exports. */
+    private static void queryTheSession(BulwarkProcess server, String started) throws Exception {
+        OperatorRest auditor = new OperatorRest(server, "auditor", "auditor-secret");
+        JsonNode byPrincipal = auditor.call("GET", "/api/v1/audit/events?principal=boss@acme", null).get("events");
+        assertTrue(byPrincipal.size() > 0 && stream(byPrincipal).allMatch(e -> e.get("principal").asText()
+                .equals("boss@acme")), byPrincipal.toString());
+        assertTrue(stream(byPrincipal).anyMatch(e -> e.get("action").asText().equals("create_topics")));
+        JsonNode acls = auditor.call("GET", "/api/v1/audit/events?action=create_acls", null).get("events");
+        assertEquals(2, acls.size(), acls.toString());
+        JsonNode denied = auditor.call("GET", "/api/v1/audit/events?outcome=DENIED", null).get("events");
+        assertEquals(1, denied.size(), denied.toString());
+        assertEquals("produce", denied.get(0).get("action").asText());
+        JsonNode onPayments = auditor.call("GET", "/api/v1/audit/events?resource=topic:payments", null)
+                .get("events");
+        assertTrue(stream(onPayments).anyMatch(e -> e.get("action").asText().equals("data.produce")),
+                onPayments.toString());
+        JsonNode ofAcme = auditor.call("GET", "/api/v1/audit/events?tenant=acme", null).get("events");
+        assertTrue(ofAcme.size() >= 9 && stream(ofAcme).allMatch(e -> e.get("tenant").asText().equals("acme")),
+                ofAcme.toString());
+        assertTrue(auditor.call("GET", "/api/v1/audit/events?from=" + started, null).get("events").size() > 0);
+        assertEquals(0, auditor.call("GET", "/api/v1/audit/events?from=" + Instant.now().plusSeconds(3600), null)
+                .get("events").size());
+        HttpResponse<String> ndjson = auditor.send("GET", "/api/v1/audit/events?action=create_acls&format=ndjson",
+                null);
+        assertEquals(200, ndjson.statusCode(), ndjson.body());
+        assertEquals(2, ndjson.body().lines().count(), ndjson.body());
+        HttpResponse<String> csv = auditor.send("GET", "/api/v1/audit/events?action=create_acls&format=csv", null);
+        assertEquals(200, csv.statusCode(), csv.body());
+        assertEquals(3, csv.body().lines().count(), "a header and two rows: " + csv.body());
+        assertEquals(403, new OperatorRest(server, OPERATOR, OPERATOR_PASSWORD)
+                .send("GET", "/api/v1/audit/events", null).statusCode(), "operators are no auditors");
+        JsonNode verified = auditor.call("GET", "/api/v1/audit/verify", null);
+        assertTrue(verified.get("intact").asBoolean(), "the live journal verifies intact online: " + verified);
+    }
+
+    private static Stream<JsonNode> stream(JsonNode array) {
+        return StreamSupport.stream(array.spliterator(), false);
     }
 
     private static AclBinding acl(ResourceType type, String name, AclOperation operation) {
