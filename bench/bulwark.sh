@@ -35,15 +35,25 @@ stop_bulwark() {
   bulwark_pid=""
 }
 
-# Prints, per test of the first run's summary, the mean records/s over A's and B's runs and the ratio A/B.
-#   print_ratio OUT A_GLOB B_GLOB
+# Prints a table: per test of the first run's summary, the mean records/s and MB/s over A's runs and over B's, and
+# the ratio A/B of records/s (MB/s is records/s times the record size: the same ratio).
+#   print_ratio OUT A_GLOB B_GLOB A_NAME B_NAME
 print_ratio() {
-  local out="$1" a="$2" b="$3" first
+  local out="$1" a="$2" b="$3" first t xr xm yr ym ratio
   first=$(ls "$out"/$a/summary.tsv | head -n 1)
+  printf '%-20s %14s %9s %14s %9s %7s\n' test "$4 rec/s" MB/s "$5 rec/s" MB/s ratio
   for t in $(awk -F'\t' 'NR > 1 { print $1 }' "$first"); do
-    x=$(cat "$out"/$a/summary.tsv | awk -F'\t' -v t="$t" '$1 == t && $2 ~ /^[0-9]+$/ { s += $2; n++ } END { if (n) printf "%.0f", s / n }')
-    y=$(cat "$out"/$b/summary.tsv | awk -F'\t' -v t="$t" '$1 == t && $2 ~ /^[0-9]+$/ { s += $2; n++ } END { if (n) printf "%.0f", s / n }')
-    ratio=$(awk -v x="${x:-0}" -v y="${y:-0}" 'BEGIN { if (y > 0) printf "%.2fx", x / y; else print "-" }')
-    printf '%-20s %14s %14s %8s\n' "$t" "${x:--}" "${y:--}" "$ratio"
+    read -r xr xm < <(mean_of "$t" "$out"/$a/summary.tsv)
+    read -r yr ym < <(mean_of "$t" "$out"/$b/summary.tsv)
+    ratio=$(awk -v x="$xr" -v y="$yr" 'BEGIN { if (x != "-" && y > 0) printf "%.2fx", x / y; else print "-" }')
+    printf '%-20s %14s %9s %14s %9s %7s\n' "$t" "$xr" "$xm" "$yr" "$ym" "$ratio"
   done
+}
+
+# mean_of TEST SUMMARY... : "records/s MB/s", each the mean over the summaries that have a number for it, else "-".
+mean_of() {
+  local t="$1"
+  shift
+  cat "$@" | awk -F'\t' -v t="$t" '$1 == t && $2 ~ /^[0-9]+$/ { r += $2; n++; if ($3 ~ /^[0-9.]+$/) { m += $3; k++ } }
+      END { printf "%s %s\n", n ? sprintf("%.0f", r / n) : "-", k ? sprintf("%.2f", m / k) : "-" }'
 }

@@ -6,7 +6,8 @@
 # For each repeat: start Bulwark (fresh data dir, its durable default unless FLUSH_POLICY says otherwise, and the two
 # broker settings start-kafka.sh gives Kafka: group.initial.rebalance.delay.ms=0, auto.create.topics.enable=true), run
 # ../shared/bench/perf.sh against it, stop it; then the same against Apache Kafka started from Maven Central jars by
-# ../shared/bench/start-kafka.sh. Then prints, per test, the mean records/s of each and the ratio Bulwark/Kafka.
+# ../shared/bench/start-kafka.sh. Then prints, per test, the mean records/s and MB/s of each and the ratio
+# Bulwark/Kafka.
 #
 # The targets (issue 2): producer 1 KB records, acks=all, 6 partitions, batch.size 65536, linger.ms 5, and the
 # consumer reading them back, each at least 1.0x Apache Kafka.
@@ -46,7 +47,6 @@ for ((r = 1; r <= REPEATS; r++)); do
 done
 
 echo
-echo "# Bulwark / Apache Kafka, mean of $REPEATS run(s), records/s (flush policy ${FLUSH_POLICY:-durable})"
-printf '%-20s %14s %14s %8s\n' test bulwark kafka ratio
-print_ratio "$OUT" "perf-bulwark-*" "perf-kafka-*" | tee "$OUT/ratio.txt"
+echo "# Bulwark / Apache Kafka, mean of $REPEATS run(s) (flush policy ${FLUSH_POLICY:-durable})"
+print_ratio "$OUT" "perf-bulwark-*" "perf-kafka-*" bulwark kafka | tee "$OUT/ratio.txt"
 echo "# raw output: $OUT"

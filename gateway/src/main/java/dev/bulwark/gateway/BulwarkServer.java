@@ -80,8 +80,10 @@ import dev.bulwark.gateway.txn.TransactionLog;
 import dev.bulwark.gateway.txn.TransactionPartitions;
 import dev.bulwark.gateway.txn.TransactionSettings;
 import dev.bulwark.storage.AtRestKeys;
+import dev.bulwark.storage.BatchSealingMismatchException;
 import dev.bulwark.storage.LogConfig;
 import dev.bulwark.storage.LogManager;
+import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.StorageSettings;
 import dev.bulwark.storage.crypto.AesGcm;
@@ -219,9 +221,10 @@ public final class BulwarkServer implements AutoCloseable {
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
         if (!config.storage().sealBatches()) {
             LOG.warn("bulwark.storage.seal-batches=false: record batches are stored UNSEALED, readable by anyone who "
-                    + "copies the disk; this is for measuring what sealing costs, never for data that matters");
+                    + "copies the disk; this is for measuring what sealing costs, never for data that matters. The "
+                    + "data directory keeps this choice for good: it will not start sealing");
         }
-        LogManager logs = LogManager.open(dataDir.resolve("log"), new StorageSettings(
+        LogManager logs = openLogStore(config, dataDir.resolve("log"), new StorageSettings(
                         config.storage().flushPolicy(),
                         config.storage().flushInterval(),
                         config.storage().flushThreads(),
@@ -431,13 +434,30 @@ public final class BulwarkServer implements AutoCloseable {
     }
 
     /**
+     * Opens the log store; one created with the other {@code bulwark.storage.seal-batches} is refused, saying which
+     * setting it needs.
+     */
+    private static LogManager openLogStore(BulwarkConfig config, Path logDir, StorageSettings settings, AtRestKeys keys,
+                                           Map<String, ?> serverDefaults, Clock clock, PartitionLog.Listener listener)
+            throws IOException {
+        try {
+            return LogManager.open(logDir, settings, keys, serverDefaults, clock, listener);
+        } catch (BatchSealingMismatchException e) {
+            throw new IOException("bulwark.storage.seal-batches=" + config.storage().sealBatches()
+                    + " does not match the data directory: " + e.getMessage() + ". Start it with"
+                    + " bulwark.storage.seal-batches=" + e.storeSeals() + " (BULWARK_STORAGE_SEAL_BATCHES="
+                    + e.storeSeals() + "), or use a fresh data directory", e);
+        }
+    }
+
+    /**
      * Self-tests AES-GCM and has the JIT compile it, on a thread of its own while the rest starts: without it the
      * first seconds of traffic seal and open batches through the interpreter ({@link AesGcm#warmUp}).
      */
     private static void warmUpCrypto(AtRestKeys keys) {
         Thread warmUp = new Thread(() -> {
             try {
-                keys.gcm().warmUp(4000);
+                keys.gcm().warmUp(20_000);
             } catch (RuntimeException e) {
                 LOG.error("AES-GCM self-test failed: {}", e.getMessage(), e);
             }

@@ -25,6 +25,9 @@ import java.nio.ByteBuffer;
  * ({@link PartitionSealing#batchAssociatedData}) binds the batch to its owner, topic, partition, segment, base offset
  * and last offset delta, so a frame changed, moved to another offset, segment or partition, or given other clear
  * fields does not open. Nothing in the clear is record content: producer ids, sequences and timestamps are sealed.
+ *
+ * <p>In an unsealed segment (only to measure what sealing costs, see {@link Segment}) the n bytes are the batch itself
+ * and the 16 tag bytes are zero.
  */
 record Frame(long baseOffset, int size, int lastOffsetDelta, int incarnation) {
 

@@ -40,8 +40,9 @@ final class LogLoader {
 
     /**
      * Opens the partition in {@code dir}. When a segment's data key does not open (destroyed, shredded, or from
-     * another keyring), nothing is recovered, rewritten or deleted: the partition opens offline, refusing reads and
-     * appends, and the log says which segment and why.
+     * another keyring), or a segment of a sealing store holds unsealed batches (tampering), nothing is recovered,
+     * rewritten or deleted: the partition opens offline, refusing reads and appends, and the log says which segment
+     * and why.
      *
      * @throws Segment.UnsupportedFormatException when a segment is of an unsealed format
      */
@@ -93,7 +94,7 @@ final class LogLoader {
                 PartitionLog log = new PartitionLog(id, dir, sealing, config, clock, flushPolicy, flushScheduler,
                         listener, reaper, segments, new ProducerStateManager(), new UnstableOffsets(),
                         checkpoint.logStartOffset(), checkpoint.firstDirtyOffset(), checkpoint.deleteHorizonMs(),
-                        "a data key does not open: " + keyProblem.get());
+                        "a segment cannot be read: " + keyProblem.get());
                 return new Loaded(log, false, 0, List.of());
             }
 

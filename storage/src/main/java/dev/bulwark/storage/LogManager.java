@@ -49,6 +49,7 @@ import java.util.stream.Stream;
  *   .lock                       held while a process uses the directory
  *   .clean-shutdown             present only between a clean stop and the next start
  *   checkpoints                 recovery point, log start offset, cleaner checkpoint, corrupt ranges of every partition
+ *   batch-sealing               whether topics' record batches are sealed, fixed at creation (BatchSealingRecord)
  *   topics/&lt;topic id&gt;/topic.meta    name, partition count, config overrides (its presence commits a creation)
  *   topics/&lt;topic id&gt;/&lt;n&gt;/         segments (*.log), indexes (*.index), aborted transactions (*.txnindex),
  *                                 producer snapshots (*.snapshot);
@@ -149,6 +150,8 @@ public final class LogManager implements AutoCloseable {
      * @param serverDefaults broker-level topic defaults by Kafka broker name ({@link LogConfig#SERVER_DEFAULTS})
      * @param listener       told whenever a partition's high watermark advances
      * @throws Segment.UnsupportedFormatException (an {@link IOException}) when a segment is of an unsealed format
+     * @throws BatchSealingMismatchException       when {@code settings.sealBatches()} is not what the store was
+     *                                             created with; nothing is loaded
      */
     public static LogManager open(Path dataDir, StorageSettings settings, AtRestKeys keys,
                                   Map<String, ?> serverDefaults, Clock clock,
@@ -184,10 +187,20 @@ public final class LogManager implements AutoCloseable {
         return manager;
     }
 
+    /**
+     * Whether the store in {@code dataDir} seals its topics' record batches, as it recorded when it was created: the
+     * {@link StorageSettings#sealBatches} to open it with. True for a store that records nothing (see {@link
+     * BatchSealingRecord}).
+     */
+    public static boolean sealsBatches(Path dataDir) throws IOException {
+        return BatchSealingRecord.sealsBatches(dataDir);
+    }
+
     private void loadAll() throws IOException {
         Path cleanMarker = dataDir.resolve(CLEAN_SHUTDOWN);
         boolean clean = Files.exists(cleanMarker);
         boolean fresh = !Files.exists(dataDir.resolve(CHECKPOINTS));
+        BatchSealingRecord.checkOrRecord(dataDir, settings.sealBatches(), fresh);
         Map<PartitionId, PartitionCheckpoint> checkpoints = readCheckpoints();
         startupCheckpoints = checkpoints;
         startedClean = clean;

@@ -63,6 +63,13 @@ import java.util.zip.CRC32C;
  * their offsets but no longer follow each other without gaps (whole batches were dropped), and it never changes after
  * it is written, so its header records the length and checksum of its frames.
  *
+ * <p>A segment with flag bit 1 set belongs to a store created not to seal batches ({@link
+ * StorageSettings#sealBatches}, only to measure what sealing costs). Its frames keep the layout of sealed ones, but
+ * hold the batch as it is, followed by 16 zero bytes where the tag would be; a read checks such a batch as Kafka
+ * does, by its CRC32C and its header against the frame's fields. A store that seals never writes one (the choice is
+ * fixed for the life of a store, see {@link BatchSealingRecord}), so it refuses one it finds, as tampering: the
+ * partition opens offline.
+ *
  * <p>Formats 1 (unsealed) and 2 (unsealed, compacted) are refused with {@link UnsupportedFormatException}: they
  * were only ever written before encryption at rest, by development builds.
  *
@@ -397,14 +404,14 @@ final class Segment implements Closeable {
                 problem = logPath + ": the data key does not open: "
                         + (problem == null ? "neither key slot holds a wrapped data key" : problem);
             } else if (unsealed && sealing.sealsBatches()) {
-                // Only a store told not to seal writes these; found where batches are sealed, it was put there.
+                // A store that seals never wrote it (the choice is fixed when a store is created, see
+                // BatchSealingRecord): it was put here from outside, or its flags were changed. Tampering.
                 key = null;
-                problem = logPath + ": holds unsealed batches, but this store seals them: none is served"
-                        + " (bulwark.storage.seal-batches=false writes such segments, for benchmarks only)";
+                problem = logPath + ": holds unsealed batches, but this store has sealed every batch since it was"
+                        + " created: the segment was put here or changed from outside, and none of it is served";
             }
             Segment segment = new Segment(baseOffset, compacted, unsealed, sealing, logPath, channel, (int) fileSize,
-                    key,
-                    problem, header.getInt(INCARNATION_OFFSET));
+                    key, problem, header.getInt(INCARNATION_OFFSET));
             segment.slotA = slotA;
             segment.slotB = slotB;
             if (compacted) {
@@ -452,7 +459,10 @@ final class Segment implements Closeable {
         }
     }
 
-    /** Why the data key did not open, or null when it did. */
+    /**
+     * Why nothing of the segment can be read: its data key did not open, or it holds unsealed batches in a store that
+     * seals them. Null when it can be read.
+     */
     String keyProblem() {
         return keyProblem;
     }

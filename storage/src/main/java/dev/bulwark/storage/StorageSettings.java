@@ -14,8 +14,10 @@ import java.time.Duration;
  * @param producerIdExpiration   idle time after which a producer's state is dropped (producer.id.expiration.ms)
  * @param cleanerBackoff         how often the log cleaner looks for compacted partitions that are due (Kafka's
  *                               log.cleaner.backoff.ms); it runs on a thread of its own, never on appends
- * @param sealBatches            whether topics' new segments seal their record batches (always, but to measure what
- *                               sealing costs); a store that seals refuses segments written without
+ * @param sealBatches            whether topics' segments seal their record batches (always, but to measure what
+ *                               sealing costs); fixed when the store is created, which refuses to open with the
+ *                               other choice ({@link BatchSealingRecord}); a store that seals serves no segment
+ *                               written without
  */
 public record StorageSettings(FlushPolicy flushPolicy, Duration flushInterval, int flushThreads, int recoveryThreads,
                               Duration retentionCheckInterval, Duration checkpointInterval,

@@ -1,5 +1,6 @@
 package dev.bulwark.storage;
 
+import dev.bulwark.storage.crypto.AesGcm;
 import dev.bulwark.storage.crypto.KeyOwner;
 import dev.bulwark.storage.crypto.Keyring;
 import org.apache.kafka.common.compress.Compression;
@@ -13,12 +14,16 @@ import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -221,35 +226,6 @@ class EncryptionAtRestTest {
         assertEquals(MARKER + "value-0", Batches.value(before.get(0).iterator().next()));
         assertEquals(damagedOffset + 1, Batches.batchesOf(fetch(log, damagedOffset + 1)).get(0).baseOffset(),
                 "and those after it");
-    }
-
-    @Test
-    void unsealedBatchesReadBackAreCheckedAndASealingStoreRefusesThem() throws IOException {
-        Path dataDir = root.resolve("data");
-        LogManager store = openUnsealed(dataDir);
-        store.createTopic(TENANT, "t", 1, Map.of());
-        for (int i = 0; i < 4; i++) {
-            Stores.appendAcked(log(store, TENANT, "t", 0), marked(i));
-        }
-        close(store);
-        Path segment = segmentOfClosed(dataDir, 0);
-        assertTrue(new String(Files.readAllBytes(segment), StandardCharsets.ISO_8859_1).contains(MARKER + "value-3"),
-                "unsealed: what the benchmark measures against");
-        LogManager reopened = openUnsealed(dataDir);
-        assertEquals(4, Batches.readAllRecords(log(reopened, TENANT, "t", 0)).size());
-        close(reopened);
-
-        byte[] file = Files.readAllBytes(segment);
-        file[Partitions.batchPositions(segment).get(2) + Frame.SEALED_OFFSET + 70] ^= 0x10;
-        Files.write(segment, file);
-        PartitionLog damaged = log(openUnsealed(dataDir), TENANT, "t", 0);
-        assertThrows(IOException.class, () -> fetch(damaged, 0), "the batch's CRC no longer matches");
-        assertThrows(KafkaStorageException.class, () -> damaged.read(2, Integer.MAX_VALUE, true));
-        assertEquals(2, Batches.batchesOf(fetch(damaged, 0)).size(), "the batches before it are still served");
-        close(stores.get(stores.size() - 1));
-
-        PartitionLog refused = log(open(dataDir), TENANT, "t", 0);
-        assertTrue(refused.isOffline(), "a store that seals serves no unsealed segment");
     }
 
     @Test
@@ -464,5 +440,116 @@ class EncryptionAtRestTest {
         IOException refused = assertThrows(IOException.class, () -> open(dataDir));
         assertTrue(refused.getMessage().contains("unsealed"), refused.getMessage());
         assertTrue(Files.exists(segment));
+    }
+
+    // ---------------------------------------------------------------- unsealed batches (benchmarks only)
+
+    @Test
+    void unsealedBatchesReadBackAndAreCheckedByTheirCrc() throws IOException {
+        Path dataDir = root.resolve("data");
+        LogManager store = openUnsealed(dataDir);
+        store.createTopic(TENANT, "t", 1, Map.of());
+        for (int i = 0; i < 4; i++) {
+            Stores.appendAcked(log(store, TENANT, "t", 0), marked(i));
+        }
+        close(store);
+        Path segment = segmentOfClosed(dataDir, 0);
+        assertTrue(new String(Files.readAllBytes(segment), StandardCharsets.ISO_8859_1).contains(MARKER + "value-3"),
+                "unsealed: what the benchmark measures against");
+        LogManager reopened = openUnsealed(dataDir);
+        assertEquals(4, Batches.readAllRecords(log(reopened, TENANT, "t", 0)).size());
+        close(reopened);
+
+        byte[] file = Files.readAllBytes(segment);
+        file[Partitions.batchPositions(segment).get(2) + Frame.SEALED_OFFSET + 70] ^= 0x10;
+        Files.write(segment, file);
+        PartitionLog damaged = log(openUnsealed(dataDir), TENANT, "t", 0);
+        assertThrows(IOException.class, () -> fetch(damaged, 0), "the batch's CRC no longer matches");
+        assertThrows(KafkaStorageException.class, () -> damaged.read(2, Integer.MAX_VALUE, true));
+        assertEquals(2, Batches.batchesOf(fetch(damaged, 0)).size(), "the batches before it are still served");
+    }
+
+    /**
+     * A crash while the last batch was written: the file cut short inside it, or whole in length but with the end of
+     * the batch never written (zeroes, as preallocated), which only the batch's CRC tells.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aTornTailOfAnUnsealedSegmentIsCutAtRecovery(boolean cutShort) throws IOException {
+        Path dataDir = root.resolve("data");
+        LogManager store = openUnsealed(dataDir);
+        store.createTopic(TENANT, "t", 1, Map.of());
+        for (int i = 0; i < 6; i++) {
+            Stores.appendAcked(log(store, TENANT, "t", 0), marked(i));
+        }
+        Path copy = root.resolve("crash");
+        Stores.copyTree(dataDir, copy);
+        Path segment = segmentOfClosed(copy, 0);
+        int last = Partitions.batchPositions(segment).get(5);
+        int batchEnd = (int) Partitions.dataEnd(segment) - AesGcm.TAG_LENGTH; // the zero tag follows the batch
+        if (cutShort) {
+            try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+                channel.truncate(last + 30);
+            }
+        } else {
+            byte[] file = Files.readAllBytes(segment);
+            Arrays.fill(file, batchEnd - 40, batchEnd, (byte) 0);
+            Files.write(segment, file);
+        }
+
+        PartitionLog recovered = log(openUnsealed(copy), TENANT, "t", 0);
+
+        assertEquals(5, recovered.logEndOffset(), "the five whole batches are kept");
+        assertEquals(List.of(MARKER + "value-0", MARKER + "value-1", MARKER + "value-2", MARKER + "value-3",
+                MARKER + "value-4"), Batches.values(Batches.readAllRecords(recovered)));
+        assertEquals(last, Files.size(segment), "the torn batch is cut from the file");
+        assertEquals(5, Stores.appendAcked(recovered, marked(6)).firstOffset(), "offsets continue after them");
+        assertEquals(MARKER + "value-6", Batches.value(Batches.readAllRecords(recovered).get(5)));
+    }
+
+    /** Sealing or not is fixed when a store is created: opening it the other way changes nothing and says why. */
+    @Test
+    void aStoreKeepsTheBatchSealingItWasCreatedWith() throws IOException {
+        Path unsealedDir = root.resolve("unsealed");
+        LogManager unsealed = openUnsealed(unsealedDir);
+        assertFalse(LogManager.sealsBatches(unsealedDir), "recorded when the store is created");
+        unsealed.createTopic(TENANT, "t", 1, Map.of());
+        Stores.appendAcked(log(unsealed, TENANT, "t", 0), marked(0));
+        close(unsealed);
+        Map<String, String> before = Stores.contents(unsealedDir);
+        BatchSealingMismatchException refused = assertThrows(BatchSealingMismatchException.class,
+                () -> open(unsealedDir));
+        assertFalse(refused.storeSeals());
+        assertTrue(refused.getMessage().contains("NOT sealing"), refused.getMessage());
+        assertEquals(before, Stores.contents(unsealedDir), "nothing of the store was changed");
+        assertEquals(1, Batches.readAllRecords(log(openUnsealed(unsealedDir), TENANT, "t", 0)).size());
+
+        Path sealedDir = root.resolve("sealed");
+        close(open(sealedDir));
+        assertTrue(LogManager.sealsBatches(sealedDir));
+        assertTrue(assertThrows(BatchSealingMismatchException.class, () -> openUnsealed(sealedDir)).storeSeals());
+
+        // A store created before the choice was recorded sealed every batch.
+        Files.delete(sealedDir.resolve(BatchSealingRecord.FILE_NAME));
+        assertTrue(assertThrows(BatchSealingMismatchException.class, () -> openUnsealed(sealedDir)).storeSeals());
+        close(open(sealedDir));
+        assertTrue(Files.exists(sealedDir.resolve(BatchSealingRecord.FILE_NAME)), "recorded on its next start");
+    }
+
+    /** Only tampering puts an unsealed segment in a store that seals: here, its flags changed. */
+    @Test
+    void anUnsealedSegmentInAStoreThatSealsIsNeverServed() throws IOException {
+        Path dataDir = closedStore();
+        Path segment = segmentOfClosed(dataDir, 0);
+        byte[] file = Files.readAllBytes(segment);
+        file[Segment.FLAGS_OFFSET] |= Segment.UNSEALED_FLAG;
+        Files.write(segment, file);
+
+        LogManager store = open(dataDir);
+        PartitionLog refused = log(store, TENANT, "t", 0);
+        assertTrue(refused.isOffline(), "a store that seals serves no unsealed segment");
+        assertThrows(KafkaStorageException.class, () -> refused.read(0, Integer.MAX_VALUE, true));
+        assertFalse(log(store, TENANT, "t", 1).isOffline(), "the other partition is served");
+        assertEquals(4, Batches.readAllRecords(log(store, TENANT, "t", 1)).size());
     }
 }

@@ -113,6 +113,34 @@ class SegmentFormatTest {
     }
 
     @Test
+    void anUnsealedSegmentIsPinned() throws IOException {
+        Path other = Files.createDirectory(dir.resolve("other"));
+        PartitionSealing unsealed = new PartitionSealing(TestKeys.open(dir),
+                KeyOwner.tenant(TopicMetadata.DEFAULT_TENANT_ID), Partitions.ID, false);
+        MemoryRecords records = MemoryRecords.withRecords(5, Compression.NONE,
+                new SimpleRecord(T, Batches.utf8("k"), Batches.utf8("v")),
+                new SimpleRecord(T, null, Batches.utf8("w")));
+        byte[] batch = Batches.bytes(records);
+        try (Segment segment = Segment.create(other, 5, unsealed)) {
+            segment.append(records.buffer(), BatchHeader.read(records.buffer(), 0), 4096, 1 << 20);
+            segment.seal();
+            byte[] file = Files.readAllBytes(segment.path());
+            assertEquals("42574c47" + "03"
+                            + "02" // flags: batches unsealed
+                            + "0000" + "0000000000000005" + "00000000" + "00000000" + "00000000" + "00000000",
+                    HexFormat.of().formatHex(file, 0, Segment.KEY_SLOT_A_OFFSET));
+            assertEquals("0000000000000005" // base offset
+                            + String.format("%08x", 8 + batch.length + 16) // length of the rest, as when sealed
+                            + "00000001" // last offset delta
+                            + "00000000" // incarnation
+                            + HexFormat.of().formatHex(batch) // the batch as it is
+                            + "00".repeat(16), // where the tag would be
+                    HexFormat.of().formatHex(file, Segment.HEADER_SIZE, file.length));
+            wrappedKey(file); // the segment still has its data key: its index is sealed under it
+        }
+    }
+
+    @Test
     void theFirstSegmentOfANewLogStartsAtOffsetZero() throws IOException {
         Path file = Partitions.segmentFiles(dir).get(0);
         assertEquals("00000000000000000000.log", file.getFileName().toString());

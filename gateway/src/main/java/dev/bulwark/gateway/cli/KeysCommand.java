@@ -150,7 +150,7 @@ public final class KeysCommand {
             AtRestKeys keys = new AtRestKeys(Keyring.open(dataDir, MasterKeySource.fromFile(masterKeyFile, gcm).kms(),
                     gcm), gcm);
             Clock clock = Clock.systemUTC();
-            try (LogManager logs = LogManager.open(logDir, offlineSettings(), keys, Map.of(), clock, log -> { });
+            try (LogManager logs = LogManager.open(logDir, offlineSettings(logDir), keys, Map.of(), clock, log -> { });
                  AuditTrail audit = AuditTrail.open(dataDir, keys, new SealedFiles(keys),
                          AuditJournal.Settings.defaults(), clock)) {
                 AtRestKeyManagement management = new AtRestKeyManagement(keys, logs);
@@ -217,12 +217,12 @@ public final class KeysCommand {
     /**
      * Background work (retention, compaction, checkpoints) is due only long after the command ends: the command
      * knows neither the broker's dynamic defaults nor the topics' retention as the server applies it, so it must
-     * not delete or compact anything.
+     * not delete or compact anything. Batches are sealed or not as the store has done since it was created.
      */
-    private static StorageSettings offlineSettings() {
+    private static StorageSettings offlineSettings(Path logDir) throws IOException {
         Duration never = Duration.ofDays(365);
         return new StorageSettings(FlushPolicy.DURABLE, never, 1, Math.max(1, Runtime.getRuntime()
-                .availableProcessors()), never, never, never, never);
+                .availableProcessors()), never, never, never, never, LogManager.sealsBatches(logDir));
     }
 
     private static String describe(AtRestKeyManagement.Rotation rotation) {
