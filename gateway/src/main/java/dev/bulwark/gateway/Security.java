@@ -64,6 +64,11 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
 
     private static final Logger LOG = LoggerFactory.getLogger(Security.class);
 
+    /** Where the tenant and user stores (and the ACLs and quotas) live in a data directory. */
+    public static Path directory(Path dataDir) {
+        return dataDir.resolve("security");
+    }
+
     /**
      * @param sealedFiles seals the tenant and user stores under the broker's key
      * @param crypto      derives and checks SCRAM and PLAIN credentials
@@ -71,7 +76,7 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
     public static Security open(BulwarkConfig config, BrokerConfigs broker, List<ListenerSpec> listeners,
                                 Path dataDir, SealedFiles sealedFiles, CryptoProvider crypto, AuditTrail audit,
                                 Clock clock) throws IOException {
-        Path securityDir = dataDir.resolve("security");
+        Path securityDir = directory(dataDir);
         TenantStore tenants = TenantStore.open(securityDir, sealedFiles, clock);
         UserStore users = UserStore.open(securityDir, sealedFiles, config.sasl().scramIterations(), crypto, clock);
         if (config.operator().isPresent()) {

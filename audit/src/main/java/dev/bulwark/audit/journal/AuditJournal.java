@@ -145,6 +145,11 @@ public final class AuditJournal implements AutoCloseable {
         });
     }
 
+    /** The journal files of {@code directory}, oldest first. */
+    public static List<Path> files(Path directory) throws IOException {
+        return JournalFormat.files(directory);
+    }
+
     /**
      * Opens the journal in {@code directory} (created when missing): recovers the end of its last file, makes the
      * older files read-only, deletes those past retention and begins a new file.

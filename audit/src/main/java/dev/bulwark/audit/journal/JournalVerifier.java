@@ -123,11 +123,22 @@ public final class JournalVerifier {
      */
     public static Report verifyOnline(Path directory, JWKSet publicKeys, EntryOpener opener, long fromSeq, long toSeq)
             throws IOException {
+        checkRange(fromSeq, toSeq);
+        return new JournalVerifier(publicKeys, Optional.of(opener), fromSeq, toSeq).verify(directory);
+    }
+
+    /** As {@link #verifyOffline(Path, JWKSet)}, for the entries {@code fromSeq} to {@code toSeq} (both inclusive). */
+    public static Report verifyOffline(Path directory, JWKSet publicKeys, long fromSeq, long toSeq)
+            throws IOException {
+        checkRange(fromSeq, toSeq);
+        return new JournalVerifier(publicKeys, Optional.empty(), fromSeq, toSeq).verify(directory);
+    }
+
+    private static void checkRange(long fromSeq, long toSeq) {
         if (fromSeq < 1 || toSeq < fromSeq) {
             throw new IllegalArgumentException("a range of entries is 1 <= from <= to, not " + fromSeq + " to "
                     + toSeq);
         }
-        return new JournalVerifier(publicKeys, Optional.of(opener), fromSeq, toSeq).verify(directory);
     }
 
     private static long firstSeq(Path file) {

@@ -14,7 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -283,19 +282,14 @@ class AuditJournalTest {
     }
 
     @Test
-    void theOfflineCommandSaysIntactOrNamesTheFirstBadEntry() throws Exception {
+    void verifiesARangeOfflineWithThePublicKeysAlone() throws Exception {
         write(12);
-        Path keys = directory.resolve(CheckpointSigner.PUBLIC_KEYS_FILE);
-        String[] args = {"--journal", directory.toString(), "--public-keys", keys.toString()};
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertEquals(0, VerifyCommand.run(args, new PrintStream(out), System.err));
-        assertTrue(out.toString().startsWith("intact: 12 entries"), out.toString());
-
-        patch(onlyFile(), entries(onlyFile()).get(2).position() + 40, b -> (byte) ~b);
-        out.reset();
-        assertEquals(1, VerifyCommand.run(args, new PrintStream(out), System.err));
-        assertTrue(out.toString().startsWith("first bad entry 3 "), out.toString());
-        assertEquals(2, VerifyCommand.run(new String[] {"--journal"}, new PrintStream(out), new PrintStream(out)));
+        JournalVerifier.Report report = JournalVerifier.verifyOffline(directory,
+                CheckpointSigner.readPublicKeys(directory.resolve(CheckpointSigner.PUBLIC_KEYS_FILE)), 4, 9);
+        assertTrue(report.intact(), report.summary());
+        assertEquals(6, report.entries(), report.summary());
+        assertThrows(IllegalArgumentException.class, () -> JournalVerifier.verifyOffline(directory,
+                CheckpointSigner.readPublicKeys(directory.resolve(CheckpointSigner.PUBLIC_KEYS_FILE)), 9, 4));
     }
 
     // ---------------------------------------------------------------- a range, online

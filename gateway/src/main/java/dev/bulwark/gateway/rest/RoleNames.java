@@ -7,17 +7,17 @@ import java.util.Locale;
 import java.util.Optional;
 
 /** Roles as the REST API and JWT role claims spell them: {@code operator}, {@code tenant-admin}, ... */
-final class RoleNames {
+public final class RoleNames {
 
     private RoleNames() {
     }
 
-    static String of(Role role) {
+    public static String of(Role role) {
         return role.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** The role spelled {@code name} exactly as {@link #of} spells it, or empty. */
-    static Optional<Role> parse(String name) {
+    public static Optional<Role> parse(String name) {
         return Arrays.stream(Role.values()).filter(role -> of(role).equals(name)).findFirst();
     }
 }

@@ -80,7 +80,10 @@ class KeysCommandTest {
     }
 
     private int run(String... args) {
-        return KeysCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        String[] keys = new String[args.length + 1];
+        keys[0] = "keys";
+        System.arraycopy(args, 0, keys, 1, args.length);
+        return BulwarkCommand.run(keys, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
@@ -90,8 +93,8 @@ class KeysCommandTest {
 
     @Test
     void rotatesATenantKeyAndTheDataStillReads() throws Exception {
-        assertEquals(0, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
-                "rotate-tenant", TENANT), err.toString());
+        assertEquals(0, run("rotate-tenant", "--data-dir", dataDir.toString(), "--master-key-file",
+                masterKeyFile.toString(), TENANT), err.toString());
 
         assertTrue(out.toString().contains("destroyed " + TENANT + "/v1"), out.toString());
         assertEquals(new Keyring.Versions(List.of(2), 2), versions(masterKey, KeyOwner.tenant(TENANT)));
@@ -146,7 +149,9 @@ class KeysCommandTest {
         assertTrue(err.toString().contains("not a Bulwark data directory"), err.toString());
         assertFalse(Files.exists(elsewhere.resolve("keys")), "no keyring was created");
 
-        assertEquals(2, run("--data-dir", dataDir.toString(), "rotate-tenant", TENANT));
+        err.reset();
+        assertEquals(1, run("--data-dir", dataDir.toString(), "rotate-tenant", TENANT), "no master key, no dev key");
+        assertTrue(err.toString().contains("failed: "), err.toString());
         assertEquals(2, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
                 "rotate-system"));
         assertEquals(2, run("--data-dir", dataDir.toString(), "--master-key-file", masterKeyFile.toString(),
