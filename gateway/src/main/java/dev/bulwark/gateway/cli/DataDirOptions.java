@@ -17,11 +17,11 @@ public final class DataDirOptions {
     /** The server's {@code bulwark.master-key}: read from the environment only, a key never goes on a command line. */
     static final String MASTER_KEY_ENV = "BULWARK_MASTER_KEY";
 
-    @Option(names = "--data-dir", scope = ScopeType.INHERIT, defaultValue = "${env:BULWARK_DATA_DIR:-./data}",
+    @Option(names = "--data-dir", scope = ScopeType.INHERIT, paramLabel = "DIR", defaultValue = "${env:BULWARK_DATA_DIR:-./data}",
             description = "the server's data directory (env BULWARK_DATA_DIR; default ${DEFAULT-VALUE})")
     Path dataDir;
 
-    @Option(names = "--master-key-file", scope = ScopeType.INHERIT, defaultValue = "${env:BULWARK_MASTER_KEY_FILE}",
+    @Option(names = "--master-key-file", scope = ScopeType.INHERIT, paramLabel = "FILE", defaultValue = "${env:BULWARK_MASTER_KEY_FILE}",
             description = "the file of the master key the keyring is under (env BULWARK_MASTER_KEY_FILE; or the"
                     + " base64 key in env BULWARK_MASTER_KEY; with neither, the dev key in <data-dir>/keys)")
     Path masterKeyFile;

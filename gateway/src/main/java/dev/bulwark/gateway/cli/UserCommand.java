@@ -36,7 +36,7 @@ final class UserCommand extends CommandGroup {
     @Mixin
     DataDirOptions dataDir;
 
-    @Option(names = "--tenant", required = true, scope = ScopeType.INHERIT,
+    @Option(names = "--tenant", required = true, paramLabel = "NAME", scope = ScopeType.INHERIT,
             description = "the tenant's name")
     String tenantName;
 
@@ -45,7 +45,7 @@ final class UserCommand extends CommandGroup {
             + "bulwark.sasl.scram-iterations (env BULWARK_SASL_SCRAM_ITERATIONS; default ${DEFAULT-VALUE})")
     int iterations;
 
-    @Option(names = "--password-file", scope = ScopeType.INHERIT,
+    @Option(names = "--password-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
             description = "read the password from this file (its first line); else from standard input")
     Path passwordFile;
 

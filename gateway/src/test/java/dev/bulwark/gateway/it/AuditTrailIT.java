@@ -336,11 +336,8 @@ class AuditTrailIT {
 
     /** The offline verifier from the packaged application's jars, as an auditor runs it; its exit status. */
     private static int verify(Path output, Path journal, Path keys) throws IOException, InterruptedException {
-        Path app = Path.of(System.getProperty("bulwark.jar")).getParent();
-        String classPath = String.join(java.io.File.pathSeparator, app.resolve("app") + "/*",
-                app.resolve("lib/main") + "/*", app.resolve("lib/boot") + "/*");
         Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classPath, "dev.bulwark.audit.journal.VerifyCommand", "--journal", journal.toString(),
+                "-jar", System.getProperty("bulwark.jar"), "audit", "verify", "--journal", journal.toString(),
                 "--public-keys", keys.toString()).redirectErrorStream(true).redirectOutput(output.toFile()).start();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly();

@@ -166,15 +166,12 @@ class KeyRotationIT {
     }
 
     /**
-     * Runs the offline command from the packaged application, as the README says: the application's jars on the class
-     * path of a plain JVM. Its output goes to {@code output}; the exit status.
+     * Runs the offline command from the packaged application, as the README says: {@code java -jar ... keys ...}. Its
+     * output goes to {@code output}; the exit status.
      */
     private static int keysCommand(Path output, String... args) throws IOException, InterruptedException {
-        Path app = Path.of(System.getProperty("bulwark.jar")).getParent();
-        String classPath = String.join(java.io.File.pathSeparator, app.resolve("app") + "/*",
-                app.resolve("lib/main") + "/*", app.resolve("lib/boot") + "/*");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", classPath, "dev.bulwark.gateway.cli.KeysCommand"));
+                .toString(), "-jar", System.getProperty("bulwark.jar"), "keys"));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(output.toFile()).start();
