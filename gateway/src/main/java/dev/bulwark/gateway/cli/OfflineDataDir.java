@@ -106,7 +106,7 @@ final class OfflineDataDir implements AutoCloseable {
      * Records an offline change in the audit trail, durably, under the operating-system user who ran the command, as
      * the REST API records the same change under its caller.
      */
-    void record(String action, String resource, Outcome outcome, String reason, Map<String, String> details)
+    private void record(String action, String resource, Outcome outcome, String reason, Map<String, String> details)
             throws IOException {
         try {
             audit.record(new AuditEvent(clock.millis(), null, "os:" + System.getProperty("user.name"), null,
