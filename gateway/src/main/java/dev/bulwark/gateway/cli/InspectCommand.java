@@ -11,6 +11,8 @@ import dev.bulwark.storage.crypto.KeyOwner;
 import dev.bulwark.storage.crypto.Keyring;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,14 +29,17 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "inspect", description = "what a data directory holds, no secrets (server stopped; needs the master"
         + " key to open the sealed tenant and topic metadata)")
-final class InspectCommand extends CommandGroup implements Callable<Integer> {
+final class InspectCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     DataDirOptions dataDir;
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = out();
+        PrintWriter out = spec.commandLine().getOut();
         try (OfflineDataDir dir = OfflineDataDir.open(dataDir)) {
             Keyring keyring = dir.keys.keyring();
             out.println("data directory " + dir.path);
