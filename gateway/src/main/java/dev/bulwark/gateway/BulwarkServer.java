@@ -23,6 +23,12 @@ import dev.bulwark.gateway.audit.AuditStage;
 import dev.bulwark.gateway.audit.AuditStream;
 import dev.bulwark.gateway.audit.AuditTrail;
 import dev.bulwark.gateway.audit.PartitionAudit;
+import dev.bulwark.gateway.health.BrokerHealth;
+import dev.bulwark.gateway.health.StorageProbe;
+import dev.bulwark.gateway.telemetry.BrokerGauges;
+import dev.bulwark.gateway.telemetry.FsyncMetrics;
+import dev.bulwark.gateway.telemetry.RequestTelemetry;
+import dev.bulwark.gateway.telemetry.TrafficMetrics;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import dev.bulwark.gateway.keys.ErasureRecords;
 import dev.bulwark.gateway.kafka.AddOffsetsToTxnHandler;
@@ -90,6 +96,8 @@ import dev.bulwark.storage.crypto.AesGcm;
 import dev.bulwark.storage.crypto.CryptoProvider;
 import dev.bulwark.storage.crypto.Keyring;
 import dev.bulwark.storage.crypto.MasterKeySource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.Tracer;
 import io.vertx.core.Vertx;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
@@ -137,13 +145,14 @@ public final class BulwarkServer implements AutoCloseable {
     private final AuditTrail audit;
     private final AuditStage auditStage;
     private final AuditStream auditStream;
+    private final BrokerHealth health;
     private final List<KafkaListener> listeners;
 
     private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
                           TenantUsage tenantUsage, Security security, QuotaStore quotas, AtRestKeyManagement keys,
                           TenantErasure erasure, AuditTrail audit, AuditStage auditStage, AuditStream auditStream,
-                          List<KafkaListener> listeners) {
+                          BrokerHealth health, List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
         this.purgatory = purgatory;
@@ -158,6 +167,7 @@ public final class BulwarkServer implements AutoCloseable {
         this.audit = audit;
         this.auditStage = auditStage;
         this.auditStream = auditStream;
+        this.health = health;
         this.listeners = listeners;
     }
 
@@ -200,7 +210,12 @@ public final class BulwarkServer implements AutoCloseable {
         return crypto;
     }
 
-    public static BulwarkServer start(BulwarkConfig config, Vertx vertx) throws IOException {
+    /**
+     * @param metrics where the broker's meters go (Quarkus's registry, scraped at {@code /q/metrics})
+     * @param tracer  makes a span per Kafka request; a no-op one unless tracing is on
+     */
+    public static BulwarkServer start(BulwarkConfig config, Vertx vertx, MeterRegistry metrics, Tracer tracer)
+            throws IOException {
         Clock clock = Clock.systemUTC();
         Path dataDir = Path.of(config.dataDir()).toAbsolutePath();
         Files.createDirectories(dataDir);
@@ -215,7 +230,8 @@ public final class BulwarkServer implements AutoCloseable {
                 config.audit().fileBytes(), config.audit().checkpointEvery(), config.audit().checkpointInterval(),
                 config.audit().retention(), config.audit().indexCacheBytes()), clock);
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
-        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, crypto, audit, clock);
+        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, crypto, audit, metrics,
+                clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
@@ -234,7 +250,8 @@ public final class BulwarkServer implements AutoCloseable {
                         Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS)),
                         config.storage().sealBatches()),
-                atRestKeys, broker.values(), clock, new PartitionAudit(purgatory, audit));
+                atRestKeys, broker.values(), clock, PartitionLog.Listener.all(List.of(
+                        purgatory, new PartitionAudit(audit), new FsyncMetrics(metrics))));
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-timer");
             t.setDaemon(true);
@@ -276,10 +293,15 @@ public final class BulwarkServer implements AutoCloseable {
             AuditStream auditStream = new AuditStream(topics, security.tenants(), audit.reader(),
                     config.audit().retention().toMillis());
             audit.publishTo(auditStream);
-            AuditStage auditStage = new AuditStage(audit, security.tenants(), topics, clock);
+            AuditStage auditStage = new AuditStage(audit, security.tenants(), topics,
+                    new TrafficMetrics(metrics, security.tenants()), clock);
             timer.scheduleWithFixedDelay(auditStage::flushSummaries, 1, 1, TimeUnit.MINUTES);
             RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas), security.tenants(),
-                    auditStage);
+                    auditStage, new RequestTelemetry(tracer, metrics, security.tenants(), topics));
+            ConsumerLag consumerLag = new ConsumerLag(groups, topics);
+            BrokerGauges gauges = new BrokerGauges(metrics, security.tenants(), topics, groups, consumerLag);
+            long gaugeMs = config.telemetry().gaugeInterval().toMillis();
+            timer.scheduleWithFixedDelay(() -> sample(gauges), 0, gaugeMs, TimeUnit.MILLISECONDS);
 
             KafkaListener.Settings settings = new KafkaListener.Settings(
                     broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
@@ -303,9 +325,11 @@ public final class BulwarkServer implements AutoCloseable {
                     "topics", Integer.toString(logs.topics().size()),
                     "shutdownBefore", logs.startedClean() ? "clean" : "unclean",
                     "partitionsRecovered", Integer.toString(logs.recoveredAtStart())));
-            return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
+            BrokerHealth health = new BrokerHealth(new StorageProbe(List.of(dataDir, dataDir.resolve("log"))),
+                    atRestKeys.keyring(), audit);
+            return new BulwarkServer(logs, requestPool, purgatory, timer, groups, consumerLag,
                     new TenantUsage(topics, security.connections()), security, quotaStore, keys, erasure, audit,
-                    auditStage, auditStream, listeners);
+                    auditStage, auditStream, health, listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
@@ -349,6 +373,11 @@ public final class BulwarkServer implements AutoCloseable {
     /** Tenant deletion, keys first, for the REST API. */
     public TenantErasure erasure() {
         return erasure;
+    }
+
+    /** What readiness checks. */
+    public BrokerHealth health() {
+        return health;
     }
 
     /**
@@ -477,6 +506,15 @@ public final class BulwarkServer implements AutoCloseable {
             log.maybeSnapshot(SNAPSHOT_EVERY);
         } catch (IOException | RuntimeException e) {
             LOG.error("writing the {} snapshot failed", name, e);
+        }
+    }
+
+    /** A new sample of the gauges; a failure is logged and the next interval tries again. */
+    private static void sample(BrokerGauges gauges) {
+        try {
+            gauges.sample();
+        } catch (RuntimeException e) {
+            LOG.error("sampling the partition size and consumer lag gauges failed", e);
         }
     }
 

@@ -39,10 +39,15 @@ import dev.bulwark.gateway.txn.TransactionPartitions;
 import dev.bulwark.gateway.txn.TransactionSettings;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.LogManager;
+import dev.bulwark.gateway.telemetry.RequestTelemetry;
+import dev.bulwark.gateway.telemetry.TrafficMetrics;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.TopicMetadata;
 import dev.bulwark.storage.crypto.CryptoProvider;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.network.ClientInformation;
 import org.apache.kafka.common.network.ListenerName;
@@ -80,6 +85,7 @@ final class BrokerParts implements AutoCloseable {
             Role.OPERATOR, "SCRAM-SHA-512", -1);
 
     final ManualScheduler timer = new ManualScheduler();
+    final MeterRegistry metrics = new SimpleMeterRegistry();
     final BrokerConfigs broker;
     final ClusterIdentity cluster;
     final FetchPurgatory purgatory;
@@ -124,7 +130,7 @@ final class BrokerParts implements AutoCloseable {
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         quotas = new QuotaManager(QuotaStore.open(securityDir, sealed), QuotaWindow.KAFKA_DEFAULT, timer.clock());
         acls = AclStore.open(securityDir, sealed);
-        auditStage = new AuditStage(audit, tenants, catalog, timer.clock());
+        auditStage = new AuditStage(audit, tenants, catalog, new TrafficMetrics(metrics, tenants), timer.clock());
         ProducerIds producerIds = ProducerIds.open(dir.resolve("producer-ids"));
         transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
                 dir.resolve("log").resolve("transaction-state.snapshot"), sealed, timer.clock());
@@ -144,7 +150,13 @@ final class BrokerParts implements AutoCloseable {
 
     /** The request pipeline of the running broker over these parts. */
     RequestPipeline pipeline() {
-        return new RequestPipeline(apis, new QuotaStage(quotas), security.tenants(), auditStage);
+        return pipeline(apis);
+    }
+
+    /** The request pipeline of the running broker over these parts, with other handlers. */
+    RequestPipeline pipeline(ApiRegistry handlers) {
+        return new RequestPipeline(handlers, new QuotaStage(quotas), security.tenants(), auditStage,
+                new RequestTelemetry(OpenTelemetry.noop().getTracer("test"), metrics, security.tenants(), catalog));
     }
 
     TopicMetadata createTopic(String name, int partitions) {
