@@ -5,6 +5,7 @@ import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.audit.AuditStage;
 import dev.bulwark.gateway.quota.QuotaStage;
 import dev.bulwark.gateway.telemetry.RequestTelemetry;
+import io.opentelemetry.api.trace.Span;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
@@ -45,7 +46,8 @@ public final class RequestPipeline {
     /** Handles {@code request}; its latency, throttle and span are observed to the answer ({@link RequestTelemetry}). */
     public CompletionStage<Reply> process(Request request) {
         long started = System.nanoTime();
-        return telemetry.observe(request, started, handle(request, started));
+        Span span = telemetry.start(request);
+        return telemetry.observe(request, started, span, handle(request, started));
     }
 
     private CompletionStage<Reply> handle(Request request, long started) {

@@ -61,18 +61,21 @@ public final class RequestTelemetry {
         this.topics = topics;
     }
 
+    /** Starts the span of {@code request}, as it enters the pipeline; a no-op one unless tracing is on. */
+    public Span start(Request request) {
+        return tracer.spanBuilder("kafka " + request.apiKey().name)
+                .setParent(Context.root())
+                .setSpanKind(SpanKind.SERVER)
+                .startSpan();
+    }
+
     /**
      * Observes {@code request} until {@code reply} completes: its latency, the throttle its answer carries, its span.
      *
      * @param startedNanos when the request entered the pipeline ({@link System#nanoTime})
+     * @param span         what {@link #start} returned for it
      */
-    public CompletionStage<Reply> observe(Request request, long startedNanos, CompletionStage<Reply> reply) {
-        Span span = tracer.spanBuilder("kafka " + request.apiKey().name)
-                .setParent(Context.root())
-                .setSpanKind(SpanKind.SERVER)
-                .setStartTimestamp(System.currentTimeMillis() - Duration.ofNanos(System.nanoTime() - startedNanos)
-                        .toMillis(), TimeUnit.MILLISECONDS)
-                .startSpan();
+    public CompletionStage<Reply> observe(Request request, long startedNanos, Span span, CompletionStage<Reply> reply) {
         return reply.whenComplete((answer, error) -> {
             latency(request.apiKey()).record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
             if (answer instanceof Reply.Respond respond) {
