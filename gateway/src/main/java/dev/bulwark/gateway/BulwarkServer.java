@@ -113,6 +113,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -133,6 +134,7 @@ public final class BulwarkServer implements AutoCloseable {
 
     private final LogManager logs;
     private final ExecutorService requestPool;
+    private final ExecutorService sliceOpeners;
     private final FetchPurgatory purgatory;
     private final ScheduledExecutorService timer;
     private final GroupCoordinator groups;
@@ -148,13 +150,15 @@ public final class BulwarkServer implements AutoCloseable {
     private final BrokerHealth health;
     private final List<KafkaListener> listeners;
 
-    private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
+    private BulwarkServer(LogManager logs, ExecutorService requestPool, ExecutorService sliceOpeners,
+                          FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
                           TenantUsage tenantUsage, Security security, QuotaStore quotas, AtRestKeyManagement keys,
                           TenantErasure erasure, AuditTrail audit, AuditStage auditStage, AuditStream auditStream,
                           BrokerHealth health, List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
+        this.sliceOpeners = sliceOpeners;
         this.purgatory = purgatory;
         this.timer = timer;
         this.groups = groups;
@@ -234,6 +238,8 @@ public final class BulwarkServer implements AutoCloseable {
                 clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
+        ExecutorService sliceOpeners = threads(Math.max(1, Runtime.getRuntime().availableProcessors()),
+                "bulwark-fetch-open-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
         if (!config.storage().sealBatches()) {
             LOG.warn("bulwark.storage.seal-batches=false: record batches are stored UNSEALED, readable by anyone who "
@@ -289,7 +295,7 @@ public final class BulwarkServer implements AutoCloseable {
 
             AclStore acls = AclStore.open(dataDir.resolve("security"), sealedFiles);
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, transactions,
-                    security, acls, quotaStore, clock);
+                    security, acls, quotaStore, sliceOpeners, clock);
             AuditStream auditStream = new AuditStream(topics, security.tenants(), audit.reader(),
                     config.audit().retention().toMillis());
             audit.publishTo(auditStream);
@@ -327,7 +333,7 @@ public final class BulwarkServer implements AutoCloseable {
                     "partitionsRecovered", Integer.toString(logs.recoveredAtStart())));
             BrokerHealth health = new BrokerHealth(new StorageProbe(List.of(dataDir, dataDir.resolve("log"))),
                     atRestKeys.keyring(), audit);
-            return new BulwarkServer(logs, requestPool, purgatory, timer, groups, consumerLag,
+            return new BulwarkServer(logs, requestPool, sliceOpeners, purgatory, timer, groups, consumerLag,
                     new TenantUsage(topics, security.connections()), security, quotaStore, keys, erasure, audit,
                     auditStage, auditStream, health, listeners);
         } catch (IOException | RuntimeException e) {
@@ -335,6 +341,7 @@ public final class BulwarkServer implements AutoCloseable {
             security.close();
             purgatory.close();
             requestPool.shutdownNow();
+            sliceOpeners.shutdownNow();
             logs.close();
             audit.close();
             throw e;
@@ -387,7 +394,8 @@ public final class BulwarkServer implements AutoCloseable {
     public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, TopicCatalog topics,
                                    ProducerIds producerIds,
                                    FetchSessions sessions, FetchPurgatory purgatory, GroupCoordinator groups,
-                                   TransactionCoordinator transactions, Security security, AclStore acls, QuotaStore quotas, Clock clock) {
+                                   TransactionCoordinator transactions, Security security, AclStore acls, QuotaStore quotas,
+                                   Executor sliceOpeners, Clock clock) {
         ScramUserNames scramUsers = new ScramUserNames(security.tenants(), security.users());
         AccessControl access = new AccessControl(new Authorizer(acls::index,
                 tenantId -> security.tenants().byId(tenantId).map(Tenant::allowEveryoneIfNoAcl).orElse(false)),
@@ -397,7 +405,7 @@ public final class BulwarkServer implements AutoCloseable {
         apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics, access))
                 .register(ApiKeys.PRODUCE, new ProduceHandler(topics, transactions, access))
-                .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory, access))
+                .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory, access, sliceOpeners))
                 .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(topics, access))
                 .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics, access))
                 .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds, transactions, access))
@@ -544,6 +552,7 @@ public final class BulwarkServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        sliceOpeners.shutdown();
         auditStage.flushSummaries();
         try {
             audit.recordSystem("server.stop", null, Outcome.SUCCESS, null, Map.of()).get(10, TimeUnit.SECONDS);

@@ -70,6 +70,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The broker's real parts without a listener: a log store in a temporary directory, topics, producer ids, fetch
@@ -86,6 +88,12 @@ final class BrokerParts implements AutoCloseable {
 
     final ManualScheduler timer = new ManualScheduler();
     final MeterRegistry metrics = new SimpleMeterRegistry();
+    /** Opens large fetches' slices beside the request thread, as the server's pool does. */
+    final ExecutorService sliceOpeners = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "test-fetch-open");
+        t.setDaemon(true);
+        return t;
+    });
     final BrokerConfigs broker;
     final ClusterIdentity cluster;
     final FetchPurgatory purgatory;
@@ -140,7 +148,7 @@ final class BrokerParts implements AutoCloseable {
                 new TransactionSettings(Duration.ofMinutes(15), Duration.ofSeconds(10), Duration.ofMillis(500),
                         Duration.ofDays(7), Duration.ofHours(1)), timer, timer.clock());
         apis = BulwarkServer.apis(cluster, broker, catalog, producerIds, new FetchSessions(1000, timer.clock()),
-                purgatory, groups, transactions, security, acls, quotas.store(), timer.clock());
+                purgatory, groups, transactions, security, acls, quotas.store(), sliceOpeners, timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);
@@ -173,7 +181,7 @@ final class BrokerParts implements AutoCloseable {
                 "key".getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private void append(TopicMetadata topic, int partition, String value) {
+    void append(TopicMetadata topic, int partition, String value) {
         log(topic, partition).append(records(value));
     }
 
@@ -198,6 +206,7 @@ final class BrokerParts implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        sliceOpeners.shutdownNow();
         groups.shutdown();
         purgatory.close();
         logs.close();
