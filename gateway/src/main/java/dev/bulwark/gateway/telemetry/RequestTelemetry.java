@@ -14,6 +14,8 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
@@ -30,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  * attributes, which take a walk of the response, are not computed.
  */
 public final class RequestTelemetry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestTelemetry.class);
 
     static final AttributeKey<String> API = AttributeKey.stringKey("kafka.api");
     static final AttributeKey<Long> API_VERSION = AttributeKey.longKey("kafka.api.version");
@@ -85,7 +89,12 @@ public final class RequestTelemetry {
                 }
             }
             if (span.isRecording()) {
-                describe(span, request, answer, error);
+                try {
+                    describe(span, request, answer, error);
+                } catch (RuntimeException e) {
+                    // A span must never cost the client its answer: this stage's failure would close the connection.
+                    LOG.warn("describing the span of {} v{} failed", request.apiKey(), request.version(), e);
+                }
             }
             span.end();
         });
