@@ -5,6 +5,9 @@ import dev.bulwark.gateway.config.BulwarkConfig;
 import dev.bulwark.gateway.group.ConsumerLag;
 import dev.bulwark.gateway.audit.AuditTrail;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
+import dev.bulwark.gateway.health.BrokerHealth;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -20,8 +23,9 @@ public class BulwarkLifecycle {
 
     private volatile BulwarkServer server;
 
-    void onStart(@Observes StartupEvent event, BulwarkConfig config, Vertx vertx) throws IOException {
-        server = BulwarkServer.start(config, vertx);
+    void onStart(@Observes StartupEvent event, BulwarkConfig config, Vertx vertx, MeterRegistry metrics,
+                 Tracer tracer) throws IOException {
+        server = BulwarkServer.start(config, vertx, metrics, tracer);
     }
 
     void onStop(@Observes ShutdownEvent event) throws IOException {
@@ -72,6 +76,12 @@ public class BulwarkLifecycle {
     public Optional<TenantErasure> erasure() {
         BulwarkServer running = server;
         return running == null ? Optional.empty() : Optional.of(running.erasure());
+    }
+
+    /** What readiness checks, once the broker is up. */
+    public Optional<BrokerHealth> health() {
+        BulwarkServer running = server;
+        return running == null ? Optional.empty() : Optional.of(running.health());
     }
 
     /** Whether the broker is up: storage recovered and every listener bound. */

@@ -23,6 +23,12 @@ import dev.bulwark.gateway.audit.AuditStage;
 import dev.bulwark.gateway.audit.AuditStream;
 import dev.bulwark.gateway.audit.AuditTrail;
 import dev.bulwark.gateway.audit.PartitionAudit;
+import dev.bulwark.gateway.health.BrokerHealth;
+import dev.bulwark.gateway.health.StorageProbe;
+import dev.bulwark.gateway.telemetry.BrokerGauges;
+import dev.bulwark.gateway.telemetry.FsyncMetrics;
+import dev.bulwark.gateway.telemetry.RequestTelemetry;
+import dev.bulwark.gateway.telemetry.TrafficMetrics;
 import dev.bulwark.gateway.keys.AtRestKeyManagement;
 import dev.bulwark.gateway.keys.ErasureRecords;
 import dev.bulwark.gateway.kafka.AddOffsetsToTxnHandler;
@@ -90,6 +96,8 @@ import dev.bulwark.storage.crypto.AesGcm;
 import dev.bulwark.storage.crypto.CryptoProvider;
 import dev.bulwark.storage.crypto.Keyring;
 import dev.bulwark.storage.crypto.MasterKeySource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.Tracer;
 import io.vertx.core.Vertx;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
@@ -105,6 +113,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -125,6 +134,7 @@ public final class BulwarkServer implements AutoCloseable {
 
     private final LogManager logs;
     private final ExecutorService requestPool;
+    private final ExecutorService sliceOpeners;
     private final FetchPurgatory purgatory;
     private final ScheduledExecutorService timer;
     private final GroupCoordinator groups;
@@ -137,15 +147,18 @@ public final class BulwarkServer implements AutoCloseable {
     private final AuditTrail audit;
     private final AuditStage auditStage;
     private final AuditStream auditStream;
+    private final BrokerHealth health;
     private final List<KafkaListener> listeners;
 
-    private BulwarkServer(LogManager logs, ExecutorService requestPool, FetchPurgatory purgatory,
+    private BulwarkServer(LogManager logs, ExecutorService requestPool, ExecutorService sliceOpeners,
+                          FetchPurgatory purgatory,
                           ScheduledExecutorService timer, GroupCoordinator groups, ConsumerLag consumerLag,
                           TenantUsage tenantUsage, Security security, QuotaStore quotas, AtRestKeyManagement keys,
                           TenantErasure erasure, AuditTrail audit, AuditStage auditStage, AuditStream auditStream,
-                          List<KafkaListener> listeners) {
+                          BrokerHealth health, List<KafkaListener> listeners) {
         this.logs = logs;
         this.requestPool = requestPool;
+        this.sliceOpeners = sliceOpeners;
         this.purgatory = purgatory;
         this.timer = timer;
         this.groups = groups;
@@ -158,6 +171,7 @@ public final class BulwarkServer implements AutoCloseable {
         this.audit = audit;
         this.auditStage = auditStage;
         this.auditStream = auditStream;
+        this.health = health;
         this.listeners = listeners;
     }
 
@@ -200,7 +214,12 @@ public final class BulwarkServer implements AutoCloseable {
         return crypto;
     }
 
-    public static BulwarkServer start(BulwarkConfig config, Vertx vertx) throws IOException {
+    /**
+     * @param metrics where the broker's meters go (Quarkus's registry, scraped at {@code /q/metrics})
+     * @param tracer  makes a span per Kafka request; a no-op one unless tracing is on
+     */
+    public static BulwarkServer start(BulwarkConfig config, Vertx vertx, MeterRegistry metrics, Tracer tracer)
+            throws IOException {
         Clock clock = Clock.systemUTC();
         Path dataDir = Path.of(config.dataDir()).toAbsolutePath();
         Files.createDirectories(dataDir);
@@ -215,9 +234,12 @@ public final class BulwarkServer implements AutoCloseable {
                 config.audit().fileBytes(), config.audit().checkpointEvery(), config.audit().checkpointInterval(),
                 config.audit().retention(), config.audit().indexCacheBytes()), clock);
         BrokerConfigs broker = BrokerConfigs.load(config.kafka(), dataDir.resolve("broker.configs"));
-        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, crypto, audit, clock);
+        Security security = Security.open(config, broker, specs, dataDir, sealedFiles, crypto, audit, metrics,
+                clock);
         ClusterIdentity cluster = ClusterIdentity.loadOrCreate(dataDir.resolve("cluster.meta"), config.nodeId());
         ExecutorService requestPool = threads(broker.intValue(BrokerConfigs.NUM_IO_THREADS), "bulwark-io-");
+        ExecutorService sliceOpeners = threads(Math.max(1, Runtime.getRuntime().availableProcessors()),
+                "bulwark-fetch-open-");
         FetchPurgatory purgatory = new FetchPurgatory(requestPool);
         if (!config.storage().sealBatches()) {
             LOG.warn("bulwark.storage.seal-batches=false: record batches are stored UNSEALED, readable by anyone who "
@@ -234,7 +256,8 @@ public final class BulwarkServer implements AutoCloseable {
                         Duration.ofMillis(broker.longValue(BrokerConfigs.PRODUCER_ID_EXPIRATION_MS)),
                         Duration.ofMillis(broker.longValue(BrokerConfigs.CLEANER_BACKOFF_MS)),
                         config.storage().sealBatches()),
-                atRestKeys, broker.values(), clock, new PartitionAudit(purgatory, audit));
+                atRestKeys, broker.values(), clock, PartitionLog.Listener.all(List.of(
+                        purgatory, new PartitionAudit(audit), new FsyncMetrics(metrics))));
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bulwark-timer");
             t.setDaemon(true);
@@ -272,14 +295,19 @@ public final class BulwarkServer implements AutoCloseable {
 
             AclStore acls = AclStore.open(dataDir.resolve("security"), sealedFiles);
             ApiRegistry apis = apis(cluster, broker, topics, producerIds, sessions, purgatory, groups, transactions,
-                    security, acls, quotaStore, clock);
+                    security, acls, quotaStore, sliceOpeners, clock);
             AuditStream auditStream = new AuditStream(topics, security.tenants(), audit.reader(),
                     config.audit().retention().toMillis());
             audit.publishTo(auditStream);
-            AuditStage auditStage = new AuditStage(audit, security.tenants(), topics, clock);
+            AuditStage auditStage = new AuditStage(audit, security.tenants(), topics,
+                    new TrafficMetrics(metrics, security.tenants()), clock);
             timer.scheduleWithFixedDelay(auditStage::flushSummaries, 1, 1, TimeUnit.MINUTES);
             RequestPipeline pipeline = new RequestPipeline(apis, new QuotaStage(quotas), security.tenants(),
-                    auditStage);
+                    auditStage, new RequestTelemetry(tracer, metrics, security.tenants(), topics));
+            ConsumerLag consumerLag = new ConsumerLag(groups, topics);
+            BrokerGauges gauges = new BrokerGauges(metrics, security.tenants(), topics, groups, consumerLag);
+            long gaugeMs = config.telemetry().gaugeInterval().toMillis();
+            timer.scheduleWithFixedDelay(() -> sample(gauges), 0, gaugeMs, TimeUnit.MILLISECONDS);
 
             KafkaListener.Settings settings = new KafkaListener.Settings(
                     broker.intValue(BrokerConfigs.SOCKET_REQUEST_MAX_BYTES),
@@ -303,14 +331,17 @@ public final class BulwarkServer implements AutoCloseable {
                     "topics", Integer.toString(logs.topics().size()),
                     "shutdownBefore", logs.startedClean() ? "clean" : "unclean",
                     "partitionsRecovered", Integer.toString(logs.recoveredAtStart())));
-            return new BulwarkServer(logs, requestPool, purgatory, timer, groups, new ConsumerLag(groups, topics),
+            BrokerHealth health = new BrokerHealth(new StorageProbe(List.of(dataDir, dataDir.resolve("log"))),
+                    atRestKeys.keyring(), audit);
+            return new BulwarkServer(logs, requestPool, sliceOpeners, purgatory, timer, groups, consumerLag,
                     new TenantUsage(topics, security.connections()), security, quotaStore, keys, erasure, audit,
-                    auditStage, auditStream, listeners);
+                    auditStage, auditStream, health, listeners);
         } catch (IOException | RuntimeException e) {
             timer.shutdownNow();
             security.close();
             purgatory.close();
             requestPool.shutdownNow();
+            sliceOpeners.shutdownNow();
             logs.close();
             audit.close();
             throw e;
@@ -351,6 +382,11 @@ public final class BulwarkServer implements AutoCloseable {
         return erasure;
     }
 
+    /** What readiness checks. */
+    public BrokerHealth health() {
+        return health;
+    }
+
     /**
      * Every API this broker serves, each with its handler: the table ApiVersions advertises and requests are checked
      * against. Built apart from {@link #start} so that tests use this very table without starting anything.
@@ -358,7 +394,8 @@ public final class BulwarkServer implements AutoCloseable {
     public static ApiRegistry apis(ClusterIdentity cluster, BrokerConfigs broker, TopicCatalog topics,
                                    ProducerIds producerIds,
                                    FetchSessions sessions, FetchPurgatory purgatory, GroupCoordinator groups,
-                                   TransactionCoordinator transactions, Security security, AclStore acls, QuotaStore quotas, Clock clock) {
+                                   TransactionCoordinator transactions, Security security, AclStore acls, QuotaStore quotas,
+                                   Executor sliceOpeners, Clock clock) {
         ScramUserNames scramUsers = new ScramUserNames(security.tenants(), security.users());
         AccessControl access = new AccessControl(new Authorizer(acls::index,
                 tenantId -> security.tenants().byId(tenantId).map(Tenant::allowEveryoneIfNoAcl).orElse(false)),
@@ -368,7 +405,7 @@ public final class BulwarkServer implements AutoCloseable {
         apis.register(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .register(ApiKeys.METADATA, new MetadataHandler(cluster, topics, access))
                 .register(ApiKeys.PRODUCE, new ProduceHandler(topics, transactions, access))
-                .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory, access))
+                .register(ApiKeys.FETCH, new FetchHandler(topics, sessions, purgatory, access, sliceOpeners))
                 .register(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(topics, access))
                 .register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(topics, access))
                 .register(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(producerIds, transactions, access))
@@ -480,6 +517,15 @@ public final class BulwarkServer implements AutoCloseable {
         }
     }
 
+    /** A new sample of the gauges; a failure is logged and the next interval tries again. */
+    private static void sample(BrokerGauges gauges) {
+        try {
+            gauges.sample();
+        } catch (RuntimeException e) {
+            LOG.error("sampling the partition size and consumer lag gauges failed", e);
+        }
+    }
+
     private static ExecutorService threads(int count, String prefix) {
         AtomicInteger n = new AtomicInteger();
         return Executors.newFixedThreadPool(count, r -> {
@@ -506,6 +552,7 @@ public final class BulwarkServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        sliceOpeners.shutdown();
         auditStage.flushSummaries();
         try {
             audit.recordSystem("server.stop", null, Outcome.SUCCESS, null, Map.of()).get(10, TimeUnit.SECONDS);

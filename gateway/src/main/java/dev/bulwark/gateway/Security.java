@@ -25,8 +25,10 @@ import dev.bulwark.gateway.network.ListenerSpec;
 import dev.bulwark.gateway.network.SaslSessions;
 import dev.bulwark.gateway.network.TenantConnections;
 import dev.bulwark.gateway.network.TlsTermination;
+import dev.bulwark.gateway.telemetry.AuthenticationMetrics;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.crypto.CryptoProvider;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +57,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param sasl     what SASL listeners' connections authenticate with; null without SASL listeners
  * @param tls      TLS termination; null without TLS listeners
  * @param connections each tenant's live authenticated connections, held to its max-connections
- * @param attempts    where every authentication and every failed one is reported (the audit trail)
+ * @param attempts    where every authentication and every failed one is reported (the audit trail, the metrics)
  */
 public record Security(TenantStore tenants, UserStore users, Optional<JwtValidator> jwt,
                        AuthenticationFailures failures, SaslSessions sasl, TlsTermination tls,
@@ -72,10 +74,11 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
     /**
      * @param sealedFiles seals the tenant and user stores under the broker's key
      * @param crypto      derives and checks SCRAM and PLAIN credentials
+     * @param metrics     where failed authentications are counted
      */
     public static Security open(BulwarkConfig config, BrokerConfigs broker, List<ListenerSpec> listeners,
                                 Path dataDir, SealedFiles sealedFiles, CryptoProvider crypto, AuditTrail audit,
-                                Clock clock) throws IOException {
+                                MeterRegistry metrics, Clock clock) throws IOException {
         Path securityDir = directory(dataDir);
         TenantStore tenants = TenantStore.open(securityDir, sealedFiles, clock);
         UserStore users = UserStore.open(securityDir, sealedFiles, config.sasl().scramIterations(), crypto, clock);
@@ -93,7 +96,8 @@ public record Security(TenantStore tenants, UserStore users, Optional<JwtValidat
                 100_000), clock);
 
         TenantConnections connections = new TenantConnections(tenants);
-        AuthenticationAudit attempts = new AuthenticationAudit(audit, tenants, clock);
+        Consumer<AuthenticationAttempt> attempts = new AuthenticationAudit(audit, tenants, clock)
+                .andThen(new AuthenticationMetrics(metrics, tenants));
         SaslSessions sasl = null;
         if (listeners.stream().anyMatch(l -> usesSasl(l.securityProtocol()))) {
             @SuppressWarnings("unchecked")

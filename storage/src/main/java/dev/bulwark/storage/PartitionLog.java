@@ -60,10 +60,16 @@ public final class PartitionLog {
     record Position(long offset, long segmentBase, int position) {
     }
 
-    /** Told when a partition's high watermark moves, so waiting fetches can complete. */
-    /** What a partition tells the broker as it happens: a higher high watermark, and what it found wrong. */
+    /**
+     * What a partition tells the broker as it happens: a higher high watermark, an fsync done, and what it found
+     * wrong. Called on the thread that saw it happen (a request or flush thread): implementations return quickly.
+     */
     public interface Listener {
         void highWatermarkAdvanced(PartitionLog log);
+
+        /** Appended data was forced to stable storage, which took {@code nanos}. */
+        default void flushed(PartitionLog log, long nanos) {
+        }
 
         /** A read found a frame unfit to serve (changed, moved, replayed): it is fenced, never served. */
         default void corruptionFenced(PartitionLog log, String where) {
@@ -71,6 +77,32 @@ public final class PartitionLog {
 
         /** The partition went offline: it serves nothing until restart. */
         default void wentOffline(PartitionLog log, String reason) {
+        }
+
+        /** One listener telling each of {@code listeners} everything, in order. */
+        static Listener all(List<Listener> listeners) {
+            List<Listener> each = List.copyOf(listeners);
+            return new Listener() {
+                @Override
+                public void highWatermarkAdvanced(PartitionLog log) {
+                    each.forEach(l -> l.highWatermarkAdvanced(log));
+                }
+
+                @Override
+                public void flushed(PartitionLog log, long nanos) {
+                    each.forEach(l -> l.flushed(log, nanos));
+                }
+
+                @Override
+                public void corruptionFenced(PartitionLog log, String where) {
+                    each.forEach(l -> l.corruptionFenced(log, where));
+                }
+
+                @Override
+                public void wentOffline(PartitionLog log, String reason) {
+                    each.forEach(l -> l.wentOffline(log, reason));
+                }
+            };
         }
     }
 
@@ -434,9 +466,11 @@ public final class PartitionLog {
     /** Forces everything appended so far to stable storage; run by the {@link FlushScheduler}. */
     void flush() {
         boolean advanced = false;
+        long flushNanos = 0;
         synchronized (flushLock) {
             Position target = end;
             if (target.offset() > durable.offset()) {
+                long started = System.nanoTime();
                 try {
                     for (Segment segment : segments.subMap(durable.segmentBase(), true, target.segmentBase(), true)
                             .values()) {
@@ -450,11 +484,15 @@ public final class PartitionLog {
                 }
                 durable = target;
                 advanced = true;
+                flushNanos = System.nanoTime() - started;
             }
         }
         completeWaiters();
-        if (advanced && flushPolicy == FlushPolicy.DURABLE) {
-            listener.highWatermarkAdvanced(this);
+        if (advanced) {
+            listener.flushed(this, flushNanos);
+            if (flushPolicy == FlushPolicy.DURABLE) {
+                listener.highWatermarkAdvanced(this);
+            }
         }
     }
 

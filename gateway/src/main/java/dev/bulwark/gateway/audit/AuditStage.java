@@ -8,6 +8,7 @@ import dev.bulwark.gateway.cluster.TopicCatalog;
 import dev.bulwark.gateway.network.ByteBufRecords;
 import dev.bulwark.gateway.protocol.Reply;
 import dev.bulwark.gateway.protocol.Request;
+import dev.bulwark.gateway.telemetry.TrafficMetrics;
 import dev.bulwark.storage.TopicMetadata;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
@@ -40,12 +41,15 @@ public final class AuditStage {
     private final TenantStore tenants;
     private final TopicCatalog topics;
     private final Clock clock;
+    private final TrafficMetrics traffic;
     private final DataAccessSummaries summaries = new DataAccessSummaries();
 
-    public AuditStage(AuditTrail trail, TenantStore tenants, TopicCatalog topics, Clock clock) {
+    /** @param traffic counts the same records and bytes the summaries sum, per tenant and topic, for the metrics */
+    public AuditStage(AuditTrail trail, TenantStore tenants, TopicCatalog topics, TrafficMetrics traffic, Clock clock) {
         this.trail = trail;
         this.tenants = tenants;
         this.topics = topics;
+        this.traffic = traffic;
         this.clock = clock;
     }
 
@@ -146,6 +150,7 @@ public final class AuditStage {
                     summaries.add(request.context().connectionId, who, name, sent.partition(),
                             DataAccessSummaries.Direction.PRODUCE, sent.records(), sent.bytes(),
                             partition.baseOffset(), partition.baseOffset() + sent.records() - 1, now);
+                    traffic.produced(request.tenantId(), name, sent.records(), sent.bytes());
                 }
             }
         }
@@ -175,6 +180,7 @@ public final class AuditStage {
                 summaries.add(request.context().connectionId, who, name, partition.partitionIndex(),
                         DataAccessSummaries.Direction.FETCH, extent.get().records(), records.sizeInBytes(),
                         extent.get().firstOffset(), extent.get().lastOffset(), now);
+                traffic.fetched(request.tenantId(), name, extent.get().records(), records.sizeInBytes());
             }
         }
     }

@@ -6,22 +6,20 @@ import dev.bulwark.storage.PartitionLog;
 import java.util.Map;
 
 /**
- * Passes each partition's high watermark on to the fetches waiting for it, and records what the partitions find
- * wrong in the audit trail: a tampered or damaged batch fenced (never served), a partition gone offline.
+ * Records what the partitions find wrong in the audit trail: a tampered or damaged batch fenced (never served), a
+ * partition gone offline.
  */
 public final class PartitionAudit implements PartitionLog.Listener {
 
-    private final PartitionLog.Listener highWatermarks;
     private final AuditTrail trail;
 
-    public PartitionAudit(PartitionLog.Listener highWatermarks, AuditTrail trail) {
-        this.highWatermarks = highWatermarks;
+    public PartitionAudit(AuditTrail trail) {
         this.trail = trail;
     }
 
     @Override
     public void highWatermarkAdvanced(PartitionLog log) {
-        highWatermarks.highWatermarkAdvanced(log);
+        // Waiting fetches follow high watermarks; the trail records only what went wrong.
     }
 
     @Override

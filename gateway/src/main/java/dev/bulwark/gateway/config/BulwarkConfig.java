@@ -75,6 +75,9 @@ public interface BulwarkConfig {
     /** The audit trail, {@code <data-dir>/audit}. */
     Audit audit();
 
+    /** Metrics on {@code /q/metrics} and the health checks on {@code /q/health}. */
+    Telemetry telemetry();
+
     /**
      * Apache Kafka broker settings Bulwark honours, by their Kafka name: {@code bulwark.kafka.log.retention.ms=...}
      * or {@code BULWARK_KAFKA_LOG_RETENTION_MS=...}. The README lists every supported name and its default.
@@ -176,6 +179,19 @@ public interface BulwarkConfig {
          */
         @WithDefault("134217728")
         long indexCacheBytes();
+    }
+
+    interface Telemetry {
+        /**
+         * How often the gauges of what the broker holds are sampled: partition sizes and consumer group lag. Each
+         * sample walks every partition and group, so not on every scrape.
+         */
+        @WithDefault("15s")
+        Duration gaugeInterval();
+
+        /** Liveness reports DOWN when an event loop has not run a queued task for this long. */
+        @WithDefault("10s")
+        Duration eventLoopStallTimeout();
     }
 
     interface Crypto {

@@ -2,6 +2,7 @@ package dev.bulwark.gateway.group;
 
 import dev.bulwark.auth.Tenant;
 import dev.bulwark.gateway.cluster.KeyValueLog;
+import dev.bulwark.gateway.cluster.LogSnapshots;
 import dev.bulwark.storage.AppendResult;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.crypto.KeyOwner;
@@ -80,14 +81,11 @@ public final class OffsetStore {
     private static final byte SNAPSHOT_VERSION = 3;
 
     private final PartitionLog log;
-    private final Path snapshotFile;
-    private final SealedFiles sealedFiles;
+    private final LogSnapshots snapshots;
     private final Clock clock;
     private final Map<GroupKey, Map<TopicPartition, Written>> offsets = new HashMap<>();
     /** Per group, per producer id with a transaction open, the offsets it committed in that transaction. */
     private final Map<GroupKey, Map<Long, Map<TopicPartition, Written>>> pending = new HashMap<>();
-    private final Object snapshotLock = new Object();
-    private long recordsSinceSnapshot;
 
     /** An offset and the log offset of the record that wrote it, which decides which of two writes is the later. */
     private record Written(CommittedOffset offset, long position) {
@@ -95,8 +93,7 @@ public final class OffsetStore {
 
     private OffsetStore(PartitionLog log, Path snapshotFile, SealedFiles sealedFiles, Clock clock) {
         this.log = log;
-        this.snapshotFile = snapshotFile;
-        this.sealedFiles = sealedFiles;
+        this.snapshots = new LogSnapshots(log, sealedFiles, snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION);
         this.clock = clock;
     }
 
@@ -195,7 +192,7 @@ public final class OffsetStore {
     private AppendResult append(List<SimpleRecord> records) {
         MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records.toArray(SimpleRecord[]::new));
         AppendResult appended = log.append(batch);
-        recordsSinceSnapshot += records.size();
+        snapshots.appended(records.size());
         return appended;
     }
 
@@ -280,19 +277,8 @@ public final class OffsetStore {
      * log start it does not hold.
      */
     public void maybeSnapshot(long minRecords) throws IOException {
-        synchronized (snapshotLock) {
-            long upTo;
-            byte[] payload;
-            synchronized (this) {
-                if (recordsSinceSnapshot < minRecords) {
-                    return;
-                }
-                upTo = log.logEndOffset();
-                payload = encodeSnapshot(upTo);
-                recordsSinceSnapshot = 0;
-            }
-            KeyValueLog.writeSnapshot(log, sealedFiles, snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, upTo, payload);
-            LOG.debug("offsets snapshot written up to log offset {}", upTo);
+        if (snapshots.maybeWrite(minRecords, this, this::encodeSnapshot)) {
+            LOG.debug("offsets snapshot written");
         }
     }
 
@@ -316,8 +302,7 @@ public final class OffsetStore {
     }
 
     private long loadSnapshot() throws IOException {
-        Optional<ByteBuffer> payload = sealedFiles.read(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, KeyOwner.SYSTEM,
-                snapshotFile.getFileName().toString());
+        Optional<ByteBuffer> payload = snapshots.read();
         if (payload.isEmpty()) {
             return 0;
         }

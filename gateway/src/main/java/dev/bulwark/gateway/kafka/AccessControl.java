@@ -17,6 +17,7 @@ import org.apache.kafka.common.utils.Utils;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The handlers' questions to the authorizer, asked for the principal a request came from, inside its tenant: may it do
@@ -134,24 +135,29 @@ public final class AccessControl {
 
     /** The authorized-operations bit field of Metadata and DescribeTopicPartitions for one topic. */
     int topicOperations(Request request, String topic) {
-        return operations(request, ResourceType.TOPIC, topic, TOPIC_OPERATIONS);
+        // Through topic(...), so the bits show the audit topic's rules as every topic decision applies them.
+        Subject subject = subject(request);
+        return operations(TOPIC_OPERATIONS, operation -> topic(subject, operation, topic));
     }
 
     /** The authorized-operations bit field of DescribeGroups. */
     int groupOperations(Request request, String group) {
-        return operations(request, ResourceType.GROUP, group, GROUP_OPERATIONS);
+        Subject subject = subject(request);
+        return operations(GROUP_OPERATIONS,
+                operation -> authorizer.authorize(subject, operation, ResourceType.GROUP, group));
     }
 
     /** The authorized-operations bit field of DescribeCluster and old Metadata versions. */
     int clusterOperations(Request request) {
-        return operations(request, ResourceType.CLUSTER, CLUSTER_NAME, CLUSTER_OPERATIONS);
+        Subject subject = subject(request);
+        return operations(CLUSTER_OPERATIONS,
+                operation -> authorizer.authorize(subject, operation, ResourceType.CLUSTER, CLUSTER_NAME));
     }
 
-    private int operations(Request request, ResourceType type, String name, List<AclOperation> candidates) {
-        Subject subject = subject(request);
+    private static int operations(List<AclOperation> candidates, Predicate<AclOperation> allowed) {
         Set<Byte> codes = new HashSet<>();
         for (AclOperation operation : candidates) {
-            if (authorizer.authorize(subject, operation, type, name)) {
+            if (allowed.test(operation)) {
                 codes.add(operation.code());
             }
         }

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -48,19 +49,26 @@ import java.util.concurrent.CompletionStage;
 public final class FetchHandler implements ApiHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(FetchHandler.class);
+    /** Below this many bytes to open, handing slices to other threads costs more than it saves. */
+    private static final long PARALLEL_OPEN_BYTES = 256 * 1024;
 
     private final TopicCatalog catalog;
     private final FetchSessions sessions;
     private final FetchPurgatory purgatory;
-
     private final AccessControl access;
+    private final Executor openers;
 
+    /**
+     * @param openers opens (decrypts) the slices of a large fetch beside the request thread; its tasks never wait on
+     *                anything, so any pool will do
+     */
     public FetchHandler(TopicCatalog catalog, FetchSessions sessions, FetchPurgatory purgatory,
-                        AccessControl access) {
+                        AccessControl access, Executor openers) {
         this.access = access;
         this.catalog = catalog;
         this.sessions = sessions;
         this.purgatory = purgatory;
+        this.openers = openers;
     }
 
     @Override
@@ -251,33 +259,37 @@ public final class FetchHandler implements ApiHandler {
 
         private Reply respond() {
             FetchResponseData response = new FetchResponseData().setSessionId(responseSessionId);
-            Map<Object, FetchableTopicResponse> byTopic = new LinkedHashMap<>();
-            List<ByteBuf> buffers = new ArrayList<>();
+            List<PartitionRead> reads = new ArrayList<>();
             long remaining = fetch.maxBytes();
             boolean anyRecords = false;
-            List<TopicIdPartition> rotate = new ArrayList<>();
             for (Map.Entry<TopicIdPartition, FetchSessions.Entry> e : snapshot().entrySet()) {
-                TopicIdPartition key = e.getKey();
-                FetchSessions.Entry entry = e.getValue();
-                PartitionData partition = read(key, entry, (int) Math.min(Integer.MAX_VALUE, Math.max(remaining, 0)),
-                        !anyRecords, buffers);
+                PartitionRead read = read(e.getKey(), e.getValue(),
+                        (int) Math.min(Integer.MAX_VALUE, Math.max(remaining, 0)), !anyRecords);
+                remaining -= read.bytes();
+                anyRecords |= read.bytes() > 0;
+                reads.add(read);
+            }
+            List<ByteBuf> buffers = openAll(reads);
+            Map<Object, FetchableTopicResponse> byTopic = new LinkedHashMap<>();
+            List<TopicIdPartition> rotate = new ArrayList<>();
+            for (PartitionRead read : reads) {
+                PartitionData partition = read.partition;
                 int bytes = partition.records().sizeInBytes();
-                remaining -= bytes;
-                anyRecords |= bytes > 0;
                 boolean include;
                 if (session != null) {
                     synchronized (session) {
-                        boolean changed = entry.changedBy(partition.highWatermark(), partition.lastStableOffset(),
-                                partition.logStartOffset());
+                        boolean changed = read.entry.changedBy(partition.highWatermark(),
+                                partition.lastStableOffset(), partition.logStartOffset());
                         include = !incremental || bytes > 0 || partition.errorCode() != Errors.NONE.code() || changed;
                     }
                     if (bytes > 0) {
-                        rotate.add(key);
+                        rotate.add(read.key);
                     }
                 } else {
                     include = true;
                 }
                 if (include) {
+                    TopicIdPartition key = read.key;
                     Object topicKey = byId ? key.topicId() : key.topic();
                     byTopic.computeIfAbsent(topicKey, k -> byId
                             ? new FetchableTopicResponse().setTopicId(key.topicId())
@@ -293,66 +305,128 @@ public final class FetchHandler implements ApiHandler {
             return new Reply.Respond(response, () -> buffers.forEach(ByteBuf::release));
         }
 
-        private PartitionData read(TopicIdPartition key, FetchSessions.Entry entry, int remaining, boolean first,
-                                   List<ByteBuf> buffers) {
-            PartitionData partition = new PartitionData().setPartitionIndex(key.partition())
-                    .setRecords(MemoryRecords.EMPTY);
+        /**
+         * Opens every slice read into a buffer of its own and sets it as its partition's records; a slice that does
+         * not open makes its partition a KAFKA_STORAGE_ERROR. Opening decrypts, which on a large fetch takes far
+         * longer than finding the slices, so a fetch of several large slices opens them in parallel
+         * ({@link #openers}); the request thread opens the first itself. Returns the buffers, to release once the
+         * response is written.
+         */
+        private List<ByteBuf> openAll(List<PartitionRead> reads) {
+            List<PartitionRead> pending = new ArrayList<>();
+            long pendingBytes = 0;
+            for (PartitionRead read : reads) {
+                if (read.slice != null) {
+                    pending.add(read);
+                    pendingBytes += read.slice.length();
+                }
+            }
+            List<ByteBuf> buffers = new ArrayList<>(pending.size());
+            for (PartitionRead read : pending) {
+                read.buffer = ByteBufAllocator.DEFAULT.directBuffer(read.slice.length());
+                buffers.add(read.buffer);
+            }
+            if (pending.size() < 2 || pendingBytes < PARALLEL_OPEN_BYTES) {
+                pending.forEach(PartitionRead::open);
+                return buffers;
+            }
+            List<CompletableFuture<Void>> others = new ArrayList<>(pending.size() - 1);
+            for (PartitionRead read : pending.subList(1, pending.size())) {
+                others.add(CompletableFuture.runAsync(read::open, openers));
+            }
+            pending.get(0).open();
+            others.forEach(CompletableFuture::join);
+            return buffers;
+        }
+
+        private PartitionRead read(TopicIdPartition key, FetchSessions.Entry entry, int remaining, boolean first) {
+            PartitionRead read = new PartitionRead(key, entry);
+            PartitionData partition = read.partition;
             if (fetch.replicaId() >= 0) {
-                return error(partition, Errors.NOT_LEADER_OR_FOLLOWER);
+                return read.fail(Errors.NOT_LEADER_OR_FOLLOWER);
             }
             if (!byId && !access.topic(fetcher, AclOperation.READ, key.topic())) {
-                return error(partition, Errors.TOPIC_AUTHORIZATION_FAILED);
+                return read.fail(Errors.TOPIC_AUTHORIZATION_FAILED);
             }
             Optional<TopicMetadata> topic = byId ? topics.byId(key.topicId()) : topics.byName(key.topic());
             if (byId && topic.isPresent() && !access.topic(fetcher, AclOperation.READ, topic.get().name())) {
-                return error(partition, Errors.TOPIC_AUTHORIZATION_FAILED);
+                return read.fail(Errors.TOPIC_AUTHORIZATION_FAILED);
             }
             if (topic.isEmpty()) {
-                return error(partition, byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                return read.fail(byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
             }
             Optional<PartitionLog> log = topics.partition(topic.get(), key.partition());
             if (log.isEmpty()) {
-                return error(partition, Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                return read.fail(Errors.UNKNOWN_TOPIC_OR_PARTITION);
             }
             if (entry.currentLeaderEpoch > PartitionLog.LEADER_EPOCH) {
-                return error(partition, Errors.UNKNOWN_LEADER_EPOCH);
+                return read.fail(Errors.UNKNOWN_LEADER_EPOCH);
             }
             int limit = Math.min(entry.maxBytes, remaining);
             try {
-                PartitionLog.LogRead read = log.get().read(entry.fetchOffset, limit, first, isolation);
-                partition.setHighWatermark(read.highWatermark())
-                        .setLastStableOffset(read.lastStableOffset())
-                        .setLogStartOffset(read.logStartOffset())
+                PartitionLog.LogRead logRead = log.get().read(entry.fetchOffset, limit, first, isolation);
+                partition.setHighWatermark(logRead.highWatermark())
+                        .setLastStableOffset(logRead.lastStableOffset())
+                        .setLogStartOffset(logRead.logStartOffset())
                         .setAbortedTransactions(readCommitted ? new ArrayList<>() : null);
-                if (readCommitted && read.slice().isPresent()) {
+                if (readCommitted && logRead.slice().isPresent()) {
                     // Bounded by the last stable offset rather than the slice's end: a superset the consumer
                     // matches against the batches it gets, without decoding the slice here.
                     for (AbortedTransaction aborted : log.get().collectAbortedTransactions(entry.fetchOffset,
-                            read.lastStableOffset())) {
+                            logRead.lastStableOffset())) {
                         partition.abortedTransactions().add(new FetchResponseData.AbortedTransaction()
                                 .setProducerId(aborted.producerId()).setFirstOffset(aborted.firstOffset()));
                     }
                 }
-                if (read.slice().isPresent()) {
-                    LogSlice slice = read.slice().get();
-                    ByteBuf buffer = ByteBufAllocator.DEFAULT.directBuffer(slice.length());
-                    buffers.add(buffer);
-                    slice.readInto(buffer.nioBuffer(0, slice.length()));
-                    buffer.writerIndex(slice.length());
-                    partition.setRecords(new ByteBufRecords(buffer));
-                }
-                return partition;
+                read.slice = logRead.slice().orElse(null);
+                return read;
             } catch (ApiException e) {
-                return error(partition, Errors.forException(e));
-            } catch (IOException e) {
-                LOG.error("reading {} at offset {} failed", key, entry.fetchOffset, e);
-                return error(partition, Errors.KAFKA_STORAGE_ERROR);
+                return read.fail(Errors.forException(e));
             }
         }
+    }
 
-        private PartitionData error(PartitionData partition, Errors error) {
-            return partition.setErrorCode(error.code()).setHighWatermark(-1).setLastStableOffset(-1)
+    /**
+     * One partition of a fetch: its answer, and the slice still to open into its buffer. The slice is opened on one
+     * thread while the others wait for it ({@link Operation#openAll}), which publishes what it set.
+     */
+    private static final class PartitionRead {
+        final TopicIdPartition key;
+        final FetchSessions.Entry entry;
+        final PartitionData partition;
+        LogSlice slice;
+        ByteBuf buffer;
+
+        PartitionRead(TopicIdPartition key, FetchSessions.Entry entry) {
+            this.key = key;
+            this.entry = entry;
+            this.partition = new PartitionData().setPartitionIndex(key.partition()).setRecords(MemoryRecords.EMPTY);
+        }
+
+        /** The bytes this partition adds to the response, as the consumer gets them. */
+        int bytes() {
+            return slice == null ? 0 : slice.length();
+        }
+
+        PartitionRead fail(Errors error) {
+            slice = null;
+            partition.setErrorCode(error.code()).setHighWatermark(-1).setLastStableOffset(-1)
                     .setLogStartOffset(-1).setRecords(MemoryRecords.EMPTY);
+            return this;
+        }
+
+        /** Opens the slice into the buffer; a batch that does not open is never served: the partition fails. */
+        void open() {
+            try {
+                slice.readInto(buffer.nioBuffer(0, slice.length()));
+                buffer.writerIndex(slice.length());
+                partition.setRecords(new ByteBufRecords(buffer));
+            } catch (IOException e) {
+                LOG.error("reading {} at offset {} failed", key, entry.fetchOffset, e);
+                fail(Errors.KAFKA_STORAGE_ERROR);
+            } catch (ApiException e) {
+                fail(Errors.forException(e));
+            }
         }
     }
 }

@@ -4,6 +4,8 @@ import dev.bulwark.auth.Tenant;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.audit.AuditStage;
 import dev.bulwark.gateway.quota.QuotaStage;
+import dev.bulwark.gateway.telemetry.RequestTelemetry;
+import io.opentelemetry.api.trace.Span;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
@@ -30,15 +32,25 @@ public final class RequestPipeline {
     private final QuotaStage quota;
     private final TenantStore tenants;
     private final AuditStage audit;
+    private final RequestTelemetry telemetry;
 
-    public RequestPipeline(ApiRegistry apis, QuotaStage quota, TenantStore tenants, AuditStage audit) {
+    public RequestPipeline(ApiRegistry apis, QuotaStage quota, TenantStore tenants, AuditStage audit,
+                           RequestTelemetry telemetry) {
         this.apis = apis;
         this.quota = quota;
         this.tenants = tenants;
         this.audit = audit;
+        this.telemetry = telemetry;
     }
 
+    /** Handles {@code request}; its latency, throttle and span are observed to the answer ({@link RequestTelemetry}). */
     public CompletionStage<Reply> process(Request request) {
+        long started = System.nanoTime();
+        Span span = telemetry.start(request);
+        return telemetry.observe(request, started, span, handle(request, started));
+    }
+
+    private CompletionStage<Reply> handle(Request request, long started) {
         ApiRegistry.Registration api = apis.lookup(request.apiKey())
                 .orElseThrow(() -> new IllegalStateException(request.apiKey() + " reached the pipeline unregistered"));
         if (!AuthorizationCoverage.covers(request.apiKey(), request.version())) {
@@ -58,7 +70,6 @@ public final class RequestPipeline {
         }
         Optional<AuditStage.Produced> produced = audit.before(request);
         int throttleMs = quota.beforeHandling(request);
-        long started = System.nanoTime();
         CompletionStage<Reply> reply;
         try {
             reply = api.handler().handle(request).exceptionally(error -> errorReply(request, error));

@@ -1,6 +1,7 @@
 package dev.bulwark.gateway.txn;
 
 import dev.bulwark.gateway.cluster.KeyValueLog;
+import dev.bulwark.gateway.cluster.LogSnapshots;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.crypto.KeyOwner;
 import dev.bulwark.storage.PartitionLog;
@@ -53,17 +54,13 @@ public final class TransactionLog {
     private static final byte SNAPSHOT_VERSION = 2;
 
     private final PartitionLog log;
-    private final Path snapshotFile;
-    private final SealedFiles sealedFiles;
+    private final LogSnapshots snapshots;
     private final Clock clock;
     private final Map<TransactionalIdKey, TransactionMetadata> written = new HashMap<>();
-    private final Object snapshotLock = new Object();
-    private long recordsSinceSnapshot;
 
     private TransactionLog(PartitionLog log, Path snapshotFile, SealedFiles sealedFiles, Clock clock) {
         this.log = log;
-        this.snapshotFile = snapshotFile;
-        this.sealedFiles = sealedFiles;
+        this.snapshots = new LogSnapshots(log, sealedFiles, snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION);
         this.clock = clock;
     }
 
@@ -100,7 +97,7 @@ public final class TransactionLog {
 
     private CompletableFuture<Void> append(SimpleRecord record) {
         long last = log.append(MemoryRecords.withRecords(Compression.NONE, record)).lastOffset();
-        recordsSinceSnapshot++;
+        snapshots.appended(1);
         return log.awaitHighWatermark(last);
     }
 
@@ -117,19 +114,8 @@ public final class TransactionLog {
      * log start it does not hold.
      */
     public void maybeSnapshot(long minRecords) throws IOException {
-        synchronized (snapshotLock) {
-            long upTo;
-            byte[] payload;
-            synchronized (this) {
-                if (recordsSinceSnapshot < minRecords) {
-                    return;
-                }
-                upTo = log.logEndOffset();
-                payload = encodeSnapshot(upTo);
-                recordsSinceSnapshot = 0;
-            }
-            KeyValueLog.writeSnapshot(log, sealedFiles, snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, upTo, payload);
-            LOG.debug("transaction state snapshot written up to log offset {}", upTo);
+        if (snapshots.maybeWrite(minRecords, this, this::encodeSnapshot)) {
+            LOG.debug("transaction state snapshot written");
         }
     }
 
@@ -145,8 +131,7 @@ public final class TransactionLog {
     }
 
     private long loadSnapshot() throws IOException {
-        Optional<ByteBuffer> payload = sealedFiles.read(snapshotFile, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, KeyOwner.SYSTEM,
-                snapshotFile.getFileName().toString());
+        Optional<ByteBuffer> payload = snapshots.read();
         if (payload.isEmpty()) {
             return 0;
         }

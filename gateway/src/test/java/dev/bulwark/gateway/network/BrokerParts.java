@@ -39,10 +39,15 @@ import dev.bulwark.gateway.txn.TransactionPartitions;
 import dev.bulwark.gateway.txn.TransactionSettings;
 import dev.bulwark.storage.AtRestKeys;
 import dev.bulwark.storage.LogManager;
+import dev.bulwark.gateway.telemetry.RequestTelemetry;
+import dev.bulwark.gateway.telemetry.TrafficMetrics;
 import dev.bulwark.storage.PartitionLog;
 import dev.bulwark.storage.SealedFiles;
 import dev.bulwark.storage.TopicMetadata;
 import dev.bulwark.storage.crypto.CryptoProvider;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.network.ClientInformation;
 import org.apache.kafka.common.network.ListenerName;
@@ -65,6 +70,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The broker's real parts without a listener: a log store in a temporary directory, topics, producer ids, fetch
@@ -80,6 +87,13 @@ final class BrokerParts implements AutoCloseable {
             Role.OPERATOR, "SCRAM-SHA-512", -1);
 
     final ManualScheduler timer = new ManualScheduler();
+    final MeterRegistry metrics = new SimpleMeterRegistry();
+    /** Opens large fetches' slices beside the request thread, as the server's pool does. */
+    final ExecutorService sliceOpeners = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "test-fetch-open");
+        t.setDaemon(true);
+        return t;
+    });
     final BrokerConfigs broker;
     final ClusterIdentity cluster;
     final FetchPurgatory purgatory;
@@ -124,7 +138,7 @@ final class BrokerParts implements AutoCloseable {
         security.users().bootstrapOperator(OPERATOR.user() + ":operator-secret");
         quotas = new QuotaManager(QuotaStore.open(securityDir, sealed), QuotaWindow.KAFKA_DEFAULT, timer.clock());
         acls = AclStore.open(securityDir, sealed);
-        auditStage = new AuditStage(audit, tenants, catalog, timer.clock());
+        auditStage = new AuditStage(audit, tenants, catalog, new TrafficMetrics(metrics, tenants), timer.clock());
         ProducerIds producerIds = ProducerIds.open(dir.resolve("producer-ids"));
         transactionLog = TransactionLog.open(logs.internalLog("transaction-state", Map.of()),
                 dir.resolve("log").resolve("transaction-state.snapshot"), sealed, timer.clock());
@@ -134,7 +148,7 @@ final class BrokerParts implements AutoCloseable {
                 new TransactionSettings(Duration.ofMinutes(15), Duration.ofSeconds(10), Duration.ofMillis(500),
                         Duration.ofDays(7), Duration.ofHours(1)), timer, timer.clock());
         apis = BulwarkServer.apis(cluster, broker, catalog, producerIds, new FetchSessions(1000, timer.clock()),
-                purgatory, groups, transactions, security, acls, quotas.store(), timer.clock());
+                purgatory, groups, transactions, security, acls, quotas.store(), sliceOpeners, timer.clock());
         orders = createTopic("orders", 2);
         for (int p = 0; p < 2; p++) {
             append(orders, p, "first-" + p);
@@ -144,7 +158,13 @@ final class BrokerParts implements AutoCloseable {
 
     /** The request pipeline of the running broker over these parts. */
     RequestPipeline pipeline() {
-        return new RequestPipeline(apis, new QuotaStage(quotas), security.tenants(), auditStage);
+        return pipeline(apis);
+    }
+
+    /** The request pipeline of the running broker over these parts, with other handlers. */
+    RequestPipeline pipeline(ApiRegistry handlers) {
+        return new RequestPipeline(handlers, new QuotaStage(quotas), security.tenants(), auditStage,
+                new RequestTelemetry(OpenTelemetry.noop().getTracer("test"), metrics, security.tenants(), catalog));
     }
 
     TopicMetadata createTopic(String name, int partitions) {
@@ -161,7 +181,7 @@ final class BrokerParts implements AutoCloseable {
                 "key".getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private void append(TopicMetadata topic, int partition, String value) {
+    void append(TopicMetadata topic, int partition, String value) {
         log(topic, partition).append(records(value));
     }
 
@@ -186,6 +206,7 @@ final class BrokerParts implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        sliceOpeners.shutdownNow();
         groups.shutdown();
         purgatory.close();
         logs.close();

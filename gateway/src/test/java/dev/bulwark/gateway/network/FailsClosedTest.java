@@ -106,8 +106,7 @@ class FailsClosedTest {
         Request request = broker.request(ApiKeys.INIT_PRODUCER_ID, (short) 4, new InitProducerIdRequestData()
                 .setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1)
                 .setProducerEpoch((short) -1), member);
-        RequestPipeline pipeline = new RequestPipeline(registry, new QuotaStage(broker.quotas),
-                broker.security.tenants(), broker.auditStage);
+        RequestPipeline pipeline = broker.pipeline(registry);
 
         broker.security.tenants().markDeleting(leaving.id());
         Reply reply = pipeline.process(request).toCompletableFuture().join();
@@ -133,8 +132,7 @@ class FailsClosedTest {
         ApiRegistry registry = new ApiRegistry().register(ApiKeys.INIT_PRODUCER_ID, (short) 0, unknown, handler);
         Request request = broker.request(ApiKeys.INIT_PRODUCER_ID, unknown, new InitProducerIdRequestData()
                 .setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1));
-        Reply reply = new RequestPipeline(registry, new QuotaStage(broker.quotas), broker.security.tenants(),
-                broker.auditStage).process(request).toCompletableFuture().join();
+        Reply reply = broker.pipeline(registry).process(request).toCompletableFuture().join();
         ApiMessage body = assertInstanceOf(Reply.Respond.class, reply).body();
         assertEquals(Set.of(Errors.CLUSTER_AUTHORIZATION_FAILED), parse(ApiKeys.INIT_PRODUCER_ID, unknown, body)
                 .errorCounts().keySet());

@@ -420,6 +420,14 @@ public final class Keyring {
         }
     }
 
+    /**
+     * Whether the keyring takes changes: false once a write failed, until it is reopened. A new tenant's or topic's
+     * first key is such a change, so a keyring that refuses them cannot serve everything.
+     */
+    public synchronized boolean acceptsChanges() {
+        return failedWrite == null;
+    }
+
     /** Must be called holding the lock. */
     private void persist(State next) throws IOException {
         if (failedWrite != null) {
