@@ -2,21 +2,16 @@ package dev.bulwark.gateway.config;
 
 import dev.bulwark.storage.LogConfig;
 import io.smallrye.config.ConfigMapping;
-import io.smallrye.config.WithDefault;
-import io.smallrye.config.WithName;
 import org.apache.kafka.common.config.ConfigDef;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -83,7 +78,7 @@ class ReadmeDocumentsEveryKeyTest {
         String prefix = BulwarkConfig.class.getAnnotation(ConfigMapping.class).prefix();
         Map<String, String> documented = new TreeMap<>();
         Map<String, String> actual = new TreeMap<>();
-        for (Map.Entry<String, String> key : mappingKeys(prefix, BulwarkConfig.class).entrySet()) {
+        for (Map.Entry<String, String> key : ConfigMappingKeys.bulwark().entrySet()) {
             if (key.getKey().endsWith(".*")) {
                 String mapPrefix = key.getKey().substring(0, key.getKey().length() - 1);
                 assertTrue(readme.contains("`" + mapPrefix), "README explains the settings under " + mapPrefix);
@@ -91,7 +86,7 @@ class ReadmeDocumentsEveryKeyTest {
             }
             List<String> row = bulwarkRows.get(key.getKey());
             documented.put(key.getKey(), row == null ? "(no row)" : row.get(1) + " | " + row.get(2));
-            actual.put(key.getKey(), environmentVariable(key.getKey()) + " | " + key.getValue());
+            actual.put(key.getKey(), ConfigMappingKeys.environmentVariable(key.getKey()) + " | " + key.getValue());
         }
         assertTrue(actual.keySet().stream().anyMatch(k -> k.startsWith(prefix + ".storage.")),
                 "the keys of nested groups are found too: " + actual.keySet());
@@ -107,53 +102,9 @@ class ReadmeDocumentsEveryKeyTest {
         for (Map.Entry<String, List<String>> row : bulwarkRows.entrySet()) {
             if (row.getKey().startsWith("quarkus.")) {
                 assertEquals(application.getProperty(row.getKey()), row.getValue().get(2), row.getKey());
-                assertEquals(environmentVariable(row.getKey()), row.getValue().get(1), row.getKey());
+                assertEquals(ConfigMappingKeys.environmentVariable(row.getKey()), row.getValue().get(1), row.getKey());
             }
         }
-    }
-
-    // ---------------------------------------------------------------- reading the mapping
-
-    /**
-     * Every key of a {@link ConfigMapping} interface with its {@code @WithDefault} (or "(none)"), named as SmallRye
-     * names them: kebab-case methods, nested groups as sub-prefixes, a {@code Map} as {@code prefix.name.*}.
-     */
-    private static Map<String, String> mappingKeys(String prefix, Class<?> mapping) {
-        Map<String, String> keys = new LinkedHashMap<>();
-        for (Method method : mapping.getDeclaredMethods()) {
-            if (method.isDefault() || java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
-                continue;
-            }
-            WithName withName = method.getAnnotation(WithName.class);
-            String key = prefix + "." + (withName != null ? withName.value() : kebab(method.getName()));
-            Class<?> type = method.getReturnType();
-            if (Map.class.isAssignableFrom(type)) {
-                keys.put(key + ".*", "");
-            } else if (type.isInterface() && type.getDeclaringClass() == mapping) {
-                keys.putAll(mappingKeys(key, type));
-            } else {
-                WithDefault value = method.getAnnotation(WithDefault.class);
-                keys.put(key, value == null ? "(none)" : value.value());
-            }
-        }
-        return keys;
-    }
-
-    private static String kebab(String methodName) {
-        StringBuilder out = new StringBuilder();
-        for (char c : methodName.toCharArray()) {
-            if (Character.isUpperCase(c)) {
-                out.append('-').append(Character.toLowerCase(c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
-    }
-
-    /** The environment variable Quarkus maps to a key: upper case, every other character an underscore. */
-    private static String environmentVariable(String key) {
-        return key.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
     }
 
     private static String defaultOf(ConfigDef.ConfigKey key) {
