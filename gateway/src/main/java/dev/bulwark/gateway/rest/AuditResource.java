@@ -7,6 +7,7 @@ import dev.bulwark.audit.journal.JournalVerifier;
 import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.BulwarkLifecycle;
 import dev.bulwark.gateway.audit.AuditTrail;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.GET;
@@ -50,7 +51,11 @@ public class AuditResource {
     @Inject
     ObjectMapper json;
 
-    /** A page of events and the cursor of the next one: null when no match follows (yet). */
+    /**
+     * A page of events and the cursor of the next one: null when no match follows (yet). Registered for reflection,
+     * with its events: answered inside a plain {@code Response}, which the native image cannot see through.
+     */
+    @RegisterForReflection(targets = {Page.class, AuditEventView.class})
     public record Page(List<AuditEventView> events, String next) {
     }
 

@@ -9,6 +9,7 @@ import dev.bulwark.storage.crypto.KeyOwner;
 import dev.bulwark.storage.crypto.KeyUnwrapException;
 import dev.bulwark.storage.crypto.Keyring;
 import dev.bulwark.storage.crypto.MasterKeyException;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.ClientErrorException;
@@ -77,7 +78,11 @@ public class KeysResource {
         }
     }
 
-    /** The body of {@code POST /api/v1/keys/master/rotate}, read strictly. */
+    /**
+     * The body of {@code POST /api/v1/keys/master/rotate}, read strictly; registered for reflection, since StrictBodies
+     * reads it from a JsonNode, where the native image cannot trace it.
+     */
+    @RegisterForReflection
     public record NewMasterKey(String newMasterKeyFile) {
     }
 

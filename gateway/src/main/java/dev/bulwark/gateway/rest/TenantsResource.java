@@ -7,6 +7,7 @@ import dev.bulwark.auth.store.TenantStore;
 import dev.bulwark.gateway.BulwarkLifecycle;
 import dev.bulwark.gateway.TenantErasure;
 import dev.bulwark.gateway.TenantUsage;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.ClientErrorException;
@@ -65,8 +66,10 @@ public class TenantsResource {
     /**
      * A tenant's limits, as {@code PUT /api/v1/tenants/{name}/limits} takes them and the tenant's description shows
      * them: each a number of 0 or more, or null (or absent) for no limit. Read {@link StrictBodies strictly}, so that a
-     * misspelt limit is refused rather than taken for no limit.
+     * misspelt limit is refused rather than taken for no limit. Registered for reflection: read from a JsonNode, where
+     * the native image cannot trace it.
      */
+    @RegisterForReflection
     public record Limits(Integer maxTopics, Integer maxPartitions, Long maxStoredBytes, Integer maxConnections) {
         static Limits of(TenantLimits limits) {
             return new Limits(boxed(limits.maxTopics()), boxed(limits.maxPartitions()),
@@ -87,7 +90,11 @@ public class TenantsResource {
         }
     }
 
-    /** The body of {@code PUT /api/v1/tenants/{name}/acl-default}, read {@link StrictBodies strictly}. */
+    /**
+     * The body of {@code PUT /api/v1/tenants/{name}/acl-default}, read {@link StrictBodies strictly}; registered for
+     * reflection, since it is read from a JsonNode, where the native image cannot trace it.
+     */
+    @RegisterForReflection
     public record AclDefault(Boolean allowEveryoneIfNoAcl) {
     }
 
